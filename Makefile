@@ -1,0 +1,44 @@
+# The front door. `make dev` runs everything locally; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# PyTorch's CPU build lies on this machine's disk; never let pip fetch a multi-GB CUDA build.
+export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install dev test lint typecheck unit integration bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+dev: install
+	$(PY) -m local
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+typecheck: install
+	$(VENV)/bin/mypy
+
+unit: install
+	$(VENV)/bin/pytest tests/unit
+
+integration: install
+	$(VENV)/bin/pytest tests/integration
+
+test: install lint typecheck
+	$(VENV)/bin/pytest
+
+bench: install
+	$(PY) bench/coldstart.py
+
+clean:
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

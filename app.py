@@ -1,0 +1,12 @@
+"""The Chalice app: creates it, registers blueprints, middleware and event handlers. No logic."""
+
+from chalice.app import Chalice
+
+from chalicelib.api import admin, consents, generations, me, system, terms
+from chalicelib.api.http import http_middleware
+
+app = Chalice(app_name="objektify")
+app.register_middleware(http_middleware, "http")
+
+for blueprint in (system.bp, terms.bp, me.bp, consents.bp, generations.bp, admin.bp):
+    app.register_blueprint(blueprint)

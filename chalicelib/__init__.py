@@ -1,0 +1,1 @@
+"""Objektify: the application package deployed with the Chalice app."""

@@ -1,0 +1,160 @@
+"""The one place where service errors become the contract's `{code, message, details}`.
+
+Also: JSON body parsing with a size limit, the caller from the bearer token, and the HTTP
+middleware that gives every answer (Chalice's own errors included) the contract's shape,
+security headers, a correlation id and a metric.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from aws_lambda_powertools.metrics import MetricUnit
+from chalice.app import Request, Response
+
+from chalicelib.observability import logger, metrics
+from chalicelib.services import errors, identity
+from chalicelib.settings import get_settings
+
+STATUS: dict[type[errors.ServiceError], int] = {
+    errors.InvalidRequest: 400,
+    errors.InvalidCursor: 400,
+    errors.Unauthorized: 401,
+    errors.Forbidden: 403,
+    errors.ConsentRequired: 403,
+    errors.AccountRestricted: 403,
+    errors.InvalidSignature: 403,
+    errors.NotFound: 404,
+    errors.MethodNotAllowed: 405,
+    errors.TermsOutdated: 409,
+    errors.Conflict: 409,
+    errors.LinkExpired: 410,
+    errors.PayloadTooLarge: 413,
+    errors.UnsupportedMediaType: 415,
+    errors.PromptRejected: 422,
+    errors.RateLimited: 429,
+    errors.ServiceSuspended: 503,
+    errors.Unavailable: 503,
+}
+
+# Chalice answers some requests itself, with {"Code", "Message"} bodies; these are ours instead.
+_CHALICE_ERRORS: dict[int, type[errors.ServiceError]] = {
+    400: errors.InvalidRequest,
+    401: errors.Unauthorized,
+    403: errors.Forbidden,
+    404: errors.NotFound,
+    405: errors.MethodNotAllowed,
+    413: errors.PayloadTooLarge,
+    415: errors.UnsupportedMediaType,
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def error_response(error: errors.ServiceError, headers: dict[str, str] | None = None) -> Response:
+    status = STATUS.get(type(error), 500)
+    out: dict[str, str | list[str]] = dict(headers or {})
+    if error.retry_after is not None:
+        out["Retry-After"] = str(error.retry_after)
+    body = {"code": error.code, "message": error.message, "details": error.details}
+    return Response(body=body, status_code=status, headers=out)
+
+
+def endpoint(view: F) -> F:
+    """Wrap a view so a `ServiceError` becomes the contract's error answer."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except errors.ServiceError as error:
+            return error_response(error)
+
+    return cast(F, wrapper)
+
+
+def json_body(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, within the size limit."""
+    raw = request.raw_body or b""
+    if len(raw) > get_settings().max_body_bytes:
+        raise errors.PayloadTooLarge(
+            details={"max_bytes": get_settings().max_body_bytes, "received_bytes": len(raw)}
+        )
+    if not raw.strip():
+        raise errors.InvalidRequest("A JSON object body is required.", details={"body": "missing"})
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise errors.InvalidRequest(
+            "The body is not valid JSON.", details={"body": "invalid JSON"}
+        ) from exc
+    if not isinstance(body, dict):
+        raise errors.InvalidRequest(
+            "The body must be a JSON object.", details={"body": "not an object"}
+        )
+    return body
+
+
+def caller_of(request: Request) -> identity.Caller:
+    return identity.authenticate(request.headers.get("authorization"))
+
+
+def source_address(request: Request) -> str | None:
+    ident = (request.context or {}).get("identity") or {}
+    address = ident.get("sourceIp")
+    return str(address) if address else None
+
+
+def _normalise(response: Response) -> Response:
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        error_type = _CHALICE_ERRORS.get(response.status_code, errors.ServiceError)
+        fixed = error_response(error_type())
+        fixed.headers.update({k: v for k, v in response.headers.items() if k.lower() in ("allow",)})
+        return fixed
+    return response
+
+
+def _secure(response: Response) -> None:
+    headers = response.headers
+    lowered = {k.lower() for k in headers}
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    if "cache-control" not in lowered:
+        headers["Cache-Control"] = "no-store"
+    if get_settings().stage != "local":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+
+
+def http_middleware(request: Request | None, get_response: Callable[[Any], Response]) -> Response:
+    """Correlation id, contract-shaped errors, security headers and a metric for every request."""
+    started = time.perf_counter()
+    request_id = None
+    if request is not None:
+        request_id = (request.context or {}).get("requestId")
+        logger.set_correlation_id(request_id)
+    try:
+        response = _normalise(get_response(request))
+    except Exception:
+        logger.exception("unhandled error")
+        response = error_response(errors.ServiceError())
+    _secure(response)
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    logger.info(
+        "request",
+        extra={
+            "method": getattr(request, "method", None),
+            "route": ((request.context or {}).get("resourcePath") if request else None),
+            "status": response.status_code,
+            "ms": round(elapsed_ms, 1),
+        },
+    )
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    if response.status_code >= 500:
+        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
+    metrics.flush_metrics()
+    return response

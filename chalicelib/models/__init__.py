@@ -1,0 +1,28 @@
+"""PynamoDB models and the access patterns they serve (each module's docstring lists them)."""
+
+from __future__ import annotations
+
+from pynamodb.models import Model
+
+from chalicelib.models.consents import ConsentEvidence, ConsentRecord, ConsentTombstone
+from chalicelib.models.terms import TermsDocument, TermsPointer
+from chalicelib.models.users import UserProfile
+
+# One entry per DynamoDB table, the model that owns its key schema. The local stack creates
+# exactly these, and the infrastructure code declares the same names.
+TABLE_MODELS: tuple[type[Model], ...] = (
+    UserProfile,
+    TermsDocument,
+    ConsentRecord,
+    ConsentEvidence,
+)
+
+__all__ = [
+    "TABLE_MODELS",
+    "ConsentEvidence",
+    "ConsentRecord",
+    "ConsentTombstone",
+    "TermsDocument",
+    "TermsPointer",
+    "UserProfile",
+]

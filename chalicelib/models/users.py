@@ -1,0 +1,38 @@
+"""The user profile: one item per signed-in user, keyed by the token's `sub`.
+
+Access patterns
+- get the caller's profile (status, restriction, accepted terms) by user id: GetItem, the one
+  read the consent/restriction check makes per request.
+- record an accepted terms version: UpdateItem inside the consent transaction.
+
+No e-mail, name or address is ever stored here: the user id is the opaque `sub`.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.models import Model
+
+from chalicelib.models.base import BILLING_MODE, region
+from chalicelib.settings import get_settings
+
+ACTIVE = "active"
+SUSPENDED = "suspended"
+BANNED = "banned"
+
+
+class UserProfile(Model):
+    class Meta:
+        table_name = get_settings().users_table
+        region = region()
+        billing_mode = BILLING_MODE
+
+    user_id = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute(default=ACTIVE)
+    suspended_until = UTCDateTimeAttribute(null=True)
+    restriction_reason = UnicodeAttribute(null=True)
+    strikes = NumberAttribute(default=0)
+    accepted_terms_version = NumberAttribute(null=True)
+    accepted_terms_sha256 = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()

@@ -1,0 +1,1 @@
+"""Business rules. Services never see a Chalice request nor build an HTTP response."""

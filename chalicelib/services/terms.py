@@ -1,0 +1,133 @@
+"""Terms of Service: versioned documents identified by the sha256 of their exact text."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from chalicelib.adapters import clock
+from chalicelib.models.base import transaction
+from chalicelib.models.terms import POINTER_KEY, TermsDocument, TermsPointer, document_key
+from chalicelib.services.errors import Conflict, InvalidRequest
+from chalicelib.settings import get_settings
+
+FIRST_TERMS = Path(__file__).resolve().parent.parent / "terms" / "v1.md"
+MAX_TERMS_CHARS = 100_000
+
+
+@dataclass(frozen=True)
+class Terms:
+    version: int
+    sha256: str
+    published_at: datetime
+    text: str
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class _CurrentTermsCache:
+    """The current terms, held for `terms_cache_seconds` so the consent check reads nothing."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: Terms | None = None
+        self._loaded_at = 0.0
+
+    def get(self) -> Terms | None:
+        ttl = get_settings().terms_cache_seconds
+        with self._lock:
+            if self._value is not None and time.monotonic() - self._loaded_at < ttl:
+                return self._value
+        return None
+
+    def put(self, value: Terms) -> None:
+        with self._lock:
+            self._value, self._loaded_at = value, time.monotonic()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value = None
+
+
+_cache = _CurrentTermsCache()
+
+
+def _from_document(doc: TermsDocument) -> Terms:
+    return Terms(int(doc.version), doc.sha256, doc.published_at, doc.text)
+
+
+def current_terms() -> Terms:
+    """The version every user must have accepted to create; the shipped v1 if none is published."""
+    cached = _cache.get()
+    if cached is not None:
+        return cached
+    try:
+        pointer = TermsPointer.get(POINTER_KEY, consistent_read=True)
+    except DoesNotExist:
+        terms = _publish(FIRST_TERMS.read_text(encoding="utf-8"), expected_version=None, actor=None)
+    else:
+        terms = _from_document(TermsDocument.get(document_key(int(pointer.version))))
+    _cache.put(terms)
+    return terms
+
+
+def publish_terms(text: str, actor: str) -> Terms:
+    """Publish a revised text as the next version; from now on every user must accept it."""
+    if not text.strip():
+        raise InvalidRequest(details={"text": "must not be empty"})
+    if len(text) > MAX_TERMS_CHARS:
+        raise InvalidRequest(details={"text": f"at most {MAX_TERMS_CHARS} characters"})
+    previous = current_terms_uncached()
+    if previous.sha256 == text_sha256(text):
+        raise Conflict("This text is already the current version.")
+    terms = _publish(text, expected_version=previous.version, actor=actor)
+    _cache.put(terms)
+    return terms
+
+
+def current_terms_uncached() -> Terms:
+    _cache.clear()
+    return current_terms()
+
+
+def _publish(text: str, expected_version: int | None, actor: str | None) -> Terms:
+    version = (expected_version or 0) + 1
+    doc = TermsDocument(
+        document_key(version),
+        version=version,
+        sha256=text_sha256(text),
+        text=text,
+        published_at=clock.now(),
+        published_by=actor,
+    )
+    pointer = TermsPointer(POINTER_KEY, version=version, sha256=doc.sha256)
+    pointer_condition = (
+        TermsPointer.key.does_not_exist()
+        if expected_version is None
+        else TermsPointer.version == expected_version
+    )
+    try:
+        with transaction() as tx:
+            tx.save(doc, condition=TermsDocument.key.does_not_exist())
+            tx.save(pointer, condition=pointer_condition)
+    except TransactWriteError as exc:
+        # Someone else published at the same moment: whatever they wrote is now current.
+        if expected_version is None:
+            return _from_document(TermsDocument.get(document_key(1), consistent_read=True))
+        raise Conflict("Another version was published at the same time; retry.") from exc
+    return _from_document(doc)
+
+
+def get_version(version: int) -> Terms | None:
+    try:
+        return _from_document(TermsDocument.get(document_key(version)))
+    except DoesNotExist:
+        return None

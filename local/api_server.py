@@ -1,0 +1,59 @@
+"""The Chalice app on Chalice's local HTTP server, answering as API Gateway would with our
+gateway responses: an unknown route is the contract's 404, not API Gateway's default 403."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from chalice.config import Config
+from chalice.local import (
+    ChaliceRequestHandler,
+    CustomLocalChalice,
+    LocalChalice,
+    LocalDevServer,
+    LocalGatewayException,
+)
+
+
+class ContractRequestHandler(ChaliceRequestHandler):
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        # Chalice raises this when no route matches (or its authorizer refuses); the deployed
+        # API's gateway responses send the same body (see infra/).
+        body = json.dumps(
+            {"code": "not_found", "message": "No such route.", "details": {}}
+        ).encode()
+        self._send_http_response(
+            404,
+            {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff"},
+            body,
+        )
+
+    def log_message(self, format: str, *args: Any) -> None:
+        # The app logs every request as structured JSON already.
+        return
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the Chalice app locally.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args()
+
+    import app as app_module
+
+    app_obj = app_module.app
+    # As chalice's create_local_server does: a thread-local current_request per request thread.
+    CustomLocalChalice.__bases__ = (LocalChalice, app_obj.__class__)
+    app_obj.__class__ = CustomLocalChalice
+    config = Config.create(chalice_stage="local", app_name="objektify", lambda_timeout=60)
+    server = LocalDevServer(
+        app_obj, config, args.host, args.port, handler_cls=ContractRequestHandler
+    )
+    print(f"API on http://{args.host}:{args.port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

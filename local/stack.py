@@ -1,0 +1,156 @@
+"""`make dev`: the whole system on one machine, as one process tree, until Ctrl-C.
+
+Children: the AWS emulator, the Chalice app on its local server, the event pump (and, once
+generation exists, the SageMaker async stand-in and the inference container). A child that dies
+is started again, as Lambda would start a fresh instance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from local.config import StackState, app_env, aws_env, free_port, local_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_http(
+    url: str, timeout: float = 60.0, child: subprocess.Popen[bytes] | None = None
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child is not None and child.poll() is not None:
+            raise SystemExit(f"{url}: the process serving it exited with {child.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback only)
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"timed out waiting for {url}")
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    started_at: float = 0.0
+
+    def start(self) -> None:
+        self.started_at = time.monotonic()
+        self.process = subprocess.Popen(self.argv, env=self.env, cwd=ROOT)
+
+    def backoff(self) -> float:
+        """A child that keeps dying right after start is retried ever more slowly."""
+        if time.monotonic() - self.started_at > 30:
+            self.restarts = 0
+        return min(30.0, 0.5 * 2 ** min(self.restarts, 6))
+
+
+@dataclass
+class Supervisor:
+    children: list[Child] = field(default_factory=list)
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def start(self, name: str, module: str, args: list[str], env: dict[str, str]) -> Child:
+        child = Child(name, [sys.executable, "-m", module, *args], env)
+        child.start()
+        self.children.append(child)
+        return child
+
+    def watch(self) -> None:
+        """Restart a child that died, until asked to stop."""
+        while not self.stopping.wait(0.5):
+            for child in self.children:
+                if child.process is not None and child.process.poll() is not None:
+                    delay = child.backoff()
+                    child.restarts += 1
+                    print(
+                        f"[stack] {child.name} exited ({child.process.returncode}); "
+                        f"restarting in {delay:.1f}s",
+                        flush=True,
+                    )
+                    if self.stopping.wait(delay):
+                        return
+                    child.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for child in reversed(self.children):
+            if child.process is not None and child.process.poll() is None:
+                child.process.terminate()
+        for child in reversed(self.children):
+            if child.process is None:
+                continue
+            try:
+                child.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.process.kill()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Run Objektify locally.")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("OBJEKTIFY_API_PORT", 8000)))
+    parser.add_argument("--aws-port", type=int, default=0, help="emulator port (0: any free)")
+    args = parser.parse_args()
+
+    directory = local_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "stack.json").unlink(missing_ok=True)
+    supervisor = Supervisor()
+
+    def shutdown(*_: object) -> None:
+        supervisor.stopping.set()
+
+    signal.signal(signal.SIGINT, shutdown)
+    signal.signal(signal.SIGTERM, shutdown)
+
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    try:
+        aws_port = args.aws_port or free_port()
+        endpoint = f"http://127.0.0.1:{aws_port}"
+        emulator = supervisor.start(
+            "emulator", "local.emulator", ["--port", str(aws_port)], base_env | aws_env(endpoint)
+        )
+        wait_http(f"{endpoint}/moto-api/data.json", child=emulator.process)
+        os.environ.update(aws_env(endpoint))
+        from local.bootstrap import bootstrap
+
+        pool_id, client_id = bootstrap(endpoint)
+        state = StackState(
+            api_url=f"http://127.0.0.1:{args.port}",
+            aws_endpoint=endpoint,
+            user_pool_id=pool_id,
+            client_id=client_id,
+            extra={"dir": str(directory)},
+        )
+        env = base_env | app_env(state, directory)
+        api = supervisor.start("api", "local.api_server", ["--port", str(args.port)], env)
+        supervisor.start("pump", "local.pump", [], env)
+        wait_http(f"{state.api_url}/health", child=api.process)
+        state.save(directory)
+        print(
+            f"\nObjektify is running.\n  API:          {state.api_url}\n"
+            f"  AWS emulator: {endpoint}\n  Get a token:  objektify token alice\n"
+            "  Local data lives in memory: it is gone when this stops.\nCtrl-C stops it.\n",
+            flush=True,
+        )
+        supervisor.watch()
+    finally:
+        supervisor.stop()
+        (directory / "stack.json").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()

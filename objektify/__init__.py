@@ -1,0 +1,1 @@
+"""The `objektify` command: operator and developer tooling."""

@@ -1,0 +1,56 @@
+"""Start the whole local stack (`python -m local`) on free ports and stop it afterwards."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from local.config import StackState, free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@contextmanager
+def running_stack(
+    directory: Path, extra_env: dict[str, str] | None = None, timeout: float = 120.0
+) -> Iterator[StackState]:
+    directory.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OBJEKTIFY_"))}
+    env.update({"OBJEKTIFY_LOCAL_DIR": str(directory), "PYTHONUNBUFFERED": "1"})
+    env.update(extra_env or {})
+    log = (directory / "stack.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local", "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    state_file = directory / "stack.json"
+    try:
+        deadline = time.monotonic() + timeout
+        while not state_file.exists():
+            if process.poll() is not None:
+                raise RuntimeError(
+                    f"local stack exited early:\n{(directory / 'stack.log').read_text()[-4000:]}"
+                )
+            if time.monotonic() > deadline:
+                raise RuntimeError("local stack did not start in time")
+            time.sleep(0.2)
+        yield StackState.load(directory)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        log.close()

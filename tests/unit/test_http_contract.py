@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import inspect
+import json
+
+import pytest
+from chalice.app import Response
+
+from chalicelib.api import http, schemas
+from chalicelib.services import errors
+
+
+def all_error_types() -> list[type[errors.ServiceError]]:
+    return [
+        obj
+        for _, obj in inspect.getmembers(errors, inspect.isclass)
+        if issubclass(obj, errors.ServiceError) and obj is not errors.ServiceError
+    ]
+
+
+@pytest.mark.parametrize("error_type", all_error_types())
+def test_every_client_visible_error_has_a_status_and_code(error_type: type) -> None:
+    response = http.error_response(error_type())
+    assert 400 <= response.status_code < 600
+    assert response.body["code"] == error_type.code
+    assert set(response.body) == {"code", "message", "details"}
+
+
+def test_retry_after_becomes_a_header() -> None:
+    response = http.error_response(errors.RateLimited(retry_after=42))
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "42"
+
+
+def test_chalice_default_error_bodies_are_rewritten() -> None:
+    chalice_answer = Response(
+        body={"Code": "BadRequestError", "Message": "Error Parsing JSON"}, status_code=400
+    )
+    fixed = http.http_middleware(None, lambda _: chalice_answer)
+    assert fixed.status_code == 400
+    assert fixed.body["code"] == "invalid_request"
+
+
+def test_unhandled_exception_is_a_contract_500_without_a_trace() -> None:
+    def explode(_: object) -> Response:
+        raise RuntimeError("secret internals")
+
+    answer = http.http_middleware(None, explode)
+    assert answer.status_code == 500
+    assert "secret internals" not in json.dumps(answer.body)
+    assert answer.body["code"] == "internal_error"
+
+
+def test_body_validation_lists_each_bad_field() -> None:
+    with pytest.raises(errors.InvalidRequest) as refused:
+        schemas.parse(schemas.ConsentBody, {"version": 0, "sha256": "zz", "owner": "x"})
+    assert set(refused.value.details) == {"version", "sha256", "owner"}
+    assert refused.value.details["owner"] == "unknown field"
