@@ -1,0 +1,1 @@
+"""Code that runs outside Lambda: the model container."""

@@ -1,0 +1,1 @@
+"""The SageMaker async inference container: a diffusers text-to-image model server."""

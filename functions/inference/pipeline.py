@@ -1,0 +1,197 @@
+"""Loading the text-to-image pipeline and painting one image with it.
+
+Three sources, in order: a model folder (`--model-dir`, `SM_MODEL_DIR`, or `/opt/ml/model` when
+it holds a model), else the offline default: a small Stable Diffusion pipeline built from
+configs with random weights. No weights can be downloaded, so the default runs the full loading
+and sampling path of a real model, and paints noise.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# transformers' image processors warn about torchvision, which text-to-image never uses.
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+MANIFEST = "objektify-model.json"
+PROVENANCE_CHUNK = "objektify:model"
+DEFAULT_NAME = "objektify-tiny"
+DEFAULT_VERSION = "0.0.0-random"
+BUILD_SEED = 20241125
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    version: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version}
+
+
+@dataclass(frozen=True)
+class Request:
+    prompt: str
+    negative_prompt: str | None
+    width: int
+    height: int
+    steps: int
+    seed: int
+    guidance_scale: float
+
+
+def device_and_dtype() -> tuple[str, Any]:
+    """CUDA in half precision (SDPA attention is diffusers' default on torch 2); else CPU fp32."""
+    import torch
+
+    if torch.cuda.is_available():
+        dtype = torch.bfloat16 if os.environ.get("OBJEKTIFY_DTYPE") == "bf16" else torch.float16
+        return "cuda", dtype
+    return "cpu", torch.float32
+
+
+def _byte_level_tokenizer() -> Any:
+    """A CLIP tokenizer over a byte-level vocabulary (every byte, alone or ending a word)."""
+    from tokenizers.pre_tokenizers import ByteLevel
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for symbol in sorted(ByteLevel.alphabet()):
+        vocab.setdefault(symbol, len(vocab))
+        vocab.setdefault(symbol + "</w>", len(vocab))
+    return CLIPTokenizer(vocab=vocab, merges=[], model_max_length=77)
+
+
+def build_offline_pipeline() -> Any:
+    """The offline default: Stable Diffusion's architecture in miniature, random weights,
+    identical in every process (seeded construction)."""
+    import torch
+    from diffusers import (
+        AutoencoderKL,
+        EulerDiscreteScheduler,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    tokenizer = _byte_level_tokenizer()
+    torch.manual_seed(BUILD_SEED)
+    text_encoder = CLIPTextModel(
+        CLIPTextConfig(
+            vocab_size=len(tokenizer),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            max_position_embeddings=77,
+            bos_token_id=0,
+            eos_token_id=1,
+            pad_token_id=1,
+        )
+    )
+    unet = UNet2DConditionModel(
+        sample_size=64,
+        in_channels=4,
+        out_channels=4,
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+        attention_head_dim=8,
+        norm_num_groups=8,
+    )
+    # Four blocks: a latent 8 times smaller than the image, as in real Stable Diffusion.
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        block_out_channels=(8, 16, 32, 32),
+        layers_per_block=1,
+        latent_channels=4,
+        norm_num_groups=8,
+        sample_size=512,
+    )
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        num_train_timesteps=1000,
+        steps_offset=1,
+    )
+    return StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+
+
+def has_model(directory: Path) -> bool:
+    return (directory / "model_index.json").is_file()
+
+
+def read_info(directory: Path | None) -> ModelInfo:
+    if directory is None:
+        return ModelInfo(DEFAULT_NAME, DEFAULT_VERSION)
+    manifest = directory / MANIFEST
+    if manifest.is_file():
+        data = json.loads(manifest.read_text())
+        return ModelInfo(str(data["name"]), str(data["version"]))
+    return ModelInfo(directory.name or "model", "unversioned")
+
+
+def load(directory: Path | None) -> tuple[Any, ModelInfo]:
+    """The pipeline, moved to the best device, and what it is called."""
+    from diffusers import DiffusionPipeline
+
+    device, dtype = device_and_dtype()
+    if directory is None:
+        pipe = build_offline_pipeline()
+    else:
+        pipe = DiffusionPipeline.from_pretrained(
+            str(directory),
+            local_files_only=True,
+            safety_checker=None,
+            requires_safety_checker=False,
+        )
+    pipe = pipe.to(device, dtype) if device == "cuda" else pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe, read_info(directory)
+
+
+def paint(pipe: Any, info: ModelInfo, request: Request) -> bytes:
+    """One image as PNG bytes: the same request on the same model gives the same bytes."""
+    import torch
+    from PIL import PngImagePlugin
+
+    generator = torch.Generator(device="cpu").manual_seed(request.seed)
+    with torch.inference_mode():
+        image = pipe(
+            prompt=request.prompt,
+            negative_prompt=request.negative_prompt,
+            width=request.width,
+            height=request.height,
+            num_inference_steps=request.steps,
+            guidance_scale=request.guidance_scale,
+            generator=generator,
+            output_type="pil",
+        ).images[0]
+    chunk = PngImagePlugin.PngInfo()
+    chunk.add_text(PROVENANCE_CHUNK, json.dumps(info.as_dict(), sort_keys=True))
+    out = io.BytesIO()
+    image.save(out, "PNG", pnginfo=chunk, compress_level=6)
+    return out.getvalue()

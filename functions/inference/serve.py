@@ -1,0 +1,164 @@
+"""The model server: SageMaker's serving contract on port 8080.
+
+`GET /ping` answers 200 once the pipeline is loaded; `POST /invocations` takes a JSON request
+and answers the PNG. One pipeline, one image at a time (a lock), loaded once at start.
+Run: `python -m functions.inference.serve [serve] [--port 8080] [--model-dir DIR]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from functions.inference import pipeline
+
+MAX_BODY = 64 * 1024
+FIELDS = {"prompt", "negative_prompt", "width", "height", "steps", "seed", "guidance_scale"}
+
+
+class BadRequest(ValueError):
+    """The payload is not a valid request; the message says why."""
+
+
+def _int(body: dict[str, Any], name: str, low: int, high: int, default: int | None) -> int:
+    value = body.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(f"{name} must be an integer")
+    if not low <= value <= high:
+        raise BadRequest(f"{name} must be from {low} to {high}")
+    return value
+
+
+def parse(raw: bytes) -> pipeline.Request:
+    """Validate an invocation payload."""
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise BadRequest("the body is not valid JSON") from exc
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    unknown = sorted(set(body) - FIELDS)
+    if unknown:
+        raise BadRequest(f"unknown fields: {', '.join(unknown)}")
+    prompt = body.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip() or len(prompt) > 4000:
+        raise BadRequest("prompt must be a non-empty string of at most 4000 characters")
+    negative = body.get("negative_prompt")
+    if negative is not None and (not isinstance(negative, str) or len(negative) > 4000):
+        raise BadRequest("negative_prompt must be a string of at most 4000 characters")
+    width = _int(body, "width", 64, 2048, 512)
+    height = _int(body, "height", 64, 2048, 512)
+    if width % 8 or height % 8:
+        raise BadRequest("width and height must be multiples of 8")
+    guidance = body.get("guidance_scale", 7.5)
+    if (
+        isinstance(guidance, bool)
+        or not isinstance(guidance, int | float)
+        or not 0 <= guidance <= 30
+    ):
+        raise BadRequest("guidance_scale must be a number from 0 to 30")
+    return pipeline.Request(
+        prompt=prompt,
+        negative_prompt=negative or None,
+        width=width,
+        height=height,
+        steps=_int(body, "steps", 1, 100, 25),
+        seed=_int(body, "seed", 0, 2**32 - 1, 0),
+        guidance_scale=float(guidance),
+    )
+
+
+class ModelServer:
+    def __init__(self, model_dir: Path | None) -> None:
+        self.pipe, self.info = pipeline.load(model_dir)
+        self.lock = threading.Lock()
+
+    def invoke(self, raw: bytes) -> bytes:
+        request = parse(raw)
+        with self.lock:
+            return pipeline.paint(self.pipe, self.info, request)
+
+
+def make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("X-Objektify-Model", f"{server.info.name}/{server.info.version}")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _error(self, status: int, message: str) -> None:
+            self._send(status, json.dumps({"error": message}).encode(), "application/json")
+
+        def do_GET(self) -> None:
+            if self.path.split("?")[0] == "/ping":
+                body = {"status": "ok", "model": server.info.as_dict()}
+                self._send(200, json.dumps(body).encode(), "application/json")
+            else:
+                self._error(404, "not found")
+
+        def do_POST(self) -> None:
+            if self.path.split("?")[0] != "/invocations":
+                self._error(404, "not found")
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            if length > MAX_BODY:
+                self._error(413, f"the body must be at most {MAX_BODY} bytes")
+                return
+            raw = self.rfile.read(length)
+            try:
+                image = server.invoke(raw)
+            except BadRequest as exc:
+                self._error(400, str(exc))
+                return
+            except Exception as exc:  # the model failed: say so, keep serving
+                self.log_error("invocation failed: %s: %s", type(exc).__name__, exc)
+                self._error(500, f"the model failed: {type(exc).__name__}")
+                return
+            self._send(200, image, "image/png")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    return Handler
+
+
+def model_dir_from(arg: str | None) -> Path | None:
+    for candidate in (arg, os.environ.get("SM_MODEL_DIR"), "/opt/ml/model"):
+        if candidate and pipeline.has_model(Path(candidate)):
+            return Path(candidate)
+    if arg:
+        raise SystemExit(f"{arg} holds no diffusers pipeline (no model_index.json)")
+    return None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve a diffusers pipeline, SageMaker style.")
+    parser.add_argument("command", nargs="?", choices=["serve"], help="SageMaker passes `serve`")
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("SAGEMAKER_BIND_TO_PORT", 8080))
+    )
+    parser.add_argument("--host", default=os.environ.get("OBJEKTIFY_BIND_HOST", "127.0.0.1"))
+    parser.add_argument("--model-dir")
+    args = parser.parse_args()
+    server = ModelServer(model_dir_from(args.model_dir))
+    httpd = ThreadingHTTPServer((args.host, args.port), make_handler(server))
+    httpd.daemon_threads = True
+    print(
+        f"model {server.info.name} {server.info.version} on http://{args.host}:{args.port}",
+        flush=True,
+    )
+    httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
