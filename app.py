@@ -2,11 +2,23 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import admin, consents, generations, me, system, terms
+from chalicelib.api import admin, consents, gallery, generations, me, system, terms
 from chalicelib.api.http import http_middleware
+from chalicelib.events import results, scan, sweeper
 
 app = Chalice(app_name="objektify")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (system.bp, terms.bp, me.bp, consents.bp, generations.bp, admin.bp):
+for blueprint in (
+    system.bp,
+    terms.bp,
+    me.bp,
+    consents.bp,
+    generations.bp,
+    gallery.bp,
+    admin.bp,
+):
     app.register_blueprint(blueprint)
+
+for handlers in (results.bp, scan.bp, sweeper.bp):
+    app.register_blueprint(handlers)

@@ -27,6 +27,45 @@ class Settings:
     terms_table: str = ""
     consents_table: str = ""
     consent_evidence_table: str = ""
+    generations_table: str = ""
+    idempotency_table: str = ""
+    gallery_table: str = ""
+    # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
+    inputs_bucket: str = ""
+    originals_bucket: str = ""
+    public_bucket: str = ""
+    exports_bucket: str = ""
+    # Event plumbing (SQS with a DLQ each; SNS topics the async endpoint notifies)
+    results_queue: str = ""
+    scan_queue: str = ""
+    success_topic: str = ""
+    error_topic: str = ""
+    queue_visibility_seconds: int = 60
+    queue_max_receives: int = 5
+    # The SageMaker async endpoint
+    endpoint_name: str = ""
+    invocation_timeout_seconds: int = 300
+    # Generation rules
+    allowed_sizes: tuple[str, ...] = ("512", "768", "1024")
+    default_size: int = 512
+    default_steps: int = 25
+    max_steps: int = 50
+    quota_limit: int = 30
+    quota_window_seconds: int = 600
+    queued_deadline_seconds: int = 1200
+    scanning_deadline_seconds: int = 300
+    # Gallery
+    feed_shards: int = 4
+    public_base_url: str = ""  # a CDN in front of the public bucket; presigned URLs if empty
+    # The automated scan: "nudenet" (offline, optional extra), "rekognition" (AWS) or "none"
+    image_scanner: str = "nudenet"
+    max_output_bytes: int = 40_000_000
+    # Keys that sign cursors and links; the first signs, all verify (rotation).
+    signing_keys: tuple[str, ...] = field(default=(), repr=False)
+    presign_seconds: int = 600
+    # AWS clients: botocore's own retry modes, never hand-written loops.
+    aws_retry_mode: str = "standard"
+    aws_max_attempts: int = 4
     # Sign-in: a Cognito user pool (moto's locally). The JWKS URL is its own setting because
     # the issuer claim always names the AWS host while the keys are served by the emulator.
     cognito_issuer: str = ""
@@ -43,6 +82,8 @@ class Settings:
     # HTTP
     max_body_bytes: int = 262_144
     cors_origins: tuple[str, ...] = ()
+    # Prompt screening: a policy file to use instead of the one shipped in the package.
+    prompt_policy_path: str = ""
 
     def table_name(self, suffix: str) -> str:
         return f"objektify-{self.stage}-{suffix}"
@@ -57,8 +98,11 @@ class Settings:
             if f.name in values:
                 continue
             default = getattr(base, f.name)
-            if f.name.endswith("_table"):
-                default = base.table_name(f.name.removesuffix("_table").replace("_", "-"))
+            for suffix in ("_table", "_bucket", "_queue", "_topic"):
+                if f.name.endswith(suffix):
+                    default = base.table_name(f.name.removesuffix(suffix).replace("_", "-"))
+            if f.name == "endpoint_name":
+                default = base.table_name("generator")
             raw = os.environ.get(PREFIX + f.name.upper())
             if raw is None:
                 values[f.name] = default

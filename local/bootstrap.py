@@ -1,11 +1,12 @@
 """Create the local stack's AWS resources from the same definitions the app reads.
 
-Tables come from the PynamoDB models (`chalicelib.models.TABLE_MODELS`), every other name from
-`chalicelib.settings`. Safe to run again: what exists is left as it is.
+Tables come from the PynamoDB models (`chalicelib.models.TABLE_MODELS`), everything else from
+`chalicelib.resources` and `chalicelib.settings`. Safe to run again: what exists is kept.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
@@ -15,6 +16,13 @@ from local.config import REGION
 POOL_NAME = "objektify-local"
 CLIENT_NAME = "objektify-web"
 GROUPS = ("moderators", "admins")
+LOCAL_MODEL = "objektify-tiny-local"
+LOCAL_IMAGE = "objektify-inference:local"
+ROLE_ARN = "arn:aws:iam::123456789012:role/objektify-local-sagemaker"
+
+
+def _client(service: str, endpoint: str) -> Any:
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION)
 
 
 def create_tables() -> None:
@@ -25,9 +33,106 @@ def create_tables() -> None:
             model.create_table(wait=True)
 
 
+def create_messaging(endpoint: str) -> dict[str, str]:
+    """Buckets, queues with DLQs, topics, SNS → SQS subscriptions, S3 → SQS notifications."""
+    from chalicelib import resources
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    s3, sqs, sns = (_client(name, endpoint) for name in ("s3", "sqs", "sns"))
+    for bucket in resources.buckets(settings):
+        s3.create_bucket(Bucket=bucket)
+    arns: dict[str, str] = {}
+    for spec in resources.queues(settings):
+        dlq_url = sqs.create_queue(QueueName=spec.dlq_name)["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        url = sqs.create_queue(
+            QueueName=spec.name,
+            Attributes={
+                "VisibilityTimeout": str(spec.visibility_seconds),
+                "RedrivePolicy": json.dumps(
+                    {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(spec.max_receives)}
+                ),
+            },
+        )["QueueUrl"]
+        arns[spec.name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+    for topic in resources.topics(settings):
+        arns[topic] = sns.create_topic(Name=topic)["TopicArn"]
+    existing = {
+        (s["TopicArn"], s["Endpoint"]) for s in sns.list_subscriptions().get("Subscriptions", [])
+    }
+    for sub in resources.subscriptions(settings):
+        if (arns[sub.topic], arns[sub.queue]) not in existing:
+            sns.subscribe(
+                TopicArn=arns[sub.topic],
+                Protocol="sqs",
+                Endpoint=arns[sub.queue],
+                Attributes={"RawMessageDelivery": "true"},
+            )
+    by_bucket: dict[str, list[dict[str, Any]]] = {}
+    for note in resources.notifications(settings):
+        by_bucket.setdefault(note.bucket, []).append(
+            {
+                "QueueArn": arns[note.queue],
+                "Events": ["s3:ObjectCreated:*"],
+                "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": note.prefix}]}},
+            }
+        )
+    for bucket, configs in by_bucket.items():
+        s3.put_bucket_notification_configuration(
+            Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configs}
+        )
+    return arns
+
+
+def create_endpoint(endpoint: str, topic_arns: dict[str, str]) -> None:
+    """The async endpoint: a model, an endpoint config with AsyncInferenceConfig, the endpoint."""
+    from chalicelib import resources
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    sagemaker = _client("sagemaker", endpoint)
+    names = {e["EndpointName"] for e in sagemaker.list_endpoints()["Endpoints"]}
+    if settings.endpoint_name in names:
+        return
+    sagemaker.create_model(
+        ModelName=LOCAL_MODEL,
+        PrimaryContainer={"Image": LOCAL_IMAGE, "Mode": "SingleModel"},
+        ExecutionRoleArn=ROLE_ARN,
+    )
+    config_name = f"{settings.endpoint_name}-v1"
+    sagemaker.create_endpoint_config(
+        EndpointConfigName=config_name,
+        ProductionVariants=[
+            {
+                "VariantName": "primary",
+                "ModelName": LOCAL_MODEL,
+                "InstanceType": "ml.g4dn.xlarge",
+                "InitialInstanceCount": 1,
+            }
+        ],
+        AsyncInferenceConfig={
+            "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 1},
+            "OutputConfig": {
+                "S3OutputPath": resources.output_path(settings),
+                "S3FailurePath": resources.failure_path(settings),
+                "NotificationConfig": {
+                    "SuccessTopic": topic_arns[settings.success_topic],
+                    "ErrorTopic": topic_arns[settings.error_topic],
+                },
+            },
+        },
+    )
+    sagemaker.create_endpoint(EndpointName=settings.endpoint_name, EndpointConfigName=config_name)
+
+
 def ensure_user_pool(endpoint: str) -> tuple[str, str]:
     """The local Cognito user pool, its app client and groups: (pool id, client id)."""
-    idp: Any = boto3.client("cognito-idp", endpoint_url=endpoint, region_name=REGION)
+    idp = _client("cognito-idp", endpoint)
     pools = idp.list_user_pools(MaxResults=60)["UserPools"]
     pool_id = next((p["Id"] for p in pools if p["Name"] == POOL_NAME), None)
     if pool_id is None:
@@ -47,9 +152,11 @@ def ensure_user_pool(endpoint: str) -> tuple[str, str]:
     for group in GROUPS:
         if group not in existing:
             idp.create_group(UserPoolId=pool_id, GroupName=group)
-    return pool_id, client_id
+    return str(pool_id), str(client_id)
 
 
 def bootstrap(endpoint: str) -> tuple[str, str]:
     create_tables()
+    arns = create_messaging(endpoint)
+    create_endpoint(endpoint, arns)
     return ensure_user_pool(endpoint)

@@ -85,6 +85,7 @@ def app_env(state: StackState, directory: Path) -> dict[str, str]:
             "OBJEKTIFY_COGNITO_CLIENT_IDS": state.client_id,
             "OBJEKTIFY_COGNITO_USER_POOL_ID": state.user_pool_id,
             "OBJEKTIFY_ADDRESS_HASH_KEY": secret(directory, "address-hash-key"),
+            "OBJEKTIFY_SIGNING_KEYS": secret(directory, "signing-key"),
             "POWERTOOLS_SERVICE_NAME": "objektify",
             "POWERTOOLS_METRICS_NAMESPACE": "Objektify",
         }

@@ -31,7 +31,7 @@ def wait_http(
         if child is not None and child.poll() is not None:
             raise SystemExit(f"{url}: the process serving it exited with {child.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback only)
+            with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             time.sleep(0.1)
@@ -117,6 +117,16 @@ def main() -> None:
     signal.signal(signal.SIGTERM, shutdown)
 
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    # Local defaults that differ from AWS: a CPU model paints fewer steps by default, failed
+    # messages come back sooner, the sweeper runs more often. Any can be overridden.
+    local_defaults = {
+        "OBJEKTIFY_DEFAULT_STEPS": "4",
+        "OBJEKTIFY_QUEUE_VISIBILITY_SECONDS": "5",
+        "OBJEKTIFY_QUEUED_DEADLINE_SECONDS": "120",
+        "OBJEKTIFY_SCANNING_DEADLINE_SECONDS": "60",
+        "OBJEKTIFY_LOCAL_SCHEDULE_SECONDS": "10",
+    }
+    base_env = local_defaults | base_env
     try:
         aws_port = args.aws_port or free_port()
         endpoint = f"http://127.0.0.1:{aws_port}"
@@ -124,7 +134,7 @@ def main() -> None:
             "emulator", "local.emulator", ["--port", str(aws_port)], base_env | aws_env(endpoint)
         )
         wait_http(f"{endpoint}/moto-api/data.json", child=emulator.process)
-        os.environ.update(aws_env(endpoint))
+        os.environ.update(base_env | aws_env(endpoint))
         from local.bootstrap import bootstrap
 
         pool_id, client_id = bootstrap(endpoint)
@@ -136,13 +146,35 @@ def main() -> None:
             extra={"dir": str(directory)},
         )
         env = base_env | app_env(state, directory)
+
+        container_url = os.environ.get("OBJEKTIFY_LOCAL_INFERENCE_URL")
+        container = None
+        if not container_url:
+            container_port = free_port()
+            container_url = f"http://127.0.0.1:{container_port}"
+            container = supervisor.start(
+                "inference", "functions.inference.serve", ["--port", str(container_port)], env
+            )
+        runtime_port = free_port()
+        runtime_url = f"http://127.0.0.1:{runtime_port}"
+        runtime = supervisor.start(
+            "sagemaker-async",
+            "local.sagemaker_async",
+            ["--port", str(runtime_port), "--container-url", container_url],
+            env,
+        )
+        env["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = runtime_url
+        state.extra.update({"runtime_url": runtime_url, "container_url": container_url})
         api = supervisor.start("api", "local.api_server", ["--port", str(args.port)], env)
         supervisor.start("pump", "local.pump", [], env)
+        wait_http(f"{runtime_url}/ping", child=runtime.process)
+        if container is not None:
+            wait_http(f"{container_url}/ping", timeout=300, child=container.process)
         wait_http(f"{state.api_url}/health", child=api.process)
         state.save(directory)
         print(
             f"\nObjektify is running.\n  API:          {state.api_url}\n"
-            f"  AWS emulator: {endpoint}\n  Get a token:  objektify token alice\n"
+            f"  AWS emulator: {endpoint}\n  Get a token:  .venv/bin/objektify token alice\n"
             "  Local data lives in memory: it is gone when this stops.\nCtrl-C stops it.\n",
             flush=True,
         )

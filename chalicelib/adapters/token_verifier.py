@@ -46,7 +46,9 @@ class TokenVerifier:
         self._token_use = token_use
         from jwt import PyJWKClient
 
-        self._jwks: PyJWKClient = PyJWKClient(jwks_url, cache_keys=True, lifespan=cache_seconds, timeout=5)
+        self._jwks: PyJWKClient = PyJWKClient(
+            jwks_url, cache_keys=True, lifespan=cache_seconds, timeout=5
+        )
 
     def verify(self, token: str) -> VerifiedToken:
         import jwt

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalice.app import Blueprint, Response
 
-from chalicelib.api.http import caller_of, endpoint
-from chalicelib.services import accounts, consent
-from chalicelib.services.errors import ServiceSuspended
+from chalicelib.api.http import caller_of, endpoint, json_body, query_params
+from chalicelib.services import cursors, generation
 
 bp = Blueprint(__name__)
 
@@ -14,8 +15,46 @@ bp = Blueprint(__name__)
 @bp.route("/generations", methods=["POST"])
 @endpoint
 def submit_generation() -> Response:
+    from chalicelib.api.schemas import GenerationBody, parse
+    from chalicelib.settings import get_settings
+
+    request = bp.current_request
+    caller = caller_of(request)
+    admission = generation.admit(caller.user_id)
+    body = parse(GenerationBody, json_body(request))
+    settings = get_settings()
+    answer = generation.submit(
+        admission,
+        generation.GenerationRequest(
+            prompt=body.prompt,
+            negative_prompt=body.negative_prompt,
+            width=body.width or settings.default_size,
+            height=body.height or settings.default_size,
+            steps=body.steps or settings.default_steps,
+            seed=generation.random_seed() if body.seed is None else body.seed,
+        ),
+        request.headers.get("idempotency-key"),
+        bp.lambda_context,
+    )
+    return Response(
+        body=answer, status_code=202, headers={"Location": f"/generations/{answer['id']}"}
+    )
+
+
+@bp.route("/generations/{generation_id}", methods=["GET"])
+@endpoint
+def get_generation(generation_id: str) -> dict[str, Any]:
     caller = caller_of(bp.current_request)
-    profile = accounts.load_profile(caller.user_id)
-    accounts.require_unrestricted(profile)
-    consent.require_consent(profile)
-    raise ServiceSuspended("Image generation is not switched on yet.", retry_after=3600)
+    return generation.view(generation.get_for_owner(caller.user_id, generation_id))
+
+
+@bp.route("/me/generations", methods=["GET"])
+@endpoint
+def my_generations() -> dict[str, Any]:
+    request = bp.current_request
+    caller = caller_of(request)
+    params = query_params(request)
+    items, next_cursor = generation.list_for_owner(
+        caller.user_id, cursors.page_limit(params.get("limit")), params.get("cursor")
+    )
+    return {"items": [generation.view(g) for g in items], "next_cursor": next_cursor}

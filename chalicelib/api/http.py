@@ -99,6 +99,11 @@ def json_body(request: Request) -> dict[str, Any]:
     return body
 
 
+def query_params(request: Request) -> dict[str, str]:
+    """Query parameters, one value each (the last one wins, as in API Gateway's map)."""
+    return {name: str(value) for name, value in (request.query_params or {}).items()}
+
+
 def caller_of(request: Request) -> identity.Caller:
     return identity.authenticate(request.headers.get("authorization"))
 

@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 from chalicelib.services.errors import InvalidRequest
+from chalicelib.settings import get_settings
 
 
 class Body(BaseModel):
@@ -24,6 +33,53 @@ class TermsBody(Body):
     text: StrictStr = Field(min_length=1, max_length=100_000)
 
 
+class GenerationBody(Body):
+    prompt: StrictStr
+    negative_prompt: StrictStr | None = None
+    width: StrictInt | None = None
+    height: StrictInt | None = None
+    steps: StrictInt | None = None
+    seed: StrictInt | None = Field(default=None, ge=0, le=2**32 - 1)
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt(cls, value: str) -> str:
+        value = value.strip()
+        if not 1 <= len(value) <= 2000:
+            raise ValueError("must be 1 to 2000 characters after trimming")
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value
+
+    @field_validator("negative_prompt")
+    @classmethod
+    def _negative(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        if len(value) > 2000:
+            raise ValueError("must be at most 2000 characters")
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        return value or None
+
+    @field_validator("width", "height")
+    @classmethod
+    def _size(cls, value: int | None) -> int | None:
+        allowed = sorted(int(v) for v in get_settings().allowed_sizes)
+        if value is not None and value not in allowed:
+            raise ValueError(f"must be one of {', '.join(map(str, allowed))}")
+        return value
+
+    @field_validator("steps")
+    @classmethod
+    def _steps(cls, value: int | None) -> int | None:
+        maximum = get_settings().max_steps
+        if value is not None and not 1 <= value <= maximum:
+            raise ValueError(f"must be from 1 to {maximum}")
+        return value
+
+
 B = TypeVar("B", bound=Body)
 
 
@@ -36,5 +92,6 @@ def parse(model: type[B], body: dict[str, Any]) -> B:
         for problem in exc.errors(include_url=False, include_input=False):
             field = ".".join(str(part) for part in problem["loc"]) or "body"
             message = "unknown field" if problem["type"] == "extra_forbidden" else problem["msg"]
+            message = message.removeprefix("Value error, ")
             details[field] = message
         raise InvalidRequest("Some fields are not valid.", details=details) from exc

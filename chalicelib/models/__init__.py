@@ -5,6 +5,9 @@ from __future__ import annotations
 from pynamodb.models import Model
 
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord, ConsentTombstone
+from chalicelib.models.gallery import GalleryEntry
+from chalicelib.models.generations import Generation
+from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models.terms import TermsDocument, TermsPointer
 from chalicelib.models.users import UserProfile
 
@@ -15,6 +18,9 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     TermsDocument,
     ConsentRecord,
     ConsentEvidence,
+    Generation,
+    GalleryEntry,
+    IdempotencyRecord,
 )
 
 __all__ = [
@@ -22,6 +28,9 @@ __all__ = [
     "ConsentEvidence",
     "ConsentRecord",
     "ConsentTombstone",
+    "GalleryEntry",
+    "Generation",
+    "IdempotencyRecord",
     "TermsDocument",
     "TermsPointer",
     "UserProfile",

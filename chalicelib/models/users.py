@@ -4,13 +4,21 @@ Access patterns
 - get the caller's profile (status, restriction, accepted terms) by user id: GetItem, the one
   read the consent/restriction check makes per request.
 - record an accepted terms version: UpdateItem inside the consent transaction.
+- take one unit of the rolling generation quota: UpdateItem inside the transaction that writes
+  the generation, conditional on `quota_seq` (optimistic concurrency: parallel submits cannot
+  both take the last unit).
 
 No e-mail, name or address is ever stored here: the user id is the opaque `sub`.
 """
 
 from __future__ import annotations
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
 from pynamodb.models import Model
 
 from chalicelib.models.base import BILLING_MODE, region
@@ -34,5 +42,9 @@ class UserProfile(Model):
     strikes = NumberAttribute(default=0)
     accepted_terms_version = NumberAttribute(null=True)
     accepted_terms_sha256 = UnicodeAttribute(null=True)
+    # The rolling generation quota: epoch-ms times of the latest accepted generations (at most
+    # the quota's size) and a sequence number that makes each update conditional.
+    quota_times = ListAttribute[float](null=True)
+    quota_seq = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()

@@ -1,0 +1,67 @@
+"""The public gallery: browse, view, download; creators (and moderators) delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Response
+
+from chalicelib.api.http import caller_of, endpoint, query_params
+from chalicelib.services import cursors, gallery
+
+bp = Blueprint(__name__)
+PUBLIC_CACHE = "public, max-age=30"
+
+
+def _cached(request_headers: Any, body: dict[str, Any]) -> Response:
+    """A public answer with a validator: a matching If-None-Match gets 304 and no body."""
+    tag = gallery.etag(body)
+    headers: dict[str, str | list[str]] = {"ETag": tag, "Cache-Control": PUBLIC_CACHE}
+    if request_headers.get("if-none-match") == tag:
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=body, headers=headers)
+
+
+def _page(page: gallery.Page) -> dict[str, Any]:
+    return {"items": [gallery.entry_view(e) for e in page.items], "next_cursor": page.next_cursor}
+
+
+@bp.route("/gallery", methods=["GET"])
+@endpoint
+def feed() -> Response:
+    request = bp.current_request
+    params = query_params(request)
+    page = gallery.feed(cursors.page_limit(params.get("limit")), params.get("cursor"))
+    return _cached(request.headers, _page(page))
+
+
+@bp.route("/gallery/{image_id}", methods=["GET"])
+@endpoint
+def image(image_id: str) -> Response:
+    return _cached(bp.current_request.headers, gallery.detail_view(gallery.published(image_id)))
+
+
+@bp.route("/gallery/{image_id}/download", methods=["GET"])
+@endpoint
+def download(image_id: str) -> Response:
+    return Response(body="", status_code=302, headers={"Location": gallery.download_url(image_id)})
+
+
+@bp.route("/users/{user_id}/gallery", methods=["GET"])
+@endpoint
+def creator(user_id: str) -> Response:
+    request = bp.current_request
+    params = query_params(request)
+    limit = cursors.page_limit(params.get("limit"))
+    if len(user_id) > 128:  # not a user id: an unknown user has no images
+        return _cached(request.headers, {"items": [], "next_cursor": None})
+    page = gallery.creator_page(user_id, limit, params.get("cursor"))
+    return _cached(request.headers, _page(page))
+
+
+@bp.route("/gallery/{image_id}", methods=["DELETE"])
+@endpoint
+def delete(image_id: str) -> Response:
+    caller = caller_of(bp.current_request)
+    gallery.delete_image(image_id, caller.user_id, caller.is_moderator)
+    return Response(body="", status_code=204)

@@ -1,0 +1,34 @@
+"""Model outputs landing in S3 (ObjectCreated → SQS) → the moderation scan."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import unquote_plus
+
+from chalice.app import Blueprint, SQSEvent
+
+from chalicelib.events.batch import process
+from chalicelib.observability import logger
+from chalicelib.services import scan
+from chalicelib.settings import get_settings
+
+bp = Blueprint(__name__)
+
+
+def handle_record(record: Any) -> None:
+    event = json.loads(record.body)
+    if event.get("Event") == "s3:TestEvent":
+        return  # S3 sends one when the notification is configured
+    for entry in event.get("Records", []):
+        if not str(entry.get("eventName", "")).startswith("ObjectCreated"):
+            continue
+        bucket = entry["s3"]["bucket"]["name"]
+        key = unquote_plus(entry["s3"]["object"]["key"])
+        outcome = scan.scan_output(bucket, key)
+        logger.info("scanned", extra={"key": key, "outcome": outcome})
+
+
+@bp.on_sqs_message(queue=get_settings().scan_queue, batch_size=5)
+def on_output_created(event: SQSEvent) -> dict[str, Any]:
+    return process(event, handle_record)

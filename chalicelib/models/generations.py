@@ -1,0 +1,96 @@
+"""Generations: one item per accepted prompt, from `queued` to a final state.
+
+Access patterns
+- a generation by id (owner check in the service): GetItem.
+- the caller's generations, newest first, paged: Query on GSI `by_owner` (owner_id, created_at).
+- generations still open past their deadline (the sweeper): Query on the sparse GSI `open_work`
+  (sweep_shard, deadline_at < now); final states remove `sweep_shard`, so the index only ever
+  holds work in flight, spread over a few shards.
+- state changes: UpdateItem with a condition on the current status, so a duplicate or late
+  event never moves a generation twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import (
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.models.base import BILLING_MODE, region
+from chalicelib.settings import get_settings
+
+QUEUED = "queued"
+SCANNING = "scanning"
+PUBLISHED = "published"
+IN_REVIEW = "in_review"
+REJECTED = "rejected"
+FAILED = "failed"
+REMOVED = "removed"
+OPEN_STATES = (QUEUED, SCANNING)
+FINAL_STATES = (PUBLISHED, IN_REVIEW, REJECTED, FAILED, REMOVED)
+SWEEP_SHARDS = 4
+
+
+class ByOwner(GlobalSecondaryIndex["Generation"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "by_owner"
+        projection = AllProjection()
+
+    owner_id = UnicodeAttribute(hash_key=True)
+    created_at = UTCDateTimeAttribute(range_key=True)
+
+
+class OpenWork(GlobalSecondaryIndex["Generation"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "open_work"
+        projection = KeysOnlyProjection()
+
+    sweep_shard = UnicodeAttribute(hash_key=True)
+    deadline_at = UTCDateTimeAttribute(range_key=True)
+
+
+class ModelRef(MapAttribute[str, str]):
+    name = UnicodeAttribute()
+    version = UnicodeAttribute()
+
+
+class Generation(Model):
+    class Meta:
+        table_name = get_settings().generations_table
+        region = region()
+        billing_mode = BILLING_MODE
+
+    generation_id = UnicodeAttribute(hash_key=True)
+    owner_id = UnicodeAttribute()
+    status = UnicodeAttribute(default=QUEUED)
+    prompt = UnicodeAttribute()
+    negative_prompt = UnicodeAttribute(null=True)
+    width = NumberAttribute()
+    height = NumberAttribute()
+    steps = NumberAttribute()
+    seed = NumberAttribute()
+    terms_version = NumberAttribute()
+    terms_sha256 = UnicodeAttribute()
+    input_key = UnicodeAttribute()
+    output_key = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+    deadline_at = UTCDateTimeAttribute(null=True)
+    sweep_shard = UnicodeAttribute(null=True)
+    error = UnicodeAttribute(null=True)
+    model = ModelRef(null=True)  # type: ignore[no-untyped-call]
+    # The automated scan's outcome: scanner, labels with scores, the deciding label.
+    scan_result = MapAttribute[str, Any](null=True)  # type: ignore[no-untyped-call]
+    # Why an image was rejected or removed: sexual | violent | hateful | illegal | ...
+    category = UnicodeAttribute(null=True)
+    published_at = UTCDateTimeAttribute(null=True)
+
+    by_owner = ByOwner()
+    open_work = OpenWork()

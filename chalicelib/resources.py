@@ -1,0 +1,88 @@
+"""The catalogue of AWS resources besides tables, named from settings.
+
+The local stack creates exactly these, and the infrastructure code declares the same ones, so
+the names the app reads always exist in both worlds. Tables come from the PynamoDB models
+(`chalicelib.models.TABLE_MODELS`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chalicelib.settings import Settings
+
+OUTPUT_PREFIX = "outputs/"
+FAILURE_PREFIX = "failures/"
+INPUT_PREFIX = "inputs/"
+
+
+@dataclass(frozen=True)
+class QueueSpec:
+    name: str
+    visibility_seconds: int
+    max_receives: int
+    purpose: str
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}-dlq"
+
+
+@dataclass(frozen=True)
+class Subscription:
+    topic: str
+    queue: str
+
+
+@dataclass(frozen=True)
+class BucketNotification:
+    """S3 ObjectCreated events under `prefix` go to `queue`."""
+
+    bucket: str
+    prefix: str
+    queue: str
+
+
+def buckets(s: Settings) -> tuple[str, ...]:
+    return (s.inputs_bucket, s.originals_bucket, s.public_bucket, s.exports_bucket)
+
+
+def queues(s: Settings) -> tuple[QueueSpec, ...]:
+    return (
+        QueueSpec(
+            s.results_queue,
+            s.queue_visibility_seconds,
+            s.queue_max_receives,
+            "async inference success/error notifications",
+        ),
+        QueueSpec(
+            s.scan_queue,
+            s.queue_visibility_seconds,
+            s.queue_max_receives,
+            "S3 ObjectCreated of model outputs, to scan",
+        ),
+    )
+
+
+def topics(s: Settings) -> tuple[str, ...]:
+    return (s.success_topic, s.error_topic)
+
+
+def subscriptions(s: Settings) -> tuple[Subscription, ...]:
+    """Raw-delivery SNS → SQS subscriptions."""
+    return (
+        Subscription(s.success_topic, s.results_queue),
+        Subscription(s.error_topic, s.results_queue),
+    )
+
+
+def notifications(s: Settings) -> tuple[BucketNotification, ...]:
+    return (BucketNotification(s.originals_bucket, OUTPUT_PREFIX, s.scan_queue),)
+
+
+def output_path(s: Settings) -> str:
+    return f"s3://{s.originals_bucket}/{OUTPUT_PREFIX.rstrip('/')}"
+
+
+def failure_path(s: Settings) -> str:
+    return f"s3://{s.originals_bucket}/{FAILURE_PREFIX.rstrip('/')}"

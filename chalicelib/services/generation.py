@@ -1,0 +1,347 @@
+"""Generations: admit a caller, accept a prompt, track it to a final state.
+
+Submit, in an order that never leaves a record pointing at nothing or an invocation with no
+record: (1) the request payload goes to S3, (2) one transaction writes the generation and
+takes a unit of the caller's quota, (3) InvokeEndpointAsync with InferenceId = generation id.
+If (3) fails the generation is failed at once; an orphaned payload from a failed (2) expires by
+the inputs bucket's lifecycle rule.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+
+from chalicelib import resources
+from chalicelib.adapters import clock, ids, inference, storage
+from chalicelib.models.base import transaction
+from chalicelib.models.generations import (
+    FAILED,
+    IN_REVIEW,
+    OPEN_STATES,
+    PUBLISHED,
+    QUEUED,
+    REJECTED,
+    REMOVED,
+    SCANNING,
+    SWEEP_SHARDS,
+    Generation,
+)
+from chalicelib.models.users import UserProfile
+from chalicelib.observability import logger
+from chalicelib.services import accounts, consent, cursors, quota
+from chalicelib.services.errors import NotFound, PromptRejected, RateLimited, Unavailable
+from chalicelib.services.terms import Terms
+from chalicelib.settings import get_settings
+
+QUOTA_ATTEMPTS = 3
+MAX_SEED = 2**32 - 1
+USER_SAFE_ERRORS = {
+    "model_error": "The model could not paint this image. Try again.",
+    "timed_out": "This generation took too long and was stopped. Try again.",
+    "could_not_start": "The image generator is unavailable. Try again shortly.",
+    "invalid_output": "The model produced no usable image. Try again.",
+}
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    prompt: str
+    negative_prompt: str | None
+    width: int
+    height: int
+    steps: int
+    seed: int
+
+
+@dataclass(frozen=True)
+class Admission:
+    profile: UserProfile
+    terms: Terms
+
+
+def admit(user_id: str) -> Admission:
+    """Checks that come before the body is read: restriction, then consent (one read)."""
+    profile = accounts.load_profile(user_id)
+    accounts.require_unrestricted(profile)
+    terms = consent.require_consent(profile)
+    assert profile is not None  # consent implies a profile
+    return Admission(profile, terms)
+
+
+def random_seed() -> int:
+    return secrets.randbelow(MAX_SEED + 1)
+
+
+def submit(
+    admission: Admission,
+    request: GenerationRequest,
+    idempotency_key: str | None,
+    lambda_context: Any = None,
+) -> dict[str, Any]:
+    """Accept a prompt; with an Idempotency-Key, a retry returns the first answer."""
+    if idempotency_key is None:
+        return _create(admission, request)
+    from chalicelib.services.idempotency import once
+
+    return once(
+        admission.profile.user_id,
+        idempotency_key,
+        request,
+        lambda: _create(admission, request),
+        lambda_context,
+    )
+
+
+def _create(admission: Admission, request: GenerationRequest) -> dict[str, Any]:
+    from chalicelib.services.prompt_policy import screen_prompt
+
+    # Only the prompt: a negative prompt names what to keep out ("nude", "gore"), and screening
+    # it would refuse exactly the users who are steering away from such content.
+    verdict = screen_prompt(request.prompt)
+    if not verdict.allowed:
+        raise PromptRejected(
+            f"The prompt breaks the content policy ({verdict.category}).",
+            details={"category": verdict.category},
+        )
+    settings = get_settings()
+    generation_id = ids.new_id()
+    input_key = f"{resources.INPUT_PREFIX}{generation_id}.json"
+    payload = {
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "width": request.width,
+        "height": request.height,
+        "steps": request.steps,
+        "seed": request.seed,
+    }
+    storage.put_json(settings.inputs_bucket, input_key, json.dumps(payload).encode())
+    generation = _record(admission, request, generation_id, input_key)
+    try:
+        inference.invoke_async(
+            settings.endpoint_name,
+            f"s3://{settings.inputs_bucket}/{input_key}",
+            generation_id,
+            f"{generation_id}.png",
+            settings.invocation_timeout_seconds,
+        )
+    except Exception as exc:
+        logger.exception("invoke failed", extra={"generation_id": generation_id})
+        finish_failed(generation_id, "could_not_start", from_states=(QUEUED,))
+        raise Unavailable(USER_SAFE_ERRORS["could_not_start"], retry_after=5) from exc
+    return view(generation)
+
+
+def _record(
+    admission: Admission, request: GenerationRequest, generation_id: str, input_key: str
+) -> Generation:
+    """Write the generation and take a quota unit in one transaction."""
+    settings = get_settings()
+    profile = admission.profile
+    for _ in range(QUOTA_ATTEMPTS):
+        now = clock.now()
+        decision = quota.take(
+            list(profile.quota_times or []),
+            now.timestamp() * 1000,
+            settings.quota_limit,
+            settings.quota_window_seconds,
+        )
+        if not decision.allowed:
+            raise RateLimited(
+                f"At most {settings.quota_limit} images per {settings.quota_window_seconds // 60} "
+                "minutes.",
+                details={
+                    "limit": settings.quota_limit,
+                    "window_seconds": settings.quota_window_seconds,
+                },
+                retry_after=decision.retry_after,
+            )
+        generation = Generation(
+            generation_id,
+            owner_id=profile.user_id,
+            status=QUEUED,
+            prompt=request.prompt,
+            negative_prompt=request.negative_prompt,
+            width=request.width,
+            height=request.height,
+            steps=request.steps,
+            seed=request.seed,
+            terms_version=admission.terms.version,
+            terms_sha256=admission.terms.sha256,
+            input_key=input_key,
+            output_key=f"{resources.OUTPUT_PREFIX}{generation_id}.png",
+            created_at=now,
+            updated_at=now,
+            deadline_at=now + timedelta(seconds=settings.queued_deadline_seconds),
+            sweep_shard=str(secrets.randbelow(SWEEP_SHARDS)),
+        )
+        seq = int(profile.quota_seq or 0)
+        try:
+            with transaction() as tx:
+                tx.save(generation, condition=Generation.generation_id.does_not_exist())
+                tx.update(
+                    profile,
+                    actions=[
+                        UserProfile.quota_times.set(decision.times),
+                        UserProfile.quota_seq.set(seq + 1),
+                    ],
+                    condition=(UserProfile.quota_seq == seq)
+                    if profile.quota_seq is not None
+                    else UserProfile.quota_seq.does_not_exist(),
+                )
+            return generation
+        except TransactWriteError:
+            # Another submit of the same user took a unit first: look again.
+            fresh = accounts.load_profile(profile.user_id)
+            accounts.require_unrestricted(fresh)
+            if fresh is None:
+                break
+            profile = fresh
+    raise RateLimited("Too many submits at once; try again.", retry_after=1)
+
+
+def get_for_owner(user_id: str, generation_id: str) -> Generation:
+    """The generation if `user_id` owns it; anyone else learns nothing (404)."""
+    if not ids.is_id(generation_id):
+        raise NotFound()
+    try:
+        generation = Generation.get(generation_id)
+    except DoesNotExist as exc:
+        raise NotFound() from exc
+    if generation.owner_id != user_id:
+        raise NotFound()
+    return generation
+
+
+def list_for_owner(
+    user_id: str, limit: int, cursor: str | None
+) -> tuple[list[Generation], str | None]:
+    start = cursors.decode(cursor, f"mine:{user_id}") if cursor else None
+    page = Generation.by_owner.query(
+        user_id, scan_index_forward=False, limit=limit, last_evaluated_key=start
+    )
+    items = list(page)
+    next_key = page.last_evaluated_key
+    return items, (cursors.encode(next_key, f"mine:{user_id}") if next_key else None)
+
+
+def view(generation: Generation) -> dict[str, Any]:
+    """The owner's view of a generation."""
+    answer: dict[str, Any] = {
+        "id": generation.generation_id,
+        "status": generation.status,
+        "prompt": generation.prompt,
+        "negative_prompt": generation.negative_prompt,
+        "width": int(generation.width),
+        "height": int(generation.height),
+        "steps": int(generation.steps),
+        "seed": int(generation.seed),
+        "terms_version": int(generation.terms_version),
+        "created_at": clock.iso(generation.created_at),
+        "updated_at": clock.iso(generation.updated_at),
+    }
+    if generation.error:
+        answer["error"] = {
+            "code": generation.error,
+            "message": USER_SAFE_ERRORS.get(generation.error, "The generation failed."),
+        }
+    if generation.model is not None:
+        answer["model"] = {"name": generation.model.name, "version": generation.model.version}
+    if generation.category and generation.status in (REJECTED, REMOVED, IN_REVIEW):
+        answer["category"] = generation.category
+    if generation.status == PUBLISHED:
+        from chalicelib.services.gallery import image_urls
+
+        answer["image"] = {"id": generation.generation_id, **image_urls(generation.generation_id)}
+    return answer
+
+
+# State changes driven by events ------------------------------------------------------------
+
+
+def transition(
+    generation_id: str,
+    from_states: tuple[str, ...],
+    actions: list[Any],
+    deadline_before: datetime | None = None,
+) -> bool:
+    """Apply `actions` only if the generation is in one of `from_states`; False if not."""
+    condition = Generation.generation_id.exists() & Generation.status.is_in(*from_states)
+    if deadline_before is not None:
+        condition &= Generation.deadline_at < deadline_before
+    try:
+        generation = Generation(generation_id)
+        generation.update(
+            actions=[*actions, Generation.updated_at.set(clock.now())], condition=condition
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def mark_scanning(generation_id: str) -> bool:
+    deadline = clock.now() + timedelta(seconds=get_settings().scanning_deadline_seconds)
+    return transition(
+        generation_id,
+        (QUEUED,),
+        [Generation.status.set(SCANNING), Generation.deadline_at.set(deadline)],
+    )
+
+
+def finish_failed(
+    generation_id: str,
+    reason: str,
+    from_states: tuple[str, ...] = OPEN_STATES,
+    deadline_before: datetime | None = None,
+) -> bool:
+    return transition(
+        generation_id,
+        from_states,
+        [
+            Generation.status.set(FAILED),
+            Generation.error.set(reason),
+            Generation.deadline_at.remove(),
+            Generation.sweep_shard.remove(),
+        ],
+        deadline_before,
+    )
+
+
+def record_inference_result(notification: dict[str, Any]) -> str:
+    """Apply a SageMaker async success/error notification; duplicates change nothing."""
+    generation_id = str(notification.get("inferenceId", ""))
+    if not ids.is_id(generation_id):
+        raise ValueError("notification names no generation")
+    status = notification.get("invocationStatus")
+    if status == "Completed":
+        moved = mark_scanning(generation_id)
+    elif status == "Failed":
+        logger.warning(
+            "inference failed",
+            extra={"generation_id": generation_id, "reason": notification.get("failureReason")},
+        )
+        moved = finish_failed(generation_id, "model_error", from_states=(QUEUED,))
+    else:
+        raise ValueError(f"unknown invocation status {status!r}")
+    return "applied" if moved else "ignored"
+
+
+def sweep_stale(limit_per_shard: int = 100) -> int:
+    """Finish generations stuck past their deadline so nobody waits forever."""
+    now = clock.now()
+    finished = 0
+    for shard in range(SWEEP_SHARDS):
+        for item in Generation.open_work.query(
+            str(shard), Generation.deadline_at < now, limit=limit_per_shard
+        ):
+            if finish_failed(item.generation_id, "timed_out", deadline_before=now):
+                logger.info("swept", extra={"generation_id": item.generation_id})
+                finished += 1
+    return finished

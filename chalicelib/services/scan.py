@@ -1,0 +1,152 @@
+"""The automated scan of a model output: from `queued`/`scanning` to a final state.
+
+Verify the bytes are the image that was asked for, screen the prompt again (the policy may have
+changed since submit), scan the pixels, decide; on publish, write the derivatives first and then
+make the image public in one transaction, so a failure mid-way publishes nothing. Redelivery of
+the same event finds the generation already final and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+
+from chalicelib import imaging, resources
+from chalicelib.adapters import clock, ids, storage
+from chalicelib.adapters.image_scanner import get_scanner
+from chalicelib.models.base import transaction
+from chalicelib.models.generations import (
+    IN_REVIEW,
+    OPEN_STATES,
+    REJECTED,
+    Generation,
+    ModelRef,
+)
+from chalicelib.models.users import UserProfile
+from chalicelib.observability import logger
+from chalicelib.services import gallery, generation
+from chalicelib.services.scan_policy import PUBLISH, REJECT, ScanDecision, decide
+from chalicelib.settings import get_settings
+
+QUARANTINE_PREFIX = "quarantine/"
+
+
+def generation_id_of(key: str) -> str | None:
+    """`outputs/<generation id>.png` → the id; None for anything else."""
+    if not key.startswith(resources.OUTPUT_PREFIX) or not key.endswith(".png"):
+        return None
+    candidate = key[len(resources.OUTPUT_PREFIX) : -len(".png")]
+    return candidate if ids.is_id(candidate) else None
+
+
+def scan_output(bucket: str, key: str) -> str:
+    settings = get_settings()
+    generation_id = generation_id_of(key) if bucket == settings.originals_bucket else None
+    if generation_id is None:
+        return "ignored"
+    try:
+        item = Generation.get(generation_id, consistent_read=True)
+    except DoesNotExist:
+        return "ignored"  # erased or never recorded: nothing may be published from it
+    if item.status not in OPEN_STATES:
+        return "unchanged"
+    data = storage.read(bucket, key, settings.max_output_bytes + 1)
+    try:
+        if len(data) > settings.max_output_bytes:
+            raise imaging.InvalidImage("output too large")
+        verified = imaging.verify(data, (int(item.width), int(item.height)))
+    except imaging.InvalidImage as exc:
+        logger.warning(
+            "invalid model output", extra={"generation_id": generation_id, "reason": str(exc)}
+        )
+        _quarantine(bucket, key)
+        generation.finish_failed(generation_id, "invalid_output")
+        return "failed"
+    if verified.model_name:
+        item.model = ModelRef(  # type: ignore[no-untyped-call]
+            name=verified.model_name, version=verified.model_version or ""
+        )
+    decision, scan_record = _decide(item, verified)
+    model_actions = [Generation.model.set(item.model)] if item.model is not None else []
+    actions = [Generation.scan_result.set(scan_record), *model_actions]
+    if decision.outcome == PUBLISH:
+        gallery.write_derivatives(verified, generation_id)
+        return "published" if gallery.publish(item, actions, OPEN_STATES) else "unchanged"
+    if decision.outcome == REJECT:
+        return REJECTED if _reject(item, actions, decision) else "unchanged"
+    moved = generation.transition(
+        generation_id,
+        OPEN_STATES,
+        [
+            *actions,
+            Generation.status.set(IN_REVIEW),
+            Generation.category.set(decision.category or "unspecified"),
+            Generation.deadline_at.remove(),
+            Generation.sweep_shard.remove(),
+        ],
+    )
+    return IN_REVIEW if moved else "unchanged"
+
+
+def _decide(
+    item: Generation, verified: imaging.VerifiedImage
+) -> tuple[ScanDecision, dict[str, Any]]:
+    from chalicelib.services.prompt_policy import screen_prompt
+
+    verdict = screen_prompt(item.prompt)  # as at submit: the negative prompt steers away
+    scanner = get_scanner(get_settings().image_scanner)
+    if not verdict.allowed:
+        decision = ScanDecision(REJECT, verdict.category, "prompt", 1.0)
+        labels: list[dict[str, Any]] = []
+    else:
+        found = scanner.scan(verified.image, b"")
+        decision = decide(found)
+        labels = [{"name": label.name, "score": round(label.score, 4)} for label in found]
+    record = {
+        "scanner": scanner.name,
+        "outcome": decision.outcome,
+        "category": decision.category,
+        "label": decision.label,
+        "score": round(decision.score, 4),
+        "labels": labels,
+        "scanned_at": clock.iso(clock.now()),
+    }
+    return decision, record
+
+
+def _reject(item: Generation, actions: list[Any], decision: ScanDecision) -> bool:
+    """Reject and count a strike against the creator, in one transaction (so, once)."""
+    try:
+        with transaction() as tx:
+            tx.update(
+                item,
+                actions=[
+                    *actions,
+                    Generation.status.set(REJECTED),
+                    Generation.category.set(decision.category or "unspecified"),
+                    Generation.updated_at.set(clock.now()),
+                    Generation.deadline_at.remove(),
+                    Generation.sweep_shard.remove(),
+                ],
+                condition=Generation.status.is_in(*OPEN_STATES),
+            )
+            tx.update(
+                UserProfile(item.owner_id),
+                actions=[UserProfile.strikes.add(1)],
+                condition=UserProfile.user_id.exists(),
+            )
+    except TransactWriteError:
+        return False
+    return True
+
+
+def _quarantine(bucket: str, key: str) -> None:
+    """Keep the bad output for inspection where nothing serves or scans it."""
+    from chalicelib.adapters.aws import client
+
+    s3 = client("s3")
+    s3.copy_object(
+        Bucket=bucket, Key=QUARANTINE_PREFIX + key, CopySource={"Bucket": bucket, "Key": key}
+    )
+    s3.delete_object(Bucket=bucket, Key=key)
