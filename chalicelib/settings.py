@@ -62,6 +62,12 @@ class Settings:
     max_output_bytes: int = 40_000_000
     # Keys that sign cursors and links; the first signs, all verify (rotation).
     signing_keys: tuple[str, ...] = field(default=(), repr=False)
+    # In AWS the secret values above live in Secrets Manager under these ids (ARNs); empty
+    # locally, where the values come straight from the environment.
+    signing_keys_secret: str = ""
+    address_hash_key_secret: str = ""
+    # The service switches: an SSM parameter holding a Powertools feature-flags document.
+    feature_flags_parameter: str = ""
     presign_seconds: int = 600
     # AWS clients: botocore's own retry modes, never hand-written loops.
     aws_retry_mode: str = "standard"
@@ -103,6 +109,8 @@ class Settings:
                     default = base.table_name(f.name.removesuffix(suffix).replace("_", "-"))
             if f.name == "endpoint_name":
                 default = base.table_name("generator")
+            if f.name == "feature_flags_parameter":
+                default = f"/objektify/{stage}/feature-flags"
             raw = os.environ.get(PREFIX + f.name.upper())
             if raw is None:
                 values[f.name] = default

@@ -25,3 +25,8 @@ def test_values_are_typed_from_the_environment(monkeypatch: pytest.MonkeyPatch) 
 def test_secret_settings_are_not_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OBJEKTIFY_ADDRESS_HASH_KEY", "very-secret")
     assert "very-secret" not in repr(Settings.from_env())
+
+
+def test_feature_flags_parameter_follows_the_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OBJEKTIFY_STAGE", "prod")
+    assert Settings.from_env().feature_flags_parameter == "/objektify/prod/feature-flags"
