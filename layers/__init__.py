@@ -1,0 +1,1 @@
+"""The Lambda layers the functions need, built from pinned requirements (see README.md)."""
