@@ -1,20 +1,44 @@
-# The front door. `make dev` runs everything locally; `make test` runs every test.
+# The front door. `make dev` runs everything locally; `make test` runs every test;
+# `make deploy` puts the whole service into an AWS account.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+CDK := infra/node_modules/.bin/cdk
 # PyTorch's CPU build lies on this machine's disk; never let pip fetch a multi-GB CUDA build.
 export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# The CDK runs on jsii, which warns at every start that this machine's Node 20 is past its end of
+# life (it still works): keep the warning out of every synth and test run.
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: install dev test lint typecheck unit integration bench clean
+# What an operator chooses for a deployment (infra/config.py has the defaults).
+STAGE ?= dev
+ACCOUNT ?=
+REGION ?=
+MODEL_IMAGE ?=
+MODEL_DATA ?=
+INSTANCE_TYPE ?=
+MAX_INSTANCES ?=
+ALARM_EMAIL ?=
+# `never` for unattended deploys; by default the CLI asks before widening any permission.
+APPROVAL ?= broadening
+CONTEXT := -c stage=$(STAGE) \
+	$(if $(ACCOUNT),-c account=$(ACCOUNT)) $(if $(REGION),-c region=$(REGION)) \
+	$(if $(MODEL_IMAGE),-c model_image=$(MODEL_IMAGE)) $(if $(MODEL_DATA),-c model_data=$(MODEL_DATA)) \
+	$(if $(INSTANCE_TYPE),-c instance_type=$(INSTANCE_TYPE)) \
+	$(if $(MAX_INSTANCES),-c max_instances=$(MAX_INSTANCES)) \
+	$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL))
+
+.PHONY: install dev test lint typecheck unit integration infra-test bench clean layers synth \
+	deploy deploy-params
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev,inference,scanner]'
+	$(PY) -m pip install -q -e '.[dev,inference,scanner,infra]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -34,11 +58,36 @@ unit: install
 integration: install
 	$(VENV)/bin/pytest tests/integration
 
+infra-test: install
+	$(VENV)/bin/pytest tests/infra
+
 test: install lint typecheck
 	$(VENV)/bin/pytest
 
 bench: install
 	$(PY) bench/coldstart.py
 
+# The Lambda layers, for the Lambda platform, from layers/*/requirements.txt (see layers/README.md).
+layers: install
+	$(PY) -m layers.build
+
+# The CloudFormation templates, offline, into cdk.out/ (no AWS credentials needed).
+synth: layers
+	$(PY) -m infra --outdir cdk.out $(CONTEXT)
+
+$(CDK): infra/package.json infra/package-lock.json
+	npm ci --prefix infra --no-audit --no-fund
+	touch $(CDK)
+
+deploy-params:
+	@test -n "$(ACCOUNT)" -a -n "$(REGION)" || \
+		{ echo "make deploy needs ACCOUNT=<12 digits> REGION=<aws region> (see README)"; exit 2; }
+
+# Everything, into the account the AWS credentials in the environment belong to.
+deploy: deploy-params synth $(CDK)
+	$(CDK) bootstrap aws://$(ACCOUNT)/$(REGION)
+	$(CDK) deploy --app cdk.out --require-approval $(APPROVAL) objektify-$(STAGE)
+
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache build cdk.out .chalice/deployments \
+		infra/node_modules

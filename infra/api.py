@@ -1,0 +1,253 @@
+"""The Chalice app through Chalice's CDK construct, finished where `chalice package` stops.
+
+`chalice.cdk.Chalice` packages the app (routes → one API Gateway REST API and `api_handler`;
+each event handler → its own function with its SQS or schedule source) into a SAM template and
+includes it. Chalice's config can give functions only one role and no partial batch responses,
+so its template is then adjusted here through the construct's escape hatches:
+- each function gets its own role (infra/functions.py), name, size, timeout, layers, log group;
+- each SQS source points at the queue this stack creates and reports batch item failures;
+- the REST API gets the contract's gateway responses, access logs and throttling.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sam as sam
+from chalice.app import Chalice as ChaliceApp
+from chalice.app import SQSEventConfig
+from chalice.cdk import Chalice
+from chalice.utils import to_cfn_resource_name
+
+from infra import gateway_responses
+from infra.config import DeployConfig
+from infra.functions import FUNCTIONS, FunctionSpec, Wiring, statements
+from infra.nag import acknowledge, acknowledge_object_prefixes
+
+API_STAGE = "api"
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+# Who called is not logged: no address, no user agent. The path is the route's template, so
+# user and image ids stay out of the access log too.
+ACCESS_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "time": "$context.requestTime",
+        "method": "$context.httpMethod",
+        "route": "$context.resourcePath",
+        "status": "$context.status",
+        "latencyMs": "$context.responseLatency",
+        "integrationMs": "$context.integration.latency",
+        "bytes": "$context.responseLength",
+        "gatewayError": "$context.error.responseType",
+    },
+    separators=(",", ":"),
+)
+
+
+def function_name(stage: str, spec: FunctionSpec) -> str:
+    return f"objektify-{stage}-{spec.name.replace('_', '-')}"
+
+
+class ChaliceApi:
+    """Packages the app into `scope` (the stack: Chalice names its stage after its scope)."""
+
+    def __init__(
+        self,
+        scope: cdk.Stack,
+        project_dir: Path,
+        app: ChaliceApp,
+        config: DeployConfig,
+        wiring: Wiring,
+        environment: dict[str, str],
+        layers: dict[str, lambda_.ILayerVersion],
+    ) -> None:
+        self.scope, self.config, self.wiring = scope, config, wiring
+        self.chalice = Chalice(
+            scope,
+            "Api",
+            source_dir=str(project_dir),
+            stage_config={
+                "api_gateway_stage": API_STAGE,
+                "environment_variables": environment,
+                # Roles are made per function below; Chalice must not make its own.
+                "manage_iam_role": False,
+                "iam_role_arn": "replaced-per-function",
+                "autogen_policy": False,
+            },
+        )
+        self.functions: dict[str, sam.CfnFunction] = {}
+        self.roles: dict[str, iam.Role] = {}
+        self._check_specs()
+        sqs_sources = {
+            source.name: source
+            for source in app.event_sources
+            if isinstance(source, SQSEventConfig)
+        }
+        for spec in FUNCTIONS:
+            self._function(spec, layers, sqs_sources.get(spec.name))
+        self._rest_api()
+
+    def _check_specs(self) -> None:
+        packaged = {
+            child.node.id  # CfnInclude names each child after its logical id
+            for child in self.chalice.sam_template.node.children
+            if isinstance(child, sam.CfnFunction)
+        }
+        declared = {spec.logical_id for spec in FUNCTIONS}
+        if packaged != declared:
+            raise ValueError(
+                f"Chalice functions {sorted(packaged)} ≠ infra/functions.py {sorted(declared)}"
+            )
+
+    def _function(
+        self,
+        spec: FunctionSpec,
+        layers: dict[str, lambda_.ILayerVersion],
+        source: SQSEventConfig | None,
+    ) -> None:
+        stage, id = self.config.stage, spec.logical_id
+        name = function_name(stage, spec)
+        log_group = logs.LogGroup(
+            self.scope,
+            f"{id}Logs",
+            log_group_name=f"/aws/lambda/{name}",
+            retention=LOG_RETENTION,
+            # Operational logs only; a stack created again must be able to make the group anew.
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        role = iam.Role(
+            self.scope,
+            f"{id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"Objektify {spec.name}: only what its code calls",
+            # Inline, so the role carries its permissions from the moment it exists: an SQS
+            # event source is refused if its function's role cannot yet receive messages.
+            inline_policies={
+                "function": iam.PolicyDocument(statements=statements(spec, self.wiring, log_group))
+            },
+        )
+        acknowledge_object_prefixes(
+            role,
+            [(self.wiring.buckets[o.bucket], o.prefix) for o in spec.objects],
+            "The function reads or writes objects whose names it makes.",
+        )
+        if spec.detects_moderation_labels:
+            acknowledge(
+                role,
+                "IAM5",
+                "rekognition:DetectModerationLabels takes the image bytes in the call and has "
+                "no resource in IAM.",
+                finding="Resource::*",
+            )
+        function = self.chalice.sam_template.get_resource(id)
+        assert isinstance(function, sam.CfnFunction)
+        function.add_override("Properties.FunctionName", name)
+        function.add_override("Properties.Role", role.role_arn)
+        function.add_override("Properties.Timeout", spec.timeout)
+        function.add_override("Properties.MemorySize", spec.memory)
+        function.add_override(
+            "Properties.Layers", [layers[layer].layer_version_arn for layer in spec.layers]
+        )
+        # Lambda would create the group itself on a first invocation, and then this one fails.
+        function.add_resource_dependency(_cfn(log_group))
+        if spec.queue:
+            self._sqs_source(spec, function, source)
+        self.functions[spec.name], self.roles[spec.name] = function, role
+
+    def _sqs_source(
+        self, spec: FunctionSpec, function: sam.CfnFunction, source: SQSEventConfig | None
+    ) -> None:
+        queue_name = getattr(self.wiring.settings, str(spec.queue))
+        if source is None or source.queue != queue_name:
+            raise ValueError(f"{spec.name} consumes {source and source.queue}, not {queue_name}")
+        event = to_cfn_resource_name(f"{spec.name}-sqs-event-source")
+        path = f"Properties.Events.{event}.Properties"
+        # A reference instead of Chalice's ARN built from the name: the mapping waits for the
+        # queue this stack creates.
+        function.add_override(f"{path}.Queue", self.wiring.queues[queue_name].queue_arn)
+        # The handlers answer with Powertools' batchItemFailures; without this Lambda would
+        # ignore the answer and delete the failed messages along with the others.
+        function.add_override(f"{path}.FunctionResponseTypes", ["ReportBatchItemFailures"])
+
+    def _rest_api(self) -> None:
+        api = self.chalice.sam_template.get_resource("RestAPI")
+        assert isinstance(api, sam.CfnApi)
+        api.add_override(
+            "Properties.DefinitionBody.x-amazon-apigateway-gateway-responses",
+            gateway_responses.openapi_extension(),
+        )
+        access_logs = logs.LogGroup(
+            self.scope,
+            "ApiAccessLogs",
+            retention=LOG_RETENTION,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        # API Gateway writes logs only once the region's account settings name a role for it;
+        # the stage (through the log group it logs to) waits for that setting.
+        _cfn(access_logs).add_resource_dependency(self._logging_role())
+        # The group's own ARN, without the `:*` of its streams that GetAtt would give.
+        destination = cdk.Stack.of(self.scope).format_arn(
+            service="logs",
+            resource="log-group",
+            resource_name=access_logs.log_group_name,
+            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+        )
+        api.add_override(
+            "Properties.AccessLogSetting",
+            {"DestinationArn": destination, "Format": ACCESS_LOG_FORMAT},
+        )
+        api.add_override(
+            "Properties.MethodSettings",
+            [
+                {
+                    "ResourcePath": "/*",
+                    "HttpMethod": "*",
+                    "ThrottlingRateLimit": self.config.api_rate_limit,
+                    "ThrottlingBurstLimit": self.config.api_burst_limit,
+                    "MetricsEnabled": True,
+                    # Execution logs would hold request bodies (prompts): off.
+                    "LoggingLevel": "OFF",
+                    "DataTraceEnabled": False,
+                }
+            ],
+        )
+
+    def _logging_role(self) -> apigateway.CfnAccount:
+        role = iam.Role(
+            self.scope,
+            "ApiGatewayLoggingRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name(
+                    "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+                )
+            ],
+        )
+        acknowledge(
+            role,
+            "IAM4",
+            "AWS's policy for exactly this role (API Gateway's account-level logging role), "
+            "which API Gateway checks for when the role is set.",
+            finding="Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs",
+        )
+        account = apigateway.CfnAccount(
+            self.scope, "ApiGatewayAccount", cloud_watch_role_arn=role.role_arn
+        )
+        # A setting of the whole region: leave it in place if this stack goes.
+        account.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        role.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+        return account
+
+
+def _cfn(construct: Any) -> cdk.CfnResource:
+    child = construct.node.default_child
+    assert isinstance(child, cdk.CfnResource)
+    return child

@@ -1,0 +1,220 @@
+"""The Chalice app's Lambda functions: size, timeout, and exactly what each one's code does in AWS.
+
+Chalice puts every route in one function (`api_handler`) and each event handler in its own.
+Each gets a role of its own whose policy lists the actions its code path calls, on the tables,
+object prefixes, queue and endpoint it touches (read from the services it reaches; tests/infra
+holds the expected policies). A handler added in app.py without an entry here stops the synth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
+from chalice.utils import to_cfn_resource_name
+
+from chalicelib import resources
+from chalicelib.services.scan import QUARANTINE_PREFIX
+from chalicelib.settings import Settings
+from infra.storage import PUBLIC_PREFIX
+
+API_HANDLER = "api_handler"
+GET, PUT, UPDATE, DELETE, QUERY = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:Query",
+)
+# What a Lambda SQS event source needs of its function's role.
+CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    table: str  # the settings field naming it
+    actions: tuple[str, ...] = ()
+    query_indexes: tuple[str, ...] = ()  # GSIs it queries
+
+
+@dataclass(frozen=True)
+class ObjectAccess:
+    bucket: str  # the settings field naming it
+    prefix: str
+    actions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    name: str  # Chalice's name for the function
+    timeout: int  # seconds
+    memory: int  # MB
+    queue: str | None = None  # the settings field of the queue it consumes
+    tables: tuple[TableAccess, ...] = ()
+    objects: tuple[ObjectAccess, ...] = ()
+    invokes_endpoint: bool = False
+    detects_moderation_labels: bool = False
+    reads_secrets: bool = False
+    flags: tuple[str, ...] = ()  # SSM actions on the service switches
+    layers: tuple[str, ...] = field(default=("runtime", "imaging"))
+
+    @property
+    def logical_id(self) -> str:
+        """The function's resource in Chalice's SAM template."""
+        return "APIHandler" if self.name == API_HANDLER else to_cfn_resource_name(self.name)
+
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    FunctionSpec(
+        API_HANDLER,
+        # API Gateway gives up after 29 s; end first, so the failure is logged as ours.
+        timeout=28,
+        memory=1024,
+        tables=(
+            TableAccess("users_table", (GET, PUT, UPDATE)),
+            TableAccess("terms_table", (GET, PUT)),
+            TableAccess("consents_table", (PUT,)),
+            TableAccess("consent_evidence_table", (PUT,)),
+            TableAccess("generations_table", (GET, PUT, UPDATE), query_indexes=("by_owner",)),
+            TableAccess("gallery_table", (QUERY, DELETE)),
+            TableAccess("idempotency_table", (GET, PUT, UPDATE, DELETE)),
+        ),
+        objects=(
+            ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:PutObject",)),
+            # Signs download links of the published copies; deleting an image removes them.
+            ObjectAccess("public_bucket", PUBLIC_PREFIX, ("s3:GetObject", "s3:DeleteObject")),
+        ),
+        invokes_endpoint=True,
+        reads_secrets=True,
+        # The service switches: read on requests, written by operators (PUT /admin/flags).
+        flags=("ssm:GetParameter", "ssm:PutParameter"),
+    ),
+    FunctionSpec(
+        "on_inference_result",
+        timeout=30,
+        memory=256,
+        queue="results_queue",
+        tables=(TableAccess("generations_table", (UPDATE,)),),
+    ),
+    FunctionSpec(
+        "on_output_created",
+        # Up to five images per batch, each decoded, scanned and re-encoded three times.
+        timeout=120,
+        memory=1769,  # one full vCPU
+        queue="scan_queue",
+        tables=(
+            TableAccess("generations_table", (GET, UPDATE)),
+            TableAccess("users_table", (UPDATE,)),  # a strike, with a rejection
+            TableAccess("gallery_table", (PUT,)),
+        ),
+        objects=(
+            ObjectAccess(
+                "originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject", "s3:DeleteObject")
+            ),
+            ObjectAccess("originals_bucket", QUARANTINE_PREFIX, ("s3:PutObject",)),
+            ObjectAccess("public_bucket", PUBLIC_PREFIX, ("s3:PutObject",)),
+        ),
+        detects_moderation_labels=True,
+    ),
+    FunctionSpec(
+        "sweep_stale_generations",
+        timeout=60,
+        memory=256,
+        tables=(TableAccess("generations_table", (UPDATE,), query_indexes=("open_work",)),),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The deployed resources a function's policy may name."""
+
+    settings: Settings
+    tables: dict[str, dynamodb.Table]  # by settings field
+    buckets: dict[str, s3.Bucket]  # by settings field
+    queues: dict[str, sqs.Queue]  # by queue name
+    endpoint_arn: str
+    flags: ssm.StringParameter
+    secrets: tuple[secretsmanager.Secret, ...]
+
+
+def statements(
+    spec: FunctionSpec, wiring: Wiring, log_group: logs.LogGroup
+) -> list[iam.PolicyStatement]:
+    """The function's whole policy: its log group, then what its code calls."""
+    found = [
+        iam.PolicyStatement(
+            sid="Logs",
+            actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+            resources=[log_group.log_group_arn],
+        )
+    ]
+    for access in spec.tables:
+        table = wiring.tables[access.table]
+        sid = "".join(part.title() for part in access.table.split("_"))
+        if access.actions:
+            found.append(
+                iam.PolicyStatement(
+                    sid=sid, actions=list(access.actions), resources=[table.table_arn]
+                )
+            )
+        if access.query_indexes:
+            found.append(
+                iam.PolicyStatement(
+                    sid=f"{sid}Indexes",
+                    actions=[QUERY],
+                    resources=[f"{table.table_arn}/index/{name}" for name in access.query_indexes],
+                )
+            )
+    for n, objects in enumerate(spec.objects):
+        bucket = wiring.buckets[objects.bucket]
+        found.append(
+            iam.PolicyStatement(
+                sid=f"Objects{n}",
+                actions=list(objects.actions),
+                resources=[bucket.arn_for_objects(f"{objects.prefix}*")],
+            )
+        )
+    if spec.queue:
+        queue = wiring.queues[getattr(wiring.settings, spec.queue)]
+        found.append(
+            iam.PolicyStatement(sid="Consume", actions=list(CONSUME), resources=[queue.queue_arn])
+        )
+    if spec.invokes_endpoint:
+        found.append(
+            iam.PolicyStatement(
+                sid="InvokeEndpoint",
+                actions=["sagemaker:InvokeEndpointAsync"],
+                resources=[wiring.endpoint_arn],
+            )
+        )
+    if spec.detects_moderation_labels:
+        # DetectModerationLabels acts on bytes sent with the call: IAM has no resource to name.
+        found.append(
+            iam.PolicyStatement(
+                sid="ModerationLabels",
+                actions=["rekognition:DetectModerationLabels"],
+                resources=["*"],
+            )
+        )
+    if spec.reads_secrets:
+        found.append(
+            iam.PolicyStatement(
+                sid="ReadKeys",
+                actions=["secretsmanager:GetSecretValue"],
+                resources=[secret.secret_arn for secret in wiring.secrets],
+            )
+        )
+    if spec.flags:
+        found.append(
+            iam.PolicyStatement(
+                sid="Switches", actions=list(spec.flags), resources=[wiring.flags.parameter_arn]
+            )
+        )
+    return found

@@ -1,0 +1,176 @@
+"""S3 buckets from `chalicelib.resources.buckets(settings)` and the CDN in front of the public one.
+
+Every bucket is private (all four public-access blocks), encrypted, TLS-only and logs its
+access. The public derivatives reach people only through CloudFront with origin access control;
+nothing else can read any bucket without a role that is allowed to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import aws_cdk as cdk
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_cloudfront_origins as origins
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from chalicelib import resources
+from chalicelib.services.scan import QUARANTINE_PREFIX
+from chalicelib.settings import Settings
+from infra.nag import acknowledge
+
+# Where the gallery writes the served copies (chalicelib.services.gallery.public_keys).
+PUBLIC_PREFIX = "images/"
+# The CDN may keep a removed image this long; the app's own Cache-Control says a year, which
+# would keep removals and erasures visible at the edge for that long.
+CDN_MAX_AGE = cdk.Duration.minutes(5)
+ACCESS_LOG_DAYS = 90
+
+
+@dataclass(frozen=True)
+class BucketRules:
+    """What a bucket keeps and for how long."""
+
+    versioned: bool = False
+    expire_days: int | None = None  # every object
+    expire_prefixes: tuple[tuple[str, int], ...] = ()  # (prefix, days)
+    noncurrent_days: int | None = None
+
+
+RULES: dict[str, BucketRules] = {
+    # Request payloads are read once by the endpoint; an orphan of a failed submit expires too.
+    "inputs_bucket": BucketRules(expire_days=7),
+    # The private originals: versioned against accidental overwrite or delete, with old versions
+    # gone after 30 days so that a deletion or erasure is complete by then. Failure reports and
+    # quarantined outputs are kept for inspection only.
+    "originals_bucket": BucketRules(
+        versioned=True,
+        noncurrent_days=30,
+        expire_prefixes=(
+            (resources.FAILURE_PREFIX, 30),
+            (QUARANTINE_PREFIX, 30),
+        ),
+    ),
+    # Derivatives are rebuilt from the originals; a removal must really remove, so no versions.
+    "public_bucket": BucketRules(),
+    # A person's data export is fetched through a short-lived link, then has no reason to stay.
+    "exports_bucket": BucketRules(expire_days=7),
+}
+
+
+def bucket_setting(settings: Settings, bucket_name: str) -> str:
+    """The settings field (e.g. `public_bucket`) whose value is `bucket_name`."""
+    for f in fields(settings):
+        if f.name.endswith("_bucket") and getattr(settings, f.name) == bucket_name:
+            return f.name
+    raise ValueError(f"no *_bucket setting names {bucket_name!r}")
+
+
+class Storage(Construct):
+    def __init__(self, scope: Construct, id: str, settings: Settings) -> None:
+        super().__init__(scope, id)
+        self.access_logs = s3.Bucket(
+            self,
+            "AccessLogs",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            # S3 server access logging delivers only to SSE-S3 buckets.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(expiration=cdk.Duration.days(ACCESS_LOG_DAYS))],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self.by_setting: dict[str, s3.Bucket] = {}
+        self.by_name: dict[str, s3.Bucket] = {}
+        for name in resources.buckets(settings):
+            setting = bucket_setting(settings, name)
+            if setting not in RULES:
+                raise ValueError(f"{setting}: add its retention rules to infra/storage.py")
+            bucket = self._bucket(setting, name, RULES[setting])
+            self.by_setting[setting] = self.by_name[name] = bucket
+        self.distribution = self._cdn(self.by_setting["public_bucket"])
+
+    @property
+    def public_base_url(self) -> str:
+        return f"https://{self.distribution.distribution_domain_name}"
+
+    def _bucket(self, setting: str, name: str, rules: BucketRules) -> s3.Bucket:
+        lifecycle = [s3.LifecycleRule(abort_incomplete_multipart_upload_after=cdk.Duration.days(1))]
+        if rules.expire_days:
+            lifecycle.append(s3.LifecycleRule(expiration=cdk.Duration.days(rules.expire_days)))
+        for prefix, days in rules.expire_prefixes:
+            lifecycle.append(s3.LifecycleRule(prefix=prefix, expiration=cdk.Duration.days(days)))
+        if rules.noncurrent_days:
+            lifecycle.append(
+                s3.LifecycleRule(
+                    noncurrent_version_expiration=cdk.Duration.days(rules.noncurrent_days),
+                    expired_object_delete_marker=True,
+                )
+            )
+        return s3.Bucket(
+            self,
+            "".join(part.title() for part in setting.split("_")),
+            bucket_name=name,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            versioned=rules.versioned,
+            lifecycle_rules=lifecycle,
+            server_access_logs_bucket=self.access_logs,
+            server_access_logs_prefix=f"s3/{name}/",
+            # Content of people: kept if the stack goes.
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+
+    def _cdn(self, public: s3.Bucket) -> cloudfront.Distribution:
+        cache = cloudfront.CachePolicy(
+            self,
+            "PublicImagesCache",
+            comment="Published images: immutable per key, but removals must leave the edge",
+            min_ttl=cdk.Duration.seconds(0),
+            default_ttl=CDN_MAX_AGE,
+            max_ttl=CDN_MAX_AGE,
+            query_string_behavior=cloudfront.CacheQueryStringBehavior.none(),
+            header_behavior=cloudfront.CacheHeaderBehavior.none(),
+            cookie_behavior=cloudfront.CacheCookieBehavior.none(),
+        )
+        cdn = cloudfront.Distribution(
+            self,
+            "PublicCdn",
+            comment="Objektify public gallery images",
+            default_behavior=cloudfront.BehaviorOptions(
+                origin=origins.S3BucketOrigin.with_origin_access_control(
+                    public,
+                    origin_access_levels=[cloudfront.AccessLevel.READ],
+                ),
+                viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                cache_policy=cache,
+                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+            ),
+            http_version=cloudfront.HttpVersion.HTTP2_AND_3,
+        )
+        acknowledge(cdn, "CFR1", "A public gallery for everyone: no country is to be refused.")
+        acknowledge(
+            cdn,
+            "CFR2",
+            "Serves only published, immutable images (GET/HEAD, no query strings or cookies) from "
+            "a private origin; a CloudFront web ACL must live in us-east-1, outside this stack.",
+        )
+        acknowledge(
+            cdn,
+            "CFR3",
+            "Viewer logs would record the network address of every anonymous visitor of the "
+            "gallery; the service keeps personal data to the minimum and CloudFront's metrics "
+            "cover operations.",
+        )
+        acknowledge(
+            cdn,
+            "CFR4",
+            "No custom domain yet: the default *.cloudfront.net certificate fixes the viewer "
+            "security policy. With a domain, add its certificate and TLSv1.2_2021.",
+        )
+        return cdn
