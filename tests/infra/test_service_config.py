@@ -1,0 +1,33 @@
+"""Run-time configuration: the service switches' parameter and the secret keys."""
+
+from __future__ import annotations
+
+import json
+
+from tests.infra.support import Synth, stage_settings
+
+
+def test_the_switches_start_enabled_in_a_powertools_feature_flags_document(synth: Synth) -> None:
+    _, parameter = synth.named(
+        "AWS::SSM::Parameter", "Name", stage_settings().feature_flags_parameter
+    )
+    flags = json.loads(parameter["Properties"]["Value"])
+    assert flags == {
+        "generation": {"default": True},
+        "gallery": {"default": True},
+        "reports": {"default": True},
+    }
+
+
+def test_keys_are_generated_kept_and_never_in_the_template(synth: Synth) -> None:
+    secrets = synth.of_type("AWS::SecretsManager::Secret")
+    assert {s["Properties"]["Name"] for s in secrets.values()} == {
+        "objektify/ci/signing-keys",
+        "objektify/ci/address-hash-key",
+    }
+    for secret in secrets.values():
+        assert secret["DeletionPolicy"] == "Retain"
+        generated = secret["Properties"]["GenerateSecretString"]
+        assert generated["PasswordLength"] >= 64
+        assert generated["ExcludePunctuation"] is True  # the comma separates signing keys
+        assert "SecretString" not in secret["Properties"]

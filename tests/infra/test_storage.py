@@ -1,0 +1,172 @@
+"""S3 and the CDN: every bucket private, encrypted and TLS-only; the public images reachable only
+through CloudFront's origin access control; retention as the data requires."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk.assertions import Match, Template
+
+from chalicelib import resources
+from chalicelib.services.gallery import public_keys
+from tests.infra.support import Synth, arn_of, as_list, ref, stage_settings
+
+BLOCK_ALL = {
+    "BlockPublicAcls": True,
+    "BlockPublicPolicy": True,
+    "IgnorePublicAcls": True,
+    "RestrictPublicBuckets": True,
+}
+
+
+def _bucket(synth: Synth, setting: str) -> tuple[str, dict[str, Any]]:
+    return synth.named("AWS::S3::Bucket", "BucketName", getattr(stage_settings(), setting))
+
+
+def _policy_of(synth: Synth, bucket_id: str) -> list[dict[str, Any]]:
+    (policy,) = [
+        p
+        for p in synth.of_type("AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == ref(bucket_id)
+    ]
+    return list(policy["Properties"]["PolicyDocument"]["Statement"])
+
+
+def test_every_bucket_of_the_app_exists_and_is_kept(synth: Synth) -> None:
+    names = {b["Properties"].get("BucketName") for b in synth.of_type("AWS::S3::Bucket").values()}
+    assert set(resources.buckets(stage_settings())) <= names
+    for setting in ("inputs_bucket", "originals_bucket", "public_bucket", "exports_bucket"):
+        _, bucket = _bucket(synth, setting)
+        assert bucket["DeletionPolicy"] == "Retain"
+
+
+def test_every_bucket_blocks_public_access_encrypts_and_logs(template: Template) -> None:
+    template.all_resources_properties(
+        "AWS::S3::Bucket",
+        {
+            "PublicAccessBlockConfiguration": BLOCK_ALL,
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+        },
+    )
+
+
+def test_every_bucket_refuses_plain_http(synth: Synth) -> None:
+    for bucket_id in synth.of_type("AWS::S3::Bucket"):
+        statements = _policy_of(synth, bucket_id)
+        assert any(
+            s["Effect"] == "Deny"
+            and s["Principal"] == {"AWS": "*"}
+            and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+            for s in statements
+        ), bucket_id
+
+
+def test_no_bucket_lets_anyone_in_but_cloudfront_and_log_delivery(synth: Synth) -> None:
+    (cdn_id,) = synth.of_type("AWS::CloudFront::Distribution")
+    public_id, _ = _bucket(synth, "public_bucket")
+    for bucket_id in synth.of_type("AWS::S3::Bucket"):
+        for statement in _policy_of(synth, bucket_id):
+            if statement["Effect"] != "Allow":
+                continue
+            principal = statement["Principal"]
+            assert "AWS" not in principal and principal != "*", (bucket_id, statement)
+            if principal == {"Service": "cloudfront.amazonaws.com"}:
+                assert bucket_id == public_id
+                assert as_list(statement["Action"]) == ["s3:GetObject"]
+                source = statement["Condition"]["StringEquals"]["AWS:SourceArn"]
+                assert cdn_id in str(source)
+            else:
+                assert principal == {"Service": "logging.s3.amazonaws.com"}, statement
+
+
+def test_public_images_are_served_by_cloudfront_over_https_with_origin_access_control(
+    synth: Synth, template: Template
+) -> None:
+    public_id, _ = _bucket(synth, "public_bucket")
+    template.has_resource_properties(
+        "AWS::CloudFront::OriginAccessControl",
+        {"OriginAccessControlConfig": Match.object_like({"SigningBehavior": "always"})},
+    )
+    template.has_resource_properties(
+        "AWS::CloudFront::Distribution",
+        {
+            "DistributionConfig": Match.object_like(
+                {
+                    "Origins": [
+                        Match.object_like(
+                            {
+                                "DomainName": {"Fn::GetAtt": [public_id, "RegionalDomainName"]},
+                                "OriginAccessControlId": Match.any_value(),
+                            }
+                        )
+                    ],
+                    "DefaultCacheBehavior": Match.object_like(
+                        {"ViewerProtocolPolicy": "redirect-to-https"}
+                    ),
+                }
+            )
+        },
+    )
+
+
+def test_the_cdn_forgets_a_removed_image_within_minutes(template: Template) -> None:
+    template.has_resource_properties(
+        "AWS::CloudFront::CachePolicy",
+        {"CachePolicyConfig": Match.object_like({"MaxTTL": 300, "DefaultTTL": 300})},
+    )
+
+
+def test_the_gallery_writes_where_the_cdn_and_the_grants_expect() -> None:
+    from infra.storage import PUBLIC_PREFIX
+
+    assert all(key.startswith(PUBLIC_PREFIX) for key in public_keys("X").values())
+
+
+def test_request_payloads_and_exports_expire_and_originals_keep_versions_for_a_while(
+    synth: Synth,
+) -> None:
+    def rules(setting: str) -> list[dict[str, Any]]:
+        return list(_bucket(synth, setting)[1]["Properties"]["LifecycleConfiguration"]["Rules"])
+
+    assert {"ExpirationInDays": 7, "Status": "Enabled"} in rules("inputs_bucket")
+    assert {"ExpirationInDays": 7, "Status": "Enabled"} in rules("exports_bucket")
+    _, originals = _bucket(synth, "originals_bucket")
+    assert originals["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert any(
+        r.get("NoncurrentVersionExpiration") == {"NoncurrentDays": 30}
+        for r in rules("originals_bucket")
+    )
+    for setting in ("inputs_bucket", "public_bucket", "exports_bucket"):
+        assert "VersioningConfiguration" not in _bucket(synth, setting)[1]["Properties"]
+
+
+def test_new_model_outputs_are_announced_to_the_scan_queue(synth: Synth) -> None:
+    settings = stage_settings()
+    for note in resources.notifications(settings):
+        _, bucket = synth.named("AWS::S3::Bucket", "BucketName", note.bucket)
+        queue_id, _ = synth.named("AWS::SQS::Queue", "QueueName", note.queue)
+        assert bucket["Properties"]["NotificationConfiguration"]["QueueConfigurations"] == [
+            {
+                "Event": "s3:ObjectCreated:*",
+                "Filter": {"S3Key": {"Rules": [{"Name": "prefix", "Value": note.prefix}]}},
+                "Queue": arn_of(queue_id),
+            }
+        ]
+        # S3 tests the destination when the configuration is set: the queue must allow it first.
+        (policy_id,) = [
+            k
+            for k, p in synth.of_type("AWS::SQS::QueuePolicy").items()
+            if ref(queue_id) in p["Properties"]["Queues"]
+        ]
+        assert policy_id in bucket["DependsOn"]
+        statements = synth.resources[policy_id]["Properties"]["PolicyDocument"]["Statement"]
+        assert any(
+            s.get("Principal") == {"Service": "s3.amazonaws.com"}
+            and s["Condition"]["ArnLike"]["aws:SourceArn"].endswith(f":::{note.bucket}")
+            for s in statements
+        )

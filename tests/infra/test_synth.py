@@ -1,0 +1,95 @@
+"""The synth itself: offline, one stack, and clean under cfn-lint and cdk-nag (AwsSolutions)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from cfnlint.api import ManualArgs, lint
+
+from tests.infra.support import CONTEXT, REGION, Synth
+
+# Every AwsSolutions finding the stack accepts, and where; each has its reason in the code next
+# to the resource (infra/*.py, `acknowledge(...)`). Adding to this list is a reviewed decision.
+# (Logical ids are written without CDK's hash suffix.)
+ACKNOWLEDGED = {
+    ("CFR1", "Storage/PublicCdn"),  # no geo restriction: a public gallery
+    ("CFR2", "Storage/PublicCdn"),  # no WAF on the image CDN
+    ("CFR3", "Storage/PublicCdn"),  # no viewer logs: visitors' addresses
+    ("CFR4", "Storage/PublicCdn"),  # default certificate until there is a domain
+    ("COG2", "Identity/Users"),  # MFA offered, not forced
+    ("COG8", "Identity/Users"),  # Essentials plan
+    ("SMG4", "ServiceConfig/SigningKeys"),  # rotated by the app's key list, not replaced
+    ("SMG4", "ServiceConfig/AddressHashKey"),
+    (
+        "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AmazonAPIGatewayPushToCloudWatchLogs]",
+        "ApiGatewayLoggingRole",
+    ),
+    # Object prefixes: keys are made at run time.
+    ("IAM5[Resource::<StorageInputsBucket.Arn>/inputs/*]", "Inference/ExecutionRole"),
+    ("IAM5[Resource::<StorageOriginalsBucket.Arn>/outputs/*]", "Inference/ExecutionRole"),
+    ("IAM5[Resource::<StorageOriginalsBucket.Arn>/failures/*]", "Inference/ExecutionRole"),
+    ("IAM5[Resource::<StorageInputsBucket.Arn>/inputs/*]", "APIHandlerRole"),
+    ("IAM5[Resource::<StoragePublicBucket.Arn>/images/*]", "APIHandlerRole"),
+    ("IAM5[Resource::<StorageOriginalsBucket.Arn>/outputs/*]", "OnOutputCreatedRole"),
+    ("IAM5[Resource::<StorageOriginalsBucket.Arn>/quarantine/*]", "OnOutputCreatedRole"),
+    ("IAM5[Resource::<StoragePublicBucket.Arn>/images/*]", "OnOutputCreatedRole"),
+    # Actions IAM cannot scope: ECR sign-in, PutMetricData (namespace condition), Rekognition.
+    ("IAM5[Resource::*]", "Inference/ExecutionRole"),
+    ("IAM5[Resource::*]", "OnOutputCreatedRole"),
+    # The endpoint's own log streams; CDK's grant on the topic key.
+    (
+        "IAM5[Resource::arn:aws:logs:eu-west-1:210987654321:log-group:"
+        "/aws/sagemaker/Endpoints/objektify-ci-generator:*]",
+        "Inference/ExecutionRole",
+    ),
+    ("IAM5[Action::kms:GenerateDataKey*]", "Inference/ExecutionRole"),
+}
+HASH_SUFFIX = re.compile(r"(<[A-Za-z0-9]+?)[0-9A-F]{8}(\.Arn>)")
+
+
+def _nag(synth: Synth) -> dict[str, object]:
+    (report,) = [p for p in synth.report["pluginReports"] if p["pluginName"] == "AwsSolutions"]
+    return dict(report)
+
+
+def test_synth_needs_no_aws_account_and_writes_one_stack(synth: Synth) -> None:
+    manifest = json.loads((synth.outdir / "manifest.json").read_text())
+    stacks = [a for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
+    assert len(stacks) == 1
+    assert stacks[0]["environment"] == f"aws://{CONTEXT['account']}/{REGION}"
+    print(f"layers {synth.layers_seconds:.1f} s, synth {synth.synth_seconds:.1f} s")
+
+
+def test_cdk_nag_finds_nothing_unacknowledged(synth: Synth) -> None:
+    report = _nag(synth)
+    assert report["conclusion"] == "success"
+    assert report["violations"] == []
+
+
+def test_every_acknowledged_finding_is_expected_and_has_a_reason(synth: Synth) -> None:
+    stage = CONTEXT["stage"]
+    suppressed = _nag(synth)["suppressedViolations"]
+    assert isinstance(suppressed, list)
+    seen = set()
+    for item in suppressed:
+        assert len(item["reason"]) > 40, item["acknowledgedId"]
+        finding = HASH_SUFFIX.sub(r"\1\2", item["acknowledgedId"].split("::AwsSolutions-", 1)[1])
+        seen.add((finding, item["acknowledgedAt"].removeprefix(f"objektify-{stage}/")))
+    assert seen == ACKNOWLEDGED
+
+
+def test_nothing_weakens_storage_data_or_queues(synth: Synth) -> None:
+    """No finding about buckets, tables, queues or topics is ever acknowledged."""
+    suppressed = _nag(synth)["suppressedViolations"]
+    assert isinstance(suppressed, list)
+    rules = {item["ruleName"].split("[")[0].removeprefix("AwsSolutions-") for item in suppressed}
+    assert not {r for r in rules if r.rstrip("0123456789") in {"S", "DDB", "SQS", "SNS", "KMS"}}
+
+
+def test_cfn_lint_passes_on_the_synthesized_template(synth: Synth) -> None:
+    # cfn-lint checks the SAM resources Chalice produced too (cdk-nag cannot see those).
+    template = json.dumps(synth.template)
+    matches = lint(template, config=ManualArgs(regions=[REGION]))
+    assert [str(m) for m in matches] == []
