@@ -2,8 +2,10 @@
 
 `chalice.cdk.Chalice` packages the app (routes → one API Gateway REST API and `api_handler`;
 each event handler → its own function with its SQS or schedule source) into a SAM template and
-includes it. Chalice's config can give functions only one role and no partial batch responses,
-so its template is then adjusted here through the construct's escape hatches:
+includes it. Through the construct, Chalice's config applies to the whole stage only (its
+per-function settings live in .chalice/config.json under a stage named after the stack), and it
+has no setting for partial batch responses or gateway responses; so the template is adjusted
+here through the construct's escape hatches:
 - each function gets its own role (infra/functions.py), name, size, timeout, layers, log group;
 - each SQS source points at the queue this stack creates and reports batch item failures;
 - the REST API gets the contract's gateway responses, access logs and throttling.
@@ -76,14 +78,13 @@ class ChaliceApi:
             stage_config={
                 "api_gateway_stage": API_STAGE,
                 "environment_variables": environment,
-                # Roles are made per function below; Chalice must not make its own.
+                # Roles are made per function below; Chalice must not make its own. The ARN is
+                # replaced for every function: left anywhere, it would fail the deploy.
                 "manage_iam_role": False,
                 "iam_role_arn": "replaced-per-function",
                 "autogen_policy": False,
             },
         )
-        self.functions: dict[str, sam.CfnFunction] = {}
-        self.roles: dict[str, iam.Role] = {}
         self._check_specs()
         sqs_sources = {
             source.name: source
@@ -159,7 +160,6 @@ class ChaliceApi:
         function.add_resource_dependency(_cfn(log_group))
         if spec.queue:
             self._sqs_source(spec, function, source)
-        self.functions[spec.name], self.roles[spec.name] = function, role
 
     def _sqs_source(
         self, spec: FunctionSpec, function: sam.CfnFunction, source: SQSEventConfig | None

@@ -22,7 +22,7 @@ from pathlib import Path
 import aws_cdk as cdk
 from aws_cdk import cx_api
 
-from infra.config import ConfigError, DeployConfig
+from infra.config import DEFAULTS, ConfigError, DeployConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 LAYERS = ROOT / "build" / "layers"
@@ -71,6 +71,9 @@ def working_directory(path: str) -> Iterator[None]:
 
 
 def synthesize(context: dict[str, str], outdir: Path | None) -> cx_api.CloudAssembly:
+    unknown = sorted(k for k in context if k not in DEFAULTS and not k.startswith("@"))
+    if unknown:
+        raise ConfigError(f"unknown context {unknown}; known: {sorted(DEFAULTS)}")
     if outdir is None and "CDK_OUTDIR" not in os.environ:
         outdir = ROOT / "cdk.out"
     flags = json.loads(FEATURE_FLAGS.read_text())

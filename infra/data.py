@@ -8,6 +8,7 @@ encrypted, deletion-protected and retained when the stack is deleted or the tabl
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -65,12 +66,12 @@ def table_setting(settings: Settings, table_name: str) -> str:
     return matches[0]
 
 
-def _keys(key_schema: list[dict[str, str]]) -> tuple[str, str | None]:
+def _keys(key_schema: Sequence[Mapping[str, Any]]) -> tuple[str, str | None]:
     by_type = {k["KeyType"]: k["AttributeName"] for k in key_schema}
     return by_type["HASH"], by_type.get("RANGE")
 
 
-def _index(raw: dict[str, Any]) -> Index:
+def _index(raw: Mapping[str, Any]) -> Index:
     partition, sort = _keys(raw["key_schema"])
     projection = raw["projection"]
     return Index(
@@ -86,7 +87,7 @@ def shape_of(model: type[Model], settings: Settings) -> TableShape:
     # PynamoDB's own description of the table, the one `create_table` sends (local stack).
     schema = model._get_schema()
     partition, sort = _keys(schema["key_schema"])
-    ttl = model._ttl_attribute()
+    ttl = model._ttl_attribute()  # type: ignore[no-untyped-call]
     return TableShape(
         setting=table_setting(settings, model.Meta.table_name),
         name=model.Meta.table_name,
