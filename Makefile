@@ -37,8 +37,10 @@ integration: install
 test: install lint typecheck
 	$(VENV)/bin/pytest
 
+BENCHES := coldstart generation inference scan gallery moderation
+
 bench: install
-	$(PY) bench/coldstart.py
+	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(PY) bench/$$b.py 2>/dev/null | grep -v '^{' || exit 1; done
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,17 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import admin, consents, gallery, generations, me, system, terms
+from chalicelib.api import (
+    admin,
+    consents,
+    gallery,
+    generations,
+    me,
+    moderation,
+    reports,
+    system,
+    terms,
+)
 from chalicelib.api.http import http_middleware
 from chalicelib.events import results, scan, sweeper
 
@@ -16,6 +26,8 @@ for blueprint in (
     consents.bp,
     generations.bp,
     gallery.bp,
+    reports.bp,
+    moderation.bp,
     admin.bp,
 ):
     app.register_blueprint(blueprint)

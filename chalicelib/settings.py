@@ -30,6 +30,8 @@ class Settings:
     generations_table: str = ""
     idempotency_table: str = ""
     gallery_table: str = ""
+    reports_table: str = ""
+    audit_table: str = ""
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""
     originals_bucket: str = ""
@@ -60,6 +62,17 @@ class Settings:
     # The automated scan: "nudenet" (offline, optional extra), "rekognition" (AWS) or "none"
     image_scanner: str = "nudenet"
     max_output_bytes: int = 40_000_000
+    # Moderation and enforcement
+    report_threshold: int = 3  # distinct reports that take an image out of public view
+    review_url_seconds: int = 600  # at most 15 minutes
+    review_link_seconds: int = 86_400
+    strike_limit: int = 3  # strikes that suspend an account automatically
+    auto_suspend_days: int = 7
+    api_base_url: str = ""  # for absolute review links; the request's host if empty
+    # Service switches: Powertools feature flags in an SSM parameter (JSON)
+    flags_parameter: str = ""
+    flags_cache_seconds: int = 5
+    suspended_retry_after: int = 300
     # Keys that sign cursors and links; the first signs, all verify (rotation).
     signing_keys: tuple[str, ...] = field(default=(), repr=False)
     presign_seconds: int = 600
@@ -103,6 +116,8 @@ class Settings:
                     default = base.table_name(f.name.removesuffix(suffix).replace("_", "-"))
             if f.name == "endpoint_name":
                 default = base.table_name("generator")
+            if f.name == "flags_parameter":
+                default = f"/objektify/{stage}/flags"
             raw = os.environ.get(PREFIX + f.name.upper())
             if raw is None:
                 values[f.name] = default

@@ -155,8 +155,22 @@ def ensure_user_pool(endpoint: str) -> tuple[str, str]:
     return str(pool_id), str(client_id)
 
 
+def create_flags(endpoint: str) -> None:
+    """The service switches' parameter, every switch on, unless it exists."""
+    from chalicelib.services.flags import default_document
+    from chalicelib.settings import get_settings
+
+    ssm = _client("ssm", endpoint)
+    name = get_settings().flags_parameter
+    try:
+        ssm.get_parameter(Name=name)
+    except ssm.exceptions.ParameterNotFound:
+        ssm.put_parameter(Name=name, Value=json.dumps(default_document()), Type="String")
+
+
 def bootstrap(endpoint: str) -> tuple[str, str]:
     create_tables()
+    create_flags(endpoint)
     arns = create_messaging(endpoint)
     create_endpoint(endpoint, arns)
     return ensure_user_pool(endpoint)

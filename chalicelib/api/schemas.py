@@ -3,12 +3,14 @@ routes that take a body pay it."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -78,6 +80,30 @@ class GenerationBody(Body):
         if value is not None and not 1 <= value <= maximum:
             raise ValueError(f"must be from 1 to {maximum}")
         return value
+
+
+class ReportBody(Body):
+    reason: Literal["sexual", "violent", "hateful", "illegal", "copyright", "privacy", "other"]
+    note: StrictStr | None = Field(default=None, max_length=1000)
+
+
+class DecisionBody(Body):
+    action: Literal["approve", "remove"]
+    reason: StrictStr = Field(min_length=1, max_length=1000)
+    category: (
+        Literal["sexual", "violent", "hateful", "illegal", "copyright", "privacy", "other"] | None
+    ) = None
+
+
+class RestrictionBody(Body):
+    action: Literal["suspend", "ban", "restore"]
+    reason: StrictStr = Field(min_length=1, max_length=1000)
+    until: AwareDatetime | None = None
+
+
+class FlagBody(Body):
+    enabled: StrictBool
+    message: StrictStr | None = Field(default=None, max_length=500)
 
 
 B = TypeVar("B", bound=Body)

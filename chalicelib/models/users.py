@@ -39,6 +39,8 @@ class UserProfile(Model):
     status = UnicodeAttribute(default=ACTIVE)
     suspended_until = UTCDateTimeAttribute(null=True)
     restriction_reason = UnicodeAttribute(null=True)
+    restricted_by = UnicodeAttribute(null=True)
+    restricted_at = UTCDateTimeAttribute(null=True)
     strikes = NumberAttribute(default=0)
     accepted_terms_version = NumberAttribute(null=True)
     accepted_terms_sha256 = UnicodeAttribute(null=True)

@@ -81,3 +81,14 @@ def test_derivatives_have_the_right_sizes_and_marks() -> None:
         assert b"private note" not in data
         assert imaging.PROVENANCE_CHUNK.encode() not in data
     assert b"private note" not in made.thumbnail_webp
+    assert "trainedAlgorithmicMedia" in full.info["XML:com.adobe.xmp"]
+    assert (
+        full.getdata() is not None
+        and full.tobytes() == imaging.verify(source).image.convert("RGB").tobytes()
+    )
+
+
+def test_bytes_after_the_image_end_are_not_served() -> None:
+    polyglot = png((512, 512)) + b"PK\x03\x04 a zip archive hiding here"
+    made = imaging.derivatives(imaging.verify(polyglot), "IMG2")
+    assert b"PK\x03\x04" not in made.full_png
