@@ -14,7 +14,7 @@ from chalicelib.api import (
     terms,
 )
 from chalicelib.api.http import http_middleware
-from chalicelib.events import results, scan, sweeper
+from chalicelib.events import privacy, results, scan, sweeper
 
 app = Chalice(app_name="objektify")
 app.register_middleware(http_middleware, "http")
@@ -32,5 +32,5 @@ for blueprint in (
 ):
     app.register_blueprint(blueprint)
 
-for handlers in (results.bp, scan.bp, sweeper.bp):
+for handlers in (results.bp, scan.bp, sweeper.bp, privacy.bp):
     app.register_blueprint(handlers)

@@ -14,6 +14,8 @@ from chalicelib.settings import Settings
 OUTPUT_PREFIX = "outputs/"
 FAILURE_PREFIX = "failures/"
 INPUT_PREFIX = "inputs/"
+EXPORT_PREFIX = "exports/"
+DATASET_PREFIX = "datasets/"
 
 
 @dataclass(frozen=True)
@@ -56,11 +58,31 @@ def queues(s: Settings) -> tuple[QueueSpec, ...]:
             "async inference success/error notifications",
         ),
         QueueSpec(
+            s.exports_queue,
+            s.queue_visibility_seconds,
+            s.queue_max_receives,
+            "data export requests",
+        ),
+        QueueSpec(
+            s.erasures_queue,
+            s.queue_visibility_seconds,
+            s.queue_max_receives,
+            "account erasures to finish",
+        ),
+        QueueSpec(
             s.scan_queue,
             s.queue_visibility_seconds,
             s.queue_max_receives,
             "S3 ObjectCreated of model outputs, to scan",
         ),
+    )
+
+
+def expiring_prefixes(s: Settings) -> tuple[tuple[str, str, int], ...]:
+    """(bucket, prefix, days): objects S3 deletes by lifecycle rule (see the data inventory)."""
+    return (
+        (s.inputs_bucket, INPUT_PREFIX, s.input_retention_days),
+        (s.exports_bucket, EXPORT_PREFIX, s.export_retention_days),
     )
 
 

@@ -32,6 +32,7 @@ class Settings:
     gallery_table: str = ""
     reports_table: str = ""
     audit_table: str = ""
+    exports_table: str = ""
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""
     originals_bucket: str = ""
@@ -40,6 +41,8 @@ class Settings:
     # Event plumbing (SQS with a DLQ each; SNS topics the async endpoint notifies)
     results_queue: str = ""
     scan_queue: str = ""
+    exports_queue: str = ""
+    erasures_queue: str = ""
     success_topic: str = ""
     error_topic: str = ""
     queue_visibility_seconds: int = 60
@@ -69,6 +72,11 @@ class Settings:
     strike_limit: int = 3  # strikes that suspend an account automatically
     auto_suspend_days: int = 7
     api_base_url: str = ""  # for absolute review links; the request's host if empty
+    # Privacy: retention periods (see docs/data-inventory.yaml)
+    export_retention_days: int = 7
+    input_retention_days: int = 7
+    erased_marker_seconds: int = 86_400  # longer than any access token lives
+    dataset_shard_size: int = 1000
     # Service switches: Powertools feature flags in an SSM parameter (JSON)
     flags_parameter: str = ""
     flags_cache_seconds: int = 5

@@ -42,6 +42,20 @@ def create_messaging(endpoint: str) -> dict[str, str]:
     s3, sqs, sns = (_client(name, endpoint) for name in ("s3", "sqs", "sns"))
     for bucket in resources.buckets(settings):
         s3.create_bucket(Bucket=bucket)
+    rules: dict[str, list[dict[str, Any]]] = {}
+    for bucket, prefix, days in resources.expiring_prefixes(settings):
+        rules.setdefault(bucket, []).append(
+            {
+                "ID": f"expire-{prefix.strip('/')}",
+                "Filter": {"Prefix": prefix},
+                "Status": "Enabled",
+                "Expiration": {"Days": days},
+            }
+        )
+    for bucket, bucket_rules in rules.items():
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": bucket_rules}
+        )
     arns: dict[str, str] = {}
     for spec in resources.queues(settings):
         dlq_url = sqs.create_queue(QueueName=spec.dlq_name)["QueueUrl"]

@@ -13,11 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Request, Response
 
-from chalicelib.observability import logger, metrics
-from chalicelib.services import errors, identity
+from chalicelib.observability import count, flush, logger, metrics
+from chalicelib.services import accounts, errors, identity
 from chalicelib.settings import get_settings
 
 STATUS: dict[type[errors.ServiceError], int] = {
@@ -105,7 +104,11 @@ def query_params(request: Request) -> dict[str, str]:
 
 
 def caller_of(request: Request) -> identity.Caller:
-    return identity.authenticate(request.headers.get("authorization"))
+    """The verified caller; an erased account's token is refused here (the profile read is
+    memoised, so the rules that look at it later read nothing more)."""
+    caller = identity.authenticate(request.headers.get("authorization"))
+    accounts.load_profile(caller.user_id)
+    return caller
 
 
 def source_address(request: Request) -> str | None:
@@ -142,7 +145,8 @@ def http_middleware(request: Request | None, get_response: Callable[[Any], Respo
         request_id = (request.context or {}).get("requestId")
         logger.set_correlation_id(request_id)
     try:
-        response = _normalise(get_response(request))
+        with accounts.request_scope():
+            response = _normalise(get_response(request))
     except Exception:
         logger.exception("unhandled error")
         response = error_response(errors.ServiceError())
@@ -157,9 +161,9 @@ def http_middleware(request: Request | None, get_response: Callable[[Any], Respo
             "ms": round(elapsed_ms, 1),
         },
     )
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    count("Requests")
     if response.status_code >= 500:
-        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
-    metrics.flush_metrics()
+        count("ServerErrors")
+    metrics().add_metric(name="Latency", unit="Milliseconds", value=elapsed_ms)
+    flush()
     return response

@@ -6,6 +6,7 @@ from pynamodb.models import Model
 
 from chalicelib.models.audit import AuditEntry
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord, ConsentTombstone
+from chalicelib.models.exports import Export
 from chalicelib.models.gallery import GalleryEntry
 from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
@@ -25,6 +26,7 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     IdempotencyRecord,
     Report,
     AuditEntry,
+    Export,
 )
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "ConsentEvidence",
     "ConsentRecord",
     "ConsentTombstone",
+    "Export",
     "GalleryEntry",
     "Generation",
     "IdempotencyRecord",

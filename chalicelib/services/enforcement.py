@@ -87,7 +87,7 @@ def restrict(
 
 
 def standing(user_id: str) -> Standing:
-    profile = accounts.load_profile(user_id)
+    profile = accounts.load_profile(user_id, fresh=True, refuse_erased=False)
     return Standing(
         user_id,
         accounts.effective_status(profile),
@@ -100,7 +100,7 @@ def standing(user_id: str) -> Standing:
 def apply_strike_policy(user_id: str, cause: str) -> bool:
     """Suspend an active account automatically once its strikes reach the limit."""
     settings = get_settings()
-    profile = accounts.load_profile(user_id)
+    profile = accounts.load_profile(user_id, fresh=True, refuse_erased=False)
     if profile is None or int(profile.strikes or 0) < settings.strike_limit:
         return False
     if accounts.effective_status(profile) != ACTIVE:

@@ -7,12 +7,11 @@ import hashlib
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.adapters import clock, ids, storage
-from chalicelib.imaging import VerifiedImage, derivatives
 from chalicelib.models.base import transaction
 from chalicelib.models.gallery import GalleryEntry, creator_partition, feed_partition
 from chalicelib.models.generations import PUBLISHED, REMOVED, Generation
@@ -20,6 +19,9 @@ from chalicelib.models.users import UserProfile
 from chalicelib.services import cursors
 from chalicelib.services.errors import NotFound
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.imaging import VerifiedImage
 
 FEED = "feed"
 
@@ -46,6 +48,8 @@ def image_urls(image_id: str) -> dict[str, str]:
 
 def write_derivatives(verified: VerifiedImage, image_id: str) -> None:
     """Put the served copies; nothing points at them until the publish transaction."""
+    from chalicelib.imaging import derivatives  # Pillow: only the functions that publish
+
     made = derivatives(verified, image_id)
     bucket, keys = get_settings().public_bucket, public_keys(image_id)
     storage.put_bytes(

@@ -197,7 +197,7 @@ def _record(
             return generation
         except TransactWriteError:
             # Another submit of the same user took a unit first: look again.
-            fresh = accounts.load_profile(profile.user_id)
+            fresh = accounts.load_profile(profile.user_id, fresh=True)
             accounts.require_unrestricted(fresh)
             if fresh is None:
                 break

@@ -11,7 +11,6 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.adapters import clock, ids, storage
-from chalicelib.imaging import verify
 from chalicelib.models.generations import IN_REVIEW, PUBLISHED, REMOVED, Generation
 from chalicelib.services import audit, cursors, enforcement, gallery, review_links
 from chalicelib.services.errors import Conflict, InvalidRequest, NotFound
@@ -124,6 +123,8 @@ def decide(
     if action == "approve":
         if image.status != IN_REVIEW:
             raise Conflict(f"Only an image in review can be approved; this one is {image.status}.")
+        from chalicelib.imaging import verify
+
         original = storage.read(
             get_settings().originals_bucket, image.output_key, get_settings().max_output_bytes
         )
