@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install dev test lint typecheck unit integration bench clean
+.PHONY: install dev test lint typecheck unit integration security chaos bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,19 @@ integration: install
 	$(VENV)/bin/pytest tests/integration
 
 test: install lint typecheck
+	@rm -f test-artifacts/security-figures.json
 	$(VENV)/bin/pytest
+	@$(PY) -m tests.security.report
+
+# The security proof alone: authorization matrix, hostile tokens and input, fuzzing, logs.
+security: install
+	@rm -f test-artifacts/security-figures.json
+	$(VENV)/bin/pytest tests/security
+	@$(PY) -m tests.security.report
+
+# The reliability scenarios at full length (make test runs shorter ones).
+chaos: install
+	OBJEKTIFY_LOAD_USERS=8 OBJEKTIFY_LOAD_SECONDS=120 $(VENV)/bin/pytest -s -m '' tests/reliability
 
 BENCHES := coldstart generation inference scan gallery moderation
 

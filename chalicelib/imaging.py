@@ -64,10 +64,24 @@ def verify(data: bytes, expected_size: tuple[int, int] | None = None) -> Verifie
         raise
     except (Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise InvalidImage(f"undecodable: {type(exc).__name__}") from exc
+    if not _ends_at_iend(data):
+        raise InvalidImage("bytes after the image end (a polyglot file)")
     if expected_size is not None and image.size != expected_size:
         raise InvalidImage(f"size {image.size} is not the requested {expected_size}")
     name, version = _provenance(image)
     return VerifiedImage(data, image, image.width, image.height, name, version)
+
+
+def _ends_at_iend(data: bytes) -> bool:
+    """The file is nothing but PNG chunks, the last of them IEND."""
+    position = len(PNG_SIGNATURE)
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        position += 12 + length
+        if kind == b"IEND":
+            return position == len(data)
+    return False
 
 
 def _provenance(image: Image.Image) -> tuple[str | None, str | None]:

@@ -14,6 +14,7 @@ from chalice.local import (
     LocalChalice,
     LocalDevServer,
     LocalGatewayException,
+    ThreadedHTTPServer,
 )
 
 
@@ -30,9 +31,21 @@ class ContractRequestHandler(ChaliceRequestHandler):
             body,
         )
 
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (TRACE, QUERY, ...) http.server would answer with its own HTML 501:
+        # the app answers it instead, with the contract's 405 on a known route.
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
     def log_message(self, format: str, *args: Any) -> None:
         # The app logs every request as structured JSON already.
         return
+
+
+class BacklogHTTPServer(ThreadedHTTPServer):
+    # http.server's default backlog of 5 resets bursts of connections; API Gateway does not.
+    request_queue_size = 256
 
 
 def main() -> None:
@@ -49,7 +62,12 @@ def main() -> None:
     app_obj.__class__ = CustomLocalChalice
     config = Config.create(chalice_stage="local", app_name="objektify", lambda_timeout=60)
     server = LocalDevServer(
-        app_obj, config, args.host, args.port, handler_cls=ContractRequestHandler
+        app_obj,
+        config,
+        args.host,
+        args.port,
+        handler_cls=ContractRequestHandler,
+        server_cls=BacklogHTTPServer,
     )
     print(f"API on http://{args.host}:{args.port}", flush=True)
     server.serve_forever()

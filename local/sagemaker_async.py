@@ -277,14 +277,18 @@ def make_handler(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class LoopbackServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 256  # http.server's default backlog of 5 resets bursts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Local SageMaker async runtime stand-in.")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--container-url", required=True)
     args = parser.parse_args()
     runtime = Runtime(args.container_url)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(runtime))
-    server.daemon_threads = True
+    server = LoopbackServer(("127.0.0.1", args.port), make_handler(runtime))
     print(f"sagemaker async stand-in on http://127.0.0.1:{args.port}", flush=True)
     server.serve_forever()
 

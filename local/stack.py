@@ -116,6 +116,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
 
+    # Settings given explicitly win over the stack's own wiring (tests point things elsewhere).
+    explicit = {k: v for k, v in os.environ.items() if k.startswith("OBJEKTIFY_")}
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     # Local defaults that differ from AWS: a CPU model paints fewer steps by default, failed
     # messages come back sooner, the sweeper runs more often. Any can be overridden.
@@ -145,7 +147,21 @@ def main() -> None:
             client_id=client_id,
             extra={"dir": str(directory)},
         )
-        env = base_env | app_env(state, directory)
+        env = base_env | app_env(state, directory) | explicit
+        faults = os.environ.get("OBJEKTIFY_LOCAL_FAULTS")
+        if faults:
+            # The app, the pump and the async stand-in reach AWS through the fault proxy.
+            proxy_port = free_port()
+            proxy_url = f"http://127.0.0.1:{proxy_port}"
+            supervisor.start(
+                "fault-proxy",
+                "local.fault_proxy",
+                ["--port", str(proxy_port), "--upstream", endpoint, "--faults", faults],
+                base_env,
+            )
+            wait_http(f"{proxy_url}/moto-api/data.json")
+            env["AWS_ENDPOINT_URL"] = proxy_url
+            state.extra["fault_proxy"] = proxy_url
 
         container_url = os.environ.get("OBJEKTIFY_LOCAL_INFERENCE_URL")
         container = None

@@ -42,6 +42,15 @@ def _dataset_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dlq_redrive(args: argparse.Namespace) -> int:
+    where = _use_local_stack_if_running()
+    from objektify.dlq import redrive
+
+    moved = redrive(args.queue)
+    print(f"{moved} messages moved from {args.queue}-dlq back to {args.queue} ({where})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="objektify", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="s3://bucket/prefix")
     export.add_argument("--since", help="only images published at or after (ISO-8601)")
     export.set_defaults(run=_dataset_export)
+
+    dlq = commands.add_parser("dlq", help="dead-letter queues")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    again = dlq_commands.add_parser("redrive", help="move a DLQ's messages back to its queue")
+    again.add_argument("queue", help="the source queue's name, e.g. objektify-local-results")
+    again.set_defaults(run=_dlq_redrive)
     return parser
 
 

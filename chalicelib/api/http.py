@@ -95,6 +95,12 @@ def json_body(request: Request) -> dict[str, Any]:
         raise errors.InvalidRequest(
             "The body must be a JSON object.", details={"body": "not an object"}
         )
+    try:  # JSON may escape lone surrogates, which no UTF-8 store or log can hold
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise errors.InvalidRequest(
+            "The body holds text that is not valid Unicode.", details={"body": "invalid text"}
+        ) from exc
     return body
 
 
@@ -127,6 +133,18 @@ def _normalise(response: Response) -> Response:
     return response
 
 
+def _cors(request: Request | None, response: Response) -> None:
+    """Only the configured origins may read answers from a browser on another origin."""
+    origin = request.headers.get("origin") if request is not None else None
+    if origin and origin in get_settings().cors_origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Authorization,Content-Type,Idempotency-Key"
+        )
+        response.headers["Access-Control-Expose-Headers"] = "Location,Retry-After,ETag"
+    response.headers["Vary"] = "Origin"
+
+
 def _secure(response: Response) -> None:
     headers = response.headers
     lowered = {k.lower() for k in headers}
@@ -151,6 +169,7 @@ def http_middleware(request: Request | None, get_response: Callable[[Any], Respo
         logger.exception("unhandled error")
         response = error_response(errors.ServiceError())
     _secure(response)
+    _cors(request, response)
     elapsed_ms = (time.perf_counter() - started) * 1000
     logger.info(
         "request",

@@ -3,6 +3,7 @@ routes that take a body pay it."""
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any, Literal, TypeVar
 
 from pydantic import (
@@ -21,6 +22,15 @@ from chalicelib.services.errors import InvalidRequest
 from chalicelib.settings import get_settings
 
 
+def visible_text(value: str, field: str) -> str:
+    """Text a person can see: no NUL, and more than invisible or combining characters."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if not any(unicodedata.category(c)[0] in "LNPS" for c in value):
+        raise ValueError(f"{field} must contain visible characters")
+    return value
+
+
 class Body(BaseModel):
     # Unknown fields (including ones a caller may not set, such as `owner` or `status`) are errors.
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -33,6 +43,11 @@ class ConsentBody(Body):
 
 class TermsBody(Body):
     text: StrictStr = Field(min_length=1, max_length=100_000)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return visible_text(value, "the text")
 
 
 class GenerationBody(Body):
@@ -49,9 +64,7 @@ class GenerationBody(Body):
         value = value.strip()
         if not 1 <= len(value) <= 2000:
             raise ValueError("must be 1 to 2000 characters after trimming")
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
+        return visible_text(value, "the prompt")
 
     @field_validator("negative_prompt")
     @classmethod
