@@ -137,6 +137,8 @@ export async function createView(main, _params, { signal }) {
       });
       key = null;
       submit.disabled = false;
+      // Accepted: whatever restriction or missing consent we knew of is over.
+      if (session.me?.status !== "active" || consentRequired()) refreshMe();
       following?.abort();
       following = new AbortController();
       signal.addEventListener("abort", () => following.abort(), { once: true });
@@ -156,8 +158,4 @@ export async function createView(main, _params, { signal }) {
     }
   });
   main.append(form, panel);
-  if (session.me?.status && session.me.status !== "active") {
-    messages.append(refusal(new ApiError(403, { code: "account_restricted",
-      details: { status: session.me.status } })));
-  }
 }
