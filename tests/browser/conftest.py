@@ -37,6 +37,9 @@ PHONE = {"width": 390, "height": 844}
 # The browser logs every 4xx/5xx fetch as a console error; refusals are part of these tests.
 EXPECTED_CONSOLE = ("Failed to load resource: the server responded with a status of",)
 
+IMAGES_SHOWN = """() => [...document.images]
+  .filter((img) => img.getBoundingClientRect().top < window.innerHeight)
+  .every((img) => img.complete)"""
 # Every form control has a name, every image a text alternative.
 UNLABELLED = """() => [
   ...[...document.querySelectorAll('input, select, textarea, button')].filter((el) =>
@@ -103,7 +106,11 @@ class Visitor:
         """A screenshot of the screen as it settled, after checking its controls' labels."""
         page = self.page
         page.wait_for_load_state("networkidle")
-        page.wait_for_function("[...document.images].every((i) => i.complete)")
+        # Polled from here: wait_for_function would evaluate a string, which the page's CSP
+        # (rightly) refuses. Lazy images below the fold do not load until scrolled to.
+        deadline = time.monotonic() + 10
+        while not page.evaluate(IMAGES_SHOWN) and time.monotonic() < deadline:
+            page.wait_for_timeout(100)
         assert page.evaluate(UNLABELLED) == [], f"{name}: unlabelled controls or images"
         page.screenshot(path=str(self.shots / f"{name}.png"), full_page=full_page)
 
