@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PIP_FIND_LINKS ?= $(wildcard /opt/wheels)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install dev test lint typecheck unit integration security chaos bench clean
+.PHONY: install dev test lint typecheck unit integration browser browser-deps security chaos bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +34,14 @@ unit: install
 integration: install
 	$(VENV)/bin/pytest tests/integration
 
-test: install lint typecheck
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+browser: install browser-deps
+	$(VENV)/bin/pytest tests/browser
+
+test: install lint typecheck browser-deps
 	@rm -f test-artifacts/security-figures.json
 	$(VENV)/bin/pytest
 	@$(PY) -m tests.security.report
