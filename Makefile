@@ -14,7 +14,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev,inference,scanner]'
+	$(PY) -m pip install -q -e '.[dev,inference,scanner,operators]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="s3://bucket/prefix")
     export.add_argument("--since", help="only images published at or after (ISO-8601)")
     export.set_defaults(run=_dataset_export)
+
+    from objektify.rollout import commands as model_commands
+
+    model_commands.add_parser(commands)
     return parser
 
 
