@@ -112,7 +112,7 @@ def test_a_folder_that_is_not_a_pipeline_is_not_packaged(tmp_path: Path) -> None
     with pytest.raises(archive.ArchiveError, match="does not load as a diffusers pipeline"):
         archive.package(tmp_path, tmp_path / "out.tar.gz")
     (tmp_path / "empty").mkdir()
-    with pytest.raises(archive.ArchiveError, match="no model_index.json"):
+    with pytest.raises(archive.ArchiveError, match=r"no model_index\.json"):
         archive.package(tmp_path / "empty", tmp_path / "out.tar.gz")
     with pytest.raises(archive.ArchiveError, match="is not a folder"):
         archive.package(tmp_path / "missing", tmp_path / "out.tar.gz")

@@ -117,10 +117,11 @@ def test_the_deployment_policy_rolls_back_on_the_alarm_after_baking() -> None:
 
 
 def test_the_sdk_is_opted_out_of_telemetry() -> None:
-    import objektify.rollout  # noqa: F401  (sets the SDK's defaults file)
     from sagemaker.core.common_utils import resolve_value_from_config
     from sagemaker.core.config.config import load_sagemaker_config
     from sagemaker.core.config.config_schema import TELEMETRY_OPT_OUT_PATH
+
+    import objektify.rollout  # noqa: F401  (sets the SDK's defaults file)
 
     opted_out = resolve_value_from_config(
         config_path=TELEMETRY_OPT_OUT_PATH,
