@@ -37,7 +37,7 @@ integration: install
 test: install lint typecheck
 	$(VENV)/bin/pytest
 
-BENCHES := coldstart generation inference scan gallery moderation
+BENCHES := coldstart generation inference scan gallery moderation model
 
 bench: install
 	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(PY) bench/$$b.py 2>/dev/null | grep -v '^{' || exit 1; done
