@@ -11,12 +11,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from functions.inference.manifest import Limits
 from local.config import StackState
 from objektify.rollout import archive
 from tests.support.aws import client, name
-from tests.support.client import Api, sign_in
+from tests.support.client import Api, anonymous, sign_in
 from tests.support.stack import running_stack
 from tests.support.waiting import wait_for
 
@@ -113,6 +114,26 @@ def aws_state(state: StackState) -> dict[str, int]:
     }
 
 
+def provenance_carries_the_version(state: StackState, versions: dict[str, str]) -> None:
+    """The downloadable copy's XMP marking and the training dataset name each image's model."""
+    for image_id, version in versions.items():
+        link = anonymous(state).get(f"/gallery/{image_id}/download", allow_redirects=False)
+        marked = requests.get(link.headers["Location"], timeout=10).content
+        assert f"objektify-tiny {version}".encode() in marked
+    out = f"s3://{name(state, 'exports')}/datasets/rollout"
+    exported = objektify(state, "dataset", "export", "--out", out)
+    assert exported.returncode == 0, exported.stderr
+    lines = (
+        client(state, "s3")
+        .get_object(Bucket=name(state, "exports"), Key="datasets/rollout/manifest.jsonl")["Body"]
+        .read()
+        .decode()
+        .splitlines()
+    )
+    exported_versions = {r["id"]: r["model"]["version"] for r in map(json.loads, lines)}
+    assert {i: exported_versions[i] for i in versions} == versions
+
+
 def test_a_broken_archive_is_refused_before_anything_changes(
     rollout_stack: StackState, archives: dict[str, Path], tmp_path: Path
 ) -> None:
@@ -154,6 +175,8 @@ def test_publishing_changes_the_model_of_new_generations_only_and_rollback_resto
     assert new_model == {"name": "objektify-tiny", "version": "2.0"}
     assert alice.get(f"/generations/{old_id}").json()["model"]["version"] == "1.0"
     assert alice.get(f"/gallery/{new_id}").json()["model"]["version"] == "2.0"
+
+    provenance_carries_the_version(rollout_stack, {old_id: "1.0", new_id: "2.0"})
 
     again = publish(rollout_stack, archives["tiny"], "1.0")
     assert again.returncode == 1 and "already published" in again.stderr
