@@ -14,7 +14,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev,inference,scanner]'
+	$(PY) -m pip install -q -e '.[dev,inference,scanner,operators]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -56,7 +56,7 @@ security: install
 chaos: install
 	OBJEKTIFY_LOAD_USERS=8 OBJEKTIFY_LOAD_SECONDS=120 $(VENV)/bin/pytest -s -m '' tests/reliability
 
-BENCHES := coldstart generation inference scan gallery moderation
+BENCHES := coldstart generation inference scan gallery moderation model
 
 bench: install
 	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(PY) bench/$$b.py 2>/dev/null | grep -v '^{' || exit 1; done

@@ -46,7 +46,13 @@ class BucketNotification:
 
 
 def buckets(s: Settings) -> tuple[str, ...]:
-    return (s.inputs_bucket, s.originals_bucket, s.public_bucket, s.exports_bucket)
+    return (
+        s.inputs_bucket,
+        s.originals_bucket,
+        s.public_bucket,
+        s.exports_bucket,
+        s.models_bucket,
+    )
 
 
 def queues(s: Settings) -> tuple[QueueSpec, ...]:
@@ -108,3 +114,8 @@ def output_path(s: Settings) -> str:
 
 def failure_path(s: Settings) -> str:
     return f"s3://{s.originals_bucket}/{FAILURE_PREFIX.rstrip('/')}"
+
+
+def endpoint_alarm(s: Settings) -> str:
+    """The CloudWatch alarm on the endpoint's errors; a model rollout rolls back when it fires."""
+    return f"{s.endpoint_name}-errors"

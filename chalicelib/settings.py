@@ -38,6 +38,7 @@ class Settings:
     originals_bucket: str = ""
     public_bucket: str = ""
     exports_bucket: str = ""
+    models_bucket: str = ""  # packaged model archives (`objektify model publish`)
     # Event plumbing (SQS with a DLQ each; SNS topics the async endpoint notifies)
     results_queue: str = ""
     scan_queue: str = ""
@@ -50,6 +51,7 @@ class Settings:
     # The SageMaker async endpoint
     endpoint_name: str = ""
     invocation_timeout_seconds: int = 300
+    model_image: str = ""  # the inference image new models run in; the current one's if empty
     # Generation rules
     allowed_sizes: tuple[str, ...] = ("512", "768", "1024")
     default_size: int = 512

@@ -142,6 +142,23 @@ def create_endpoint(endpoint: str, topic_arns: dict[str, str]) -> None:
         },
     )
     sagemaker.create_endpoint(EndpointName=settings.endpoint_name, EndpointConfigName=config_name)
+    # The alarm a model rollout's deployment policy watches (async endpoints report failed
+    # invocations as Invocation5XXErrors); locally nothing feeds it, but its state can be set.
+    _client("cloudwatch", endpoint).put_metric_alarm(
+        AlarmName=resources.endpoint_alarm(settings),
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[
+            {"Name": "EndpointName", "Value": settings.endpoint_name},
+            {"Name": "VariantName", "Value": "primary"},
+        ],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
 
 
 def ensure_user_pool(endpoint: str) -> tuple[str, str]:

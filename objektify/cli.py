@@ -80,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     again = dlq_commands.add_parser("redrive", help="move a DLQ's messages back to its queue")
     again.add_argument("queue", help="the source queue's name, e.g. objektify-local-results")
     again.set_defaults(run=_dlq_redrive)
+
+    from objektify.rollout import commands as model_commands
+
+    model_commands.add_parser(commands)
     return parser
 
 
