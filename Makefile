@@ -32,13 +32,13 @@ CONTEXT := -c stage=$(STAGE) \
 	$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL))
 
 .PHONY: install dev test lint typecheck unit integration infra-test bench clean layers synth \
-	deploy deploy-params
+	deploy deploy-params browser browser-deps security chaos
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev,inference,scanner,infra]'
+	$(PY) -m pip install -q -e '.[dev,inference,scanner,operators,infra]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -61,11 +61,32 @@ integration: install
 infra-test: install
 	$(VENV)/bin/pytest tests/infra
 
-test: install lint typecheck
+# The browser tests drive Debian's Chromium (Playwright cannot download its own browser here).
+browser-deps:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+browser: install browser-deps
+	$(VENV)/bin/pytest tests/browser
+
+test: install lint typecheck browser-deps
+	@rm -f test-artifacts/security-figures.json
 	$(VENV)/bin/pytest
+	@$(PY) -m tests.security.report
+
+# The security proof alone: authorization matrix, hostile tokens and input, fuzzing, logs.
+security: install
+	@rm -f test-artifacts/security-figures.json
+	$(VENV)/bin/pytest tests/security
+	@$(PY) -m tests.security.report
+
+# The reliability scenarios at full length (make test runs shorter ones).
+chaos: install
+	OBJEKTIFY_LOAD_USERS=8 OBJEKTIFY_LOAD_SECONDS=120 $(VENV)/bin/pytest -s -m '' tests/reliability
+
+BENCHES := coldstart generation inference scan gallery moderation model
 
 bench: install
-	$(PY) bench/coldstart.py
+	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(PY) bench/$$b.py 2>/dev/null | grep -v '^{' || exit 1; done
 
 # The Lambda layers, for the Lambda platform, from layers/*/requirements.txt (see layers/README.md).
 layers: install

@@ -2,9 +2,19 @@
 
 from chalice.app import Chalice
 
-from chalicelib.api import admin, consents, gallery, generations, me, system, terms
+from chalicelib.api import (
+    admin,
+    consents,
+    gallery,
+    generations,
+    me,
+    moderation,
+    reports,
+    system,
+    terms,
+)
 from chalicelib.api.http import http_middleware
-from chalicelib.events import results, scan, sweeper
+from chalicelib.events import privacy, results, scan, sweeper
 
 app = Chalice(app_name="objektify")
 app.register_middleware(http_middleware, "http")
@@ -16,9 +26,11 @@ for blueprint in (
     consents.bp,
     generations.bp,
     gallery.bp,
+    reports.bp,
+    moderation.bp,
     admin.bp,
 ):
     app.register_blueprint(blueprint)
 
-for handlers in (results.bp, scan.bp, sweeper.bp):
+for handlers in (results.bp, scan.bp, sweeper.bp, privacy.bp):
     app.register_blueprint(handlers)

@@ -51,7 +51,8 @@ def aws_calls_of_one_submit(state: Any) -> collections.Counter[str]:
 
     headers = {"Authorization": f"Bearer {user.token}", "Content-Type": "application/json"}
     with Client(app_module.app) as client:
-        client.http.get("/me", headers=headers)  # warm: keys, terms cache
+        client.http.get("/me", headers=headers)  # warm: signing keys, terms cache
+        client.http.get("/gallery", headers=headers)  # warm: the switches' cache
         BaseClient._make_api_call = counting  # type: ignore[method-assign]
         try:
             answer = client.http.post(

@@ -52,3 +52,36 @@ def wait_until(probe: Callable[[], bool], timeout: float = 120, every: float = 0
             return time.perf_counter() - started
         time.sleep(every)
     raise TimeoutError("condition not reached")
+
+
+@contextmanager
+def counting_aws_calls() -> Iterator[dict[str, int]]:
+    """Count every AWS API call made in this process (boto3 and PynamoDB alike) by name."""
+    from botocore.client import BaseClient
+
+    calls: dict[str, int] = {}
+    original = BaseClient._make_api_call
+
+    def counting(self: object, operation: str, params: object) -> object:
+        name = f"{self.meta.service_model.service_name}.{operation}"  # type: ignore[attr-defined]
+        calls[name] = calls.get(name, 0) + 1
+        return original(self, operation, params)
+
+    BaseClient._make_api_call = counting  # type: ignore[method-assign,assignment]
+    try:
+        yield calls
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def in_process_app(state: StackState) -> object:
+    """The Chalice app imported in this process, configured exactly as the stack's own."""
+    import os
+
+    from local.config import app_env
+
+    os.environ.update(app_env(state, Path(state.extra["dir"])))
+    os.environ["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = state.extra["runtime_url"]
+    import app as app_module
+
+    return app_module.app

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import io
 import json
+import zlib
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
-from PIL import Image, PngImagePlugin
+from PIL import Image
 
 # Refuse anything far beyond the largest size the service paints (Pillow's bomb guard).
 MAX_PIXELS = 2048 * 2048
@@ -22,6 +23,7 @@ WEB_SIDE = 1024
 DIGITAL_SOURCE_TYPE = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 SERVICE_NAME = "Objektify"
 PROVENANCE_CHUNK = "objektify:model"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 class InvalidImage(Exception):
@@ -30,6 +32,7 @@ class InvalidImage(Exception):
 
 @dataclass(frozen=True)
 class VerifiedImage:
+    data: bytes
     image: Image.Image
     width: int
     height: int
@@ -46,7 +49,7 @@ class Derivatives:
 
 def verify(data: bytes, expected_size: tuple[int, int] | None = None) -> VerifiedImage:
     """Decode `data` fully as a PNG; refuses truncated files, bombs, polyglots and wrong sizes."""
-    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+    if not data.startswith(PNG_SIGNATURE):
         raise InvalidImage("not a PNG")
     try:
         with Image.open(io.BytesIO(data)) as probe:
@@ -61,10 +64,24 @@ def verify(data: bytes, expected_size: tuple[int, int] | None = None) -> Verifie
         raise
     except (Image.DecompressionBombError, OSError, SyntaxError, ValueError) as exc:
         raise InvalidImage(f"undecodable: {type(exc).__name__}") from exc
+    if not _ends_at_iend(data):
+        raise InvalidImage("bytes after the image end (a polyglot file)")
     if expected_size is not None and image.size != expected_size:
         raise InvalidImage(f"size {image.size} is not the requested {expected_size}")
     name, version = _provenance(image)
-    return VerifiedImage(image, image.width, image.height, name, version)
+    return VerifiedImage(data, image, image.width, image.height, name, version)
+
+
+def _ends_at_iend(data: bytes) -> bool:
+    """The file is nothing but PNG chunks, the last of them IEND."""
+    position = len(PNG_SIGNATURE)
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        position += 12 + length
+        if kind == b"IEND":
+            return position == len(data)
+    return False
 
 
 def _provenance(image: Image.Image) -> tuple[str | None, str | None]:
@@ -125,10 +142,35 @@ def derivatives(verified: VerifiedImage, image_id: str) -> Derivatives:
     _fit(clean, THUMBNAIL_SIDE).save(thumb, "WEBP", quality=80, method=4)
 
     web = io.BytesIO()
-    _fit(clean, WEB_SIDE).save(web, "WEBP", quality=85, method=4, xmp=xmp)
+    # WebP effort 2 of 6: half the time of the default 4 for a few percent more bytes.
+    _fit(clean, WEB_SIDE).save(web, "WEBP", quality=85, method=2, xmp=xmp)
+    return Derivatives(thumb.getvalue(), web.getvalue(), _png_with_only(verified.data, xmp))
 
-    full = io.BytesIO()
-    info = PngImagePlugin.PngInfo()
-    info.add_itxt("XML:com.adobe.xmp", xmp.decode("utf-8"), zip=False)
-    clean.save(full, "PNG", pnginfo=info, compress_level=6)
-    return Derivatives(thumb.getvalue(), web.getvalue(), full.getvalue())
+
+_KEPT_CHUNKS = {b"IHDR", b"PLTE", b"tRNS", b"IDAT", b"IEND"}
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+
+def _png_with_only(data: bytes, xmp: bytes) -> bytes:
+    """The full-size copy without re-encoding: the verified PNG's image chunks alone (every
+    text, EXIF, ICC or unknown chunk and anything after IEND dropped), plus one uncompressed
+    XMP packet. Re-compressing a 1024² PNG would cost ~100 ms per image for the same pixels."""
+    out = [PNG_SIGNATURE]
+    position = len(PNG_SIGNATURE)
+    while position + 12 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        kind = data[position + 4 : position + 8]
+        end = position + 12 + length
+        if kind in _KEPT_CHUNKS:
+            out.append(data[position:end])
+        if kind == b"IHDR":
+            # iTXt: keyword NUL, not compressed (0), method 0, no language NUL, no
+            # translated keyword NUL, then the packet itself.
+            out.append(_chunk(b"iTXt", b"XML:com.adobe.xmp\x00" + b"\x00\x00\x00\x00" + xmp))
+        if kind == b"IEND":
+            break
+        position = end
+    return b"".join(out)

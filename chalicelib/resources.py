@@ -14,6 +14,8 @@ from chalicelib.settings import Settings
 OUTPUT_PREFIX = "outputs/"
 FAILURE_PREFIX = "failures/"
 INPUT_PREFIX = "inputs/"
+EXPORT_PREFIX = "exports/"
+DATASET_PREFIX = "datasets/"
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,13 @@ class BucketNotification:
 
 
 def buckets(s: Settings) -> tuple[str, ...]:
-    return (s.inputs_bucket, s.originals_bucket, s.public_bucket, s.exports_bucket)
+    return (
+        s.inputs_bucket,
+        s.originals_bucket,
+        s.public_bucket,
+        s.exports_bucket,
+        s.models_bucket,
+    )
 
 
 def queues(s: Settings) -> tuple[QueueSpec, ...]:
@@ -56,11 +64,31 @@ def queues(s: Settings) -> tuple[QueueSpec, ...]:
             "async inference success/error notifications",
         ),
         QueueSpec(
+            s.exports_queue,
+            s.queue_visibility_seconds,
+            s.queue_max_receives,
+            "data export requests",
+        ),
+        QueueSpec(
+            s.erasures_queue,
+            s.queue_visibility_seconds,
+            s.queue_max_receives,
+            "account erasures to finish",
+        ),
+        QueueSpec(
             s.scan_queue,
             s.queue_visibility_seconds,
             s.queue_max_receives,
             "S3 ObjectCreated of model outputs, to scan",
         ),
+    )
+
+
+def expiring_prefixes(s: Settings) -> tuple[tuple[str, str, int], ...]:
+    """(bucket, prefix, days): objects S3 deletes by lifecycle rule (see the data inventory)."""
+    return (
+        (s.inputs_bucket, INPUT_PREFIX, s.input_retention_days),
+        (s.exports_bucket, EXPORT_PREFIX, s.export_retention_days),
     )
 
 
@@ -86,3 +114,8 @@ def output_path(s: Settings) -> str:
 
 def failure_path(s: Settings) -> str:
     return f"s3://{s.originals_bucket}/{FAILURE_PREFIX.rstrip('/')}"
+
+
+def endpoint_alarm(s: Settings) -> str:
+    """The CloudWatch alarm on the endpoint's errors; a model rollout rolls back when it fires."""
+    return f"{s.endpoint_name}-errors"

@@ -30,14 +30,20 @@ class Settings:
     generations_table: str = ""
     idempotency_table: str = ""
     gallery_table: str = ""
+    reports_table: str = ""
+    audit_table: str = ""
+    exports_table: str = ""
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""
     originals_bucket: str = ""
     public_bucket: str = ""
     exports_bucket: str = ""
+    models_bucket: str = ""  # packaged model archives (`objektify model publish`)
     # Event plumbing (SQS with a DLQ each; SNS topics the async endpoint notifies)
     results_queue: str = ""
     scan_queue: str = ""
+    exports_queue: str = ""
+    erasures_queue: str = ""
     success_topic: str = ""
     error_topic: str = ""
     queue_visibility_seconds: int = 60
@@ -45,6 +51,7 @@ class Settings:
     # The SageMaker async endpoint
     endpoint_name: str = ""
     invocation_timeout_seconds: int = 300
+    model_image: str = ""  # the inference image new models run in; the current one's if empty
     # Generation rules
     allowed_sizes: tuple[str, ...] = ("512", "768", "1024")
     default_size: int = 512
@@ -60,14 +67,28 @@ class Settings:
     # The automated scan: "nudenet" (offline, optional extra), "rekognition" (AWS) or "none"
     image_scanner: str = "nudenet"
     max_output_bytes: int = 40_000_000
+    # Moderation and enforcement
+    report_threshold: int = 3  # distinct reports that take an image out of public view
+    review_url_seconds: int = 600  # at most 15 minutes
+    review_link_seconds: int = 86_400
+    strike_limit: int = 3  # strikes that suspend an account automatically
+    auto_suspend_days: int = 7
+    api_base_url: str = ""  # for absolute review links; the request's host if empty
+    # Privacy: retention periods (see docs/data-inventory.yaml)
+    export_retention_days: int = 7
+    input_retention_days: int = 7
+    erased_marker_seconds: int = 86_400  # longer than any access token lives
+    dataset_shard_size: int = 1000
+    # Service switches: Powertools feature flags in an SSM parameter (JSON)
+    flags_parameter: str = ""
+    flags_cache_seconds: int = 5
+    suspended_retry_after: int = 300
     # Keys that sign cursors and links; the first signs, all verify (rotation).
     signing_keys: tuple[str, ...] = field(default=(), repr=False)
     # In AWS the secret values above live in Secrets Manager under these ids (ARNs); empty
     # locally, where the values come straight from the environment.
     signing_keys_secret: str = ""
     address_hash_key_secret: str = ""
-    # The service switches: an SSM parameter holding a Powertools feature-flags document.
-    feature_flags_parameter: str = ""
     presign_seconds: int = 600
     # AWS clients: botocore's own retry modes, never hand-written loops.
     aws_retry_mode: str = "standard"
@@ -109,8 +130,8 @@ class Settings:
                     default = base.table_name(f.name.removesuffix(suffix).replace("_", "-"))
             if f.name == "endpoint_name":
                 default = base.table_name("generator")
-            if f.name == "feature_flags_parameter":
-                default = f"/objektify/{stage}/feature-flags"
+            if f.name == "flags_parameter":
+                default = f"/objektify/{stage}/flags"
             raw = os.environ.get(PREFIX + f.name.upper())
             if raw is None:
                 values[f.name] = default

@@ -32,6 +32,8 @@ GET, PUT, UPDATE, DELETE, QUERY = (
     "dynamodb:DeleteItem",
     "dynamodb:Query",
 )
+BATCH_GET, BATCH_WRITE = "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"
+SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
 # What a Lambda SQS event source needs of its function's role.
 CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 
@@ -62,6 +64,8 @@ class FunctionSpec:
     detects_moderation_labels: bool = False
     reads_secrets: bool = False
     flags: tuple[str, ...] = ()  # SSM actions on the service switches
+    sends: tuple[str, ...] = ()  # the settings fields of the queues it sends to
+    manages_users: bool = False  # finds and deletes Cognito users (erasure)
     layers: tuple[str, ...] = field(default=("runtime", "imaging"))
 
     @property
@@ -77,23 +81,39 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout=28,
         memory=1024,
         tables=(
-            TableAccess("users_table", (GET, PUT, UPDATE)),
+            # The profile with the erasure marker (one BatchGetItem), consent, quota,
+            # restrictions, the erasure marker itself.
+            TableAccess("users_table", (GET, BATCH_GET, PUT, UPDATE)),
             TableAccess("terms_table", (GET, PUT)),
             TableAccess("consents_table", (PUT,)),
             TableAccess("consent_evidence_table", (PUT,)),
-            TableAccess("generations_table", (GET, PUT, UPDATE), query_indexes=("by_owner",)),
-            TableAccess("gallery_table", (QUERY, DELETE)),
+            TableAccess(
+                "generations_table",
+                (GET, PUT, UPDATE),
+                query_indexes=("by_owner", "review_queue"),
+            ),
+            TableAccess("gallery_table", (QUERY, PUT, DELETE)),
             TableAccess("idempotency_table", (GET, PUT, UPDATE, DELETE)),
+            TableAccess("reports_table", (PUT,)),
+            TableAccess("audit_table", (PUT, BATCH_WRITE, QUERY)),
+            TableAccess("exports_table", (GET, PUT)),
         ),
         objects=(
             ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:PutObject",)),
-            # Signs download links of the published copies; deleting an image removes them.
-            ObjectAccess("public_bucket", PUBLIC_PREFIX, ("s3:GetObject", "s3:DeleteObject")),
+            # Download links of published copies; deletion; approval writes the copies.
+            ObjectAccess(
+                "public_bucket", PUBLIC_PREFIX, ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+            ),
+            # Review links of the private originals; approval reads the original.
+            ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject",)),
+            # Links to finished exports.
+            ObjectAccess("exports_bucket", resources.EXPORT_PREFIX, ("s3:GetObject",)),
         ),
         invokes_endpoint=True,
         reads_secrets=True,
         # The service switches: read on requests, written by operators (PUT /admin/flags).
         flags=("ssm:GetParameter", "ssm:PutParameter"),
+        sends=("exports_queue", "erasures_queue"),
     ),
     FunctionSpec(
         "on_inference_result",
@@ -110,8 +130,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         queue="scan_queue",
         tables=(
             TableAccess("generations_table", (GET, UPDATE)),
-            TableAccess("users_table", (UPDATE,)),  # a strike, with a rejection
+            # A strike with a rejection; the strike policy reads the profile and may suspend.
+            TableAccess("users_table", (BATCH_GET, UPDATE)),
             TableAccess("gallery_table", (PUT,)),
+            TableAccess("audit_table", (PUT,)),
         ),
         objects=(
             ObjectAccess(
@@ -128,6 +150,67 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=256,
         tables=(TableAccess("generations_table", (UPDATE,), query_indexes=("open_work",)),),
     ),
+    FunctionSpec(
+        "on_export_requested",
+        timeout=300,
+        memory=1024,
+        queue="exports_queue",
+        tables=(
+            TableAccess("exports_table", (GET, UPDATE)),
+            TableAccess("users_table", (BATCH_GET,)),
+            TableAccess("consents_table", (QUERY,)),
+            TableAccess("consent_evidence_table", (QUERY,)),
+            TableAccess("generations_table", (), query_indexes=("by_owner",)),
+            TableAccess("reports_table", (), query_indexes=("by_reporter",)),
+            TableAccess("audit_table", (), query_indexes=("by_target",)),
+        ),
+        objects=(
+            ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject",)),
+            ObjectAccess("exports_bucket", resources.EXPORT_PREFIX, ("s3:PutObject",)),
+        ),
+    ),
+    FunctionSpec(
+        "on_erasure_requested",
+        timeout=300,
+        memory=512,
+        queue="erasures_queue",
+        tables=(
+            TableAccess("users_table", (GET, DELETE)),
+            TableAccess("generations_table", (UPDATE, DELETE), query_indexes=("by_owner",)),
+            TableAccess("gallery_table", (DELETE,)),
+            TableAccess("reports_table", (QUERY, BATCH_WRITE), query_indexes=("by_reporter",)),
+            TableAccess("consents_table", (QUERY, PUT, DELETE)),
+            TableAccess("consent_evidence_table", (QUERY, BATCH_WRITE)),
+            TableAccess("audit_table", (PUT,), query_indexes=("by_target", "by_actor")),
+            TableAccess("exports_table", (QUERY, DELETE)),
+        ),
+        objects=(
+            ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:DeleteObject",)),
+            ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:DeleteObject",)),
+            ObjectAccess("originals_bucket", QUARANTINE_PREFIX, ("s3:DeleteObject",)),
+            ObjectAccess("originals_bucket", resources.FAILURE_PREFIX, ("s3:DeleteObject",)),
+            ObjectAccess("public_bucket", PUBLIC_PREFIX, ("s3:DeleteObject",)),
+            ObjectAccess("exports_bucket", resources.EXPORT_PREFIX, ("s3:DeleteObject",)),
+        ),
+        manages_users=True,
+    ),
+    FunctionSpec(
+        "dataset_export",
+        timeout=900,
+        memory=1024,
+        tables=(
+            TableAccess("gallery_table", (QUERY,)),
+            TableAccess("generations_table", (BATCH_GET,)),
+        ),
+        objects=(
+            ObjectAccess("public_bucket", PUBLIC_PREFIX, ("s3:GetObject",)),
+            ObjectAccess(
+                "exports_bucket",
+                resources.DATASET_PREFIX,
+                ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
+            ),
+        ),
+    ),
 )
 
 
@@ -142,6 +225,7 @@ class Wiring:
     endpoint_arn: str
     flags: ssm.StringParameter
     secrets: tuple[secretsmanager.Secret, ...]
+    user_pool_arn: str = ""
 
 
 def statements(
@@ -209,6 +293,24 @@ def statements(
                 sid="ReadKeys",
                 actions=["secretsmanager:GetSecretValue"],
                 resources=[secret.secret_arn for secret in wiring.secrets],
+            )
+        )
+    if spec.sends:
+        found.append(
+            iam.PolicyStatement(
+                sid="Send",
+                actions=list(SEND),
+                resources=[
+                    wiring.queues[getattr(wiring.settings, q)].queue_arn for q in spec.sends
+                ],
+            )
+        )
+    if spec.manages_users:
+        found.append(
+            iam.PolicyStatement(
+                sid="EraseSignIn",
+                actions=["cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"],
+                resources=[wiring.user_pool_arn],
             )
         )
     if spec.flags:

@@ -1,6 +1,6 @@
 """Configuration the app reads at run time: the service switches and the secret keys.
 
-- Service switches: one SSM parameter (`settings.feature_flags_parameter`) holding a Powertools
+- Service switches: one SSM parameter (`settings.flags_parameter`) holding a Powertools
   feature-flags document; every switch starts enabled. CloudFormation writes the document only
   when the stack creates it or this initial document changes: switches that operators flip later
   are theirs.
@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -20,12 +21,12 @@ from constructs import Construct
 from chalicelib.settings import Settings
 from infra.nag import acknowledge
 
-SWITCHES = ("generation", "gallery", "reports")
 
+def initial_flags() -> dict[str, Any]:
+    """The app's own document: every switch on, with an empty operator's message."""
+    from chalicelib.services.flags import default_document
 
-def initial_flags() -> dict[str, dict[str, bool]]:
-    """Powertools' schema: a feature with a `default` and no rules is a plain switch."""
-    return {name: {"default": True} for name in SWITCHES}
+    return default_document()
 
 
 class ServiceConfig(Construct):
@@ -34,7 +35,7 @@ class ServiceConfig(Construct):
         self.flags = ssm.StringParameter(
             self,
             "FeatureFlags",
-            parameter_name=settings.feature_flags_parameter,
+            parameter_name=settings.flags_parameter,
             description="Objektify service switches (Powertools feature flags)",
             string_value=json.dumps(initial_flags(), sort_keys=True),
             tier=ssm.ParameterTier.STANDARD,
@@ -76,7 +77,7 @@ class ServiceConfig(Construct):
 
     def settings(self) -> dict[str, str]:
         return {
-            "feature_flags_parameter": self.flags.parameter_name,
+            "flags_parameter": self.flags.parameter_name,
             "signing_keys_secret": self.signing_keys.secret_arn,
             "address_hash_key_secret": self.address_hash_key.secret_arn,
         }

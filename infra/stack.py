@@ -96,6 +96,7 @@ class ObjektifyStack(cdk.Stack):
             endpoint_arn=inference.endpoint_arn,
             flags=service_config.flags,
             secrets=(service_config.signing_keys, service_config.address_hash_key),
+            user_pool_arn=identity.pool.user_pool_arn,
         )
         import app as chalice_app  # the app's import reads the settings prepared for this stage
 

@@ -54,8 +54,11 @@ RULES: dict[str, BucketRules] = {
     ),
     # Derivatives are rebuilt from the originals; a removal must really remove, so no versions.
     "public_bucket": BucketRules(),
-    # A person's data export is fetched through a short-lived link, then has no reason to stay.
-    "exports_bucket": BucketRules(expire_days=7),
+    # A person's data export is fetched through a short-lived link, then has no reason to stay;
+    # training datasets (datasets/) stay until an operator deletes them.
+    "exports_bucket": BucketRules(expire_prefixes=((resources.EXPORT_PREFIX, 7),)),
+    # Published model archives: a rollback needs the old ones, so they stay, versioned.
+    "models_bucket": BucketRules(versioned=True, noncurrent_days=30),
 }
 
 

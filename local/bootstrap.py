@@ -42,6 +42,20 @@ def create_messaging(endpoint: str) -> dict[str, str]:
     s3, sqs, sns = (_client(name, endpoint) for name in ("s3", "sqs", "sns"))
     for bucket in resources.buckets(settings):
         s3.create_bucket(Bucket=bucket)
+    rules: dict[str, list[dict[str, Any]]] = {}
+    for bucket, prefix, days in resources.expiring_prefixes(settings):
+        rules.setdefault(bucket, []).append(
+            {
+                "ID": f"expire-{prefix.strip('/')}",
+                "Filter": {"Prefix": prefix},
+                "Status": "Enabled",
+                "Expiration": {"Days": days},
+            }
+        )
+    for bucket, bucket_rules in rules.items():
+        s3.put_bucket_lifecycle_configuration(
+            Bucket=bucket, LifecycleConfiguration={"Rules": bucket_rules}
+        )
     arns: dict[str, str] = {}
     for spec in resources.queues(settings):
         dlq_url = sqs.create_queue(QueueName=spec.dlq_name)["QueueUrl"]
@@ -128,6 +142,23 @@ def create_endpoint(endpoint: str, topic_arns: dict[str, str]) -> None:
         },
     )
     sagemaker.create_endpoint(EndpointName=settings.endpoint_name, EndpointConfigName=config_name)
+    # The alarm a model rollout's deployment policy watches (async endpoints report failed
+    # invocations as Invocation5XXErrors); locally nothing feeds it, but its state can be set.
+    _client("cloudwatch", endpoint).put_metric_alarm(
+        AlarmName=resources.endpoint_alarm(settings),
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[
+            {"Name": "EndpointName", "Value": settings.endpoint_name},
+            {"Name": "VariantName", "Value": "primary"},
+        ],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=0,
+        ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching",
+    )
 
 
 def ensure_user_pool(endpoint: str) -> tuple[str, str]:
@@ -155,8 +186,22 @@ def ensure_user_pool(endpoint: str) -> tuple[str, str]:
     return str(pool_id), str(client_id)
 
 
+def create_flags(endpoint: str) -> None:
+    """The service switches' parameter, every switch on, unless it exists."""
+    from chalicelib.services.flags import default_document
+    from chalicelib.settings import get_settings
+
+    ssm = _client("ssm", endpoint)
+    name = get_settings().flags_parameter
+    try:
+        ssm.get_parameter(Name=name)
+    except ssm.exceptions.ParameterNotFound:
+        ssm.put_parameter(Name=name, Value=json.dumps(default_document()), Type="String")
+
+
 def bootstrap(endpoint: str) -> tuple[str, str]:
     create_tables()
+    create_flags(endpoint)
     arns = create_messaging(endpoint)
     create_endpoint(endpoint, arns)
     return ensure_user_pool(endpoint)

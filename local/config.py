@@ -90,4 +90,8 @@ def app_env(state: StackState, directory: Path) -> dict[str, str]:
             "POWERTOOLS_METRICS_NAMESPACE": "Objektify",
         }
     )
+    # The local SageMaker serves the runtime and the control plane (local/sagemaker.py).
+    if state.extra.get("sagemaker_url"):
+        env["AWS_ENDPOINT_URL_SAGEMAKER"] = state.extra["sagemaker_url"]
+        env["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = state.extra["sagemaker_url"]
     return env

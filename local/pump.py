@@ -146,6 +146,14 @@ class QueuePoller(threading.Thread):
                 self.deliver(url, arn, messages)
 
     def deliver(self, url: str, arn: str, messages: list[dict[str, Any]]) -> None:
+        if os.environ.get("OBJEKTIFY_LOCAL_PUMP_DUPLICATES") == "1":
+            # At-least-once, out of order: the batch first in reverse, then again as received.
+            try:
+                self.handler(sqs_event(messages[::-1], arn), LambdaContext(self.function_name))
+            except Exception as exc:
+                print(
+                    f"[pump] {self.function_name} failed: {type(exc).__name__}: {exc}", flush=True
+                )
         event = sqs_event(messages, arn)
         try:
             answer = self.handler(event, LambdaContext(self.function_name))

@@ -4,13 +4,14 @@ It honours the InvokeEndpointAsync contract: answers 202 with the InferenceId an
 and failure locations at once, then, in the background, reads the request payload from S3,
 calls the model container's `/invocations`, writes the answer to the endpoint config's async
 S3 output path (or the failure to its failure path) and publishes SageMaker's success or error
-notification to the config's SNS topics. The endpoint and its async config are read from the
-SageMaker control plane (the emulator), as the real runtime reads them from the endpoint.
+notification to the config's SNS topics. The endpoint, the config it serves and that config's
+model are read from the control plane (`local/sagemaker_control.py`) when each job runs, and the
+job goes to that model's server (`local/model_fleet.py`): after a publish, the next invocation
+is painted by the new model.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import threading
@@ -20,19 +21,18 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote
-
-import boto3
 
 from local.config import REGION
+from local.model_fleet import Fleet
+from local.sagemaker_control import ControlPlane
 
 ACCOUNT = "123456789012"
 
 
 @dataclass(frozen=True)
 class AsyncConfig:
+    model: str
     output_path: str
     failure_path: str
     success_topic: str | None
@@ -53,11 +53,10 @@ def _now() -> str:
 
 
 class Runtime:
-    def __init__(self, container_url: str) -> None:
-        self.container_url = container_url.rstrip("/")
-        self.sagemaker: Any = boto3.client("sagemaker", region_name=REGION)
-        self.s3: Any = boto3.client("s3", region_name=REGION)
-        self.sns: Any = boto3.client("sns", region_name=REGION)
+    def __init__(self, control: ControlPlane, fleet: Fleet, s3: Any, sns: Any) -> None:
+        self.control, self.fleet = control, fleet
+        self.sagemaker: Any = control.sagemaker
+        self.s3, self.sns = s3, sns
         self.pool = ThreadPoolExecutor(
             max_workers=int(os.environ.get("OBJEKTIFY_LOCAL_INFERENCE_WORKERS", "1"))
         )
@@ -65,21 +64,21 @@ class Runtime:
         self._lock = threading.Lock()
 
     def config_of(self, endpoint: str) -> AsyncConfig | None:
-        with self._lock:
-            cached = self._configs.get(endpoint)
-            if cached and time.monotonic() - cached[0] < 2:
-                return cached[1]
+        """The async config and model of the config the endpoint serves now."""
         try:
-            described = self.sagemaker.describe_endpoint(EndpointName=endpoint)
+            name = self.control.serving_config(endpoint)
         except self.sagemaker.exceptions.ClientError:
             return None
-        config = self.sagemaker.describe_endpoint_config(
-            EndpointConfigName=described["EndpointConfigName"]
-        )
+        with self._lock:
+            cached = self._configs.get(name)
+            if cached:  # endpoint configs never change once created
+                return cached[1]
+        config = self.sagemaker.describe_endpoint_config(EndpointConfigName=name)
         async_config = config.get("AsyncInferenceConfig") or {}
         output = async_config.get("OutputConfig") or {}
         topics = output.get("NotificationConfig") or {}
         result = AsyncConfig(
+            model=config["ProductionVariants"][0]["ModelName"],
             output_path=output["S3OutputPath"].rstrip("/"),
             failure_path=(output.get("S3FailurePath") or output["S3OutputPath"]).rstrip("/"),
             success_topic=topics.get("SuccessTopic"),
@@ -91,7 +90,7 @@ class Runtime:
             ),
         )
         with self._lock:
-            self._configs[endpoint] = (time.monotonic(), result)
+            self._configs[name] = (time.monotonic(), result)
         return result
 
     def invoke(self, endpoint: str, config: AsyncConfig, headers: dict[str, str]) -> dict[str, str]:
@@ -110,27 +109,34 @@ class Runtime:
             "timeout": int(headers.get("x-amzn-sagemaker-invocationtimeoutseconds") or 900),
             "received": _now(),
         }
-        self.pool.submit(self.run, job, config)
+        self.pool.submit(self.run, job)
         return {
             "InferenceId": inference_id,
             "OutputLocation": job["output"],
             "FailureLocation": job["failure"],
         }
 
-    def run(self, job: dict[str, Any], config: AsyncConfig) -> None:
+    def run(self, job: dict[str, Any]) -> None:
+        # The config is read when the job runs: a job queued before a deployment finished is
+        # served by whichever fleet holds the traffic then, as in SageMaker's internal queue.
+        config = self.config_of(job["endpoint"])
+        if config is None:
+            print(f"[sagemaker-async] {job['inference_id']}: endpoint gone", flush=True)
+            return
         try:
-            self._run(job, config)
+            with self.fleet.lease(config.model) as url:
+                self._run(job, config, url)
         except Exception as exc:  # the stand-in must never drop a job silently
             print(
                 f"[sagemaker-async] {job['inference_id']}: {type(exc).__name__}: {exc}", flush=True
             )
             self._notify(job, config, ok=False, reason=f"InternalServerError: {exc}")
 
-    def _run(self, job: dict[str, Any], config: AsyncConfig) -> None:
+    def _run(self, job: dict[str, Any], config: AsyncConfig, container_url: str) -> None:
         bucket, key = _split(job["input"])
         payload = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         request = urllib.request.Request(
-            f"{self.container_url}/invocations",
+            f"{container_url}/invocations",
             data=payload,
             method="POST",
             headers={
@@ -208,86 +214,3 @@ class Runtime:
         topic = config.success_topic if ok else config.error_topic
         if topic:
             self.sns.publish(TopicArn=topic, Message=json.dumps(message))
-
-
-def make_handler(runtime: Runtime) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _answer(
-            self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-        ) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:
-            if self.path == "/ping":
-                self._answer(200, {"status": "ok"})
-            else:
-                self._answer(404, {"message": "not found"})
-
-        def do_POST(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
-            parts = self.path.split("?")[0].strip("/").split("/")
-            if len(parts) != 3 or parts[0] != "endpoints" or parts[2] != "async-invocations":
-                self._answer(
-                    404,
-                    {"message": "unknown operation"},
-                    {"x-amzn-ErrorType": "UnknownOperationException"},
-                )
-                return
-            endpoint = unquote(parts[1])
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            config = runtime.config_of(endpoint)
-            if config is None:
-                self._answer(
-                    400,
-                    {"message": f"Endpoint {endpoint} of account {ACCOUNT} not found."},
-                    {"x-amzn-ErrorType": "ValidationError"},
-                )
-                return
-            if not headers.get("x-amzn-sagemaker-inputlocation"):
-                self._answer(
-                    400,
-                    {"message": "InputLocation is required."},
-                    {"x-amzn-ErrorType": "ValidationError"},
-                )
-                return
-            out = runtime.invoke(endpoint, config, headers)
-            self._answer(
-                202,
-                {"InferenceId": out["InferenceId"]},
-                {
-                    "X-Amzn-SageMaker-OutputLocation": out["OutputLocation"],
-                    "X-Amzn-SageMaker-FailureLocation": out["FailureLocation"],
-                },
-            )
-
-        def log_message(self, format: str, *args: Any) -> None:
-            return
-
-    return Handler
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="Local SageMaker async runtime stand-in.")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--container-url", required=True)
-    args = parser.parse_args()
-    runtime = Runtime(args.container_url)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(runtime))
-    server.daemon_threads = True
-    print(f"sagemaker async stand-in on http://127.0.0.1:{args.port}", flush=True)
-    server.serve_forever()
-
-
-if __name__ == "__main__":
-    main()

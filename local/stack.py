@@ -1,8 +1,9 @@
 """`make dev`: the whole system on one machine, as one process tree, until Ctrl-C.
 
-Children: the AWS emulator, the Chalice app on its local server, the event pump (and, once
-generation exists, the SageMaker async stand-in and the inference container). A child that dies
-is started again, as Lambda would start a fresh instance.
+Children: the AWS emulator, the Chalice app on its local server, the event pump, the local
+SageMaker (async runtime and control plane, with the model servers of published models as its
+own children) and the inference container of the bootstrap model. A child that dies is started
+again, as Lambda would start a fresh instance.
 """
 
 from __future__ import annotations
@@ -108,6 +109,8 @@ def main() -> None:
     directory = local_dir()
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "stack.json").unlink(missing_ok=True)
+    # The emulator starts empty, so the endpoint updates recorded by a previous run are void.
+    (directory / "sagemaker-endpoints.json").unlink(missing_ok=True)
     supervisor = Supervisor()
 
     def shutdown(*_: object) -> None:
@@ -116,6 +119,8 @@ def main() -> None:
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
 
+    # Settings given explicitly win over the stack's own wiring (tests point things elsewhere).
+    explicit = {k: v for k, v in os.environ.items() if k.startswith("OBJEKTIFY_")}
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     # Local defaults that differ from AWS: a CPU model paints fewer steps by default, failed
     # messages come back sooner, the sweeper runs more often. Any can be overridden.
@@ -145,7 +150,21 @@ def main() -> None:
             client_id=client_id,
             extra={"dir": str(directory)},
         )
-        env = base_env | app_env(state, directory)
+        env = base_env | app_env(state, directory) | explicit
+        faults = os.environ.get("OBJEKTIFY_LOCAL_FAULTS")
+        if faults:
+            # The app, the pump and the async stand-in reach AWS through the fault proxy.
+            proxy_port = free_port()
+            proxy_url = f"http://127.0.0.1:{proxy_port}"
+            supervisor.start(
+                "fault-proxy",
+                "local.fault_proxy",
+                ["--port", str(proxy_port), "--upstream", endpoint, "--faults", faults],
+                base_env,
+            )
+            wait_http(f"{proxy_url}/moto-api/data.json")
+            env["AWS_ENDPOINT_URL"] = proxy_url
+            state.extra["fault_proxy"] = proxy_url
 
         container_url = os.environ.get("OBJEKTIFY_LOCAL_INFERENCE_URL")
         container = None
@@ -158,13 +177,20 @@ def main() -> None:
         runtime_port = free_port()
         runtime_url = f"http://127.0.0.1:{runtime_port}"
         runtime = supervisor.start(
-            "sagemaker-async",
-            "local.sagemaker_async",
+            "sagemaker",
+            "local.sagemaker",
             ["--port", str(runtime_port), "--container-url", container_url],
             env,
         )
         env["AWS_ENDPOINT_URL_SAGEMAKER_RUNTIME"] = runtime_url
-        state.extra.update({"runtime_url": runtime_url, "container_url": container_url})
+        env["AWS_ENDPOINT_URL_SAGEMAKER"] = runtime_url
+        state.extra.update(
+            {
+                "runtime_url": runtime_url,
+                "sagemaker_url": runtime_url,
+                "container_url": container_url,
+            }
+        )
         api = supervisor.start("api", "local.api_server", ["--port", str(args.port)], env)
         supervisor.start("pump", "local.pump", [], env)
         wait_http(f"{runtime_url}/ping", child=runtime.process)

@@ -14,6 +14,43 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _use_local_stack_if_running() -> str:
+    """Point at the local stack when one runs here and no AWS endpoint is configured."""
+    import os
+
+    from local.config import STATE_FILE, StackState, app_env, local_dir
+
+    if os.environ.get("AWS_ENDPOINT_URL") or not (local_dir() / STATE_FILE).exists():
+        return "AWS (from the environment)"
+    state = StackState.load()
+    os.environ.update(app_env(state, local_dir()))
+    return f"the local stack at {state.aws_endpoint}"
+
+
+def _dataset_export(args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    where = _use_local_stack_if_running()
+    from chalicelib.services.dataset import export_dataset
+
+    since = datetime.fromisoformat(args.since) if args.since else None
+    result = export_dataset(args.out, since)
+    print(
+        f"dataset from {where}: {result.records} records in {result.shards} shards "
+        f"({result.skipped_shards} unchanged, skipped) under {result.out}"
+    )
+    return 0
+
+
+def _dlq_redrive(args: argparse.Namespace) -> int:
+    where = _use_local_stack_if_running()
+    from objektify.dlq import redrive
+
+    moved = redrive(args.queue)
+    print(f"{moved} messages moved from {args.queue}-dlq back to {args.queue} ({where})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="objektify", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -28,6 +65,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="a role for the user (repeatable)",
     )
     token.set_defaults(run=_token)
+
+    data = commands.add_parser("dataset", help="the training dataset")
+    data_commands = data.add_subparsers(dest="dataset_command", required=True)
+    export = data_commands.add_parser(
+        "export", help="write every published image with its prompt and consent provenance"
+    )
+    export.add_argument("--out", required=True, help="s3://bucket/prefix")
+    export.add_argument("--since", help="only images published at or after (ISO-8601)")
+    export.set_defaults(run=_dataset_export)
+
+    dlq = commands.add_parser("dlq", help="dead-letter queues")
+    dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)
+    again = dlq_commands.add_parser("redrive", help="move a DLQ's messages back to its queue")
+    again.add_argument("queue", help="the source queue's name, e.g. objektify-local-results")
+    again.set_defaults(run=_dlq_redrive)
+
+    from objektify.rollout import commands as model_commands
+
+    model_commands.add_parser(commands)
     return parser
 
 

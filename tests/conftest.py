@@ -21,3 +21,24 @@ def fresh_stack(tmp_path: Path) -> Iterator[StackState]:
     """A stack of its own, for tests that change what every user sees (terms, switches)."""
     with running_stack(tmp_path / "stack") as state:
         yield state
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No log of any stack this session started may hold a secret (tokens, keys, signatures,
+    hashed addresses); a finding fails the run."""
+    from tests.security import figures
+    from tests.support.log_scan import scan
+    from tests.support.stack import STARTED
+
+    if not STARTED:
+        return
+    result = scan(STARTED)
+    figures.add("log lines scanned for secrets", result.lines, len(result.findings))
+    print(
+        f"\nlogs: {result.lines} lines of {len(STARTED)} stacks scanned, "
+        f"{len(result.findings)} secrets found"
+    )
+    for finding in result.findings[:20]:
+        print("  " + finding)
+    if result.findings:
+        session.exitstatus = 1

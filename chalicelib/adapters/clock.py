@@ -17,3 +17,7 @@ def epoch() -> float:
 def iso(moment: datetime) -> str:
     """ISO-8601 in UTC with a `Z`, as the API contract writes timestamps."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def from_epoch(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)

@@ -1,11 +1,13 @@
-"""Operators: terms revisions."""
+"""Operators: terms revisions and service switches."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import caller_of, endpoint, json_body
-from chalicelib.services import identity, terms
+from chalicelib.services import audit, flags, identity, terms
 
 bp = Blueprint(__name__)
 
@@ -19,6 +21,44 @@ def publish_terms() -> Response:
     identity.require_admin(caller)
     body = parse(TermsBody, json_body(bp.current_request))
     published = terms.publish_terms(body.text, actor=caller.user_id)
+    audit.record(
+        audit.Event(
+            caller.user_id,
+            "terms_publish",
+            "terms",
+            str(published.version),
+            None,
+            {"sha256": published.sha256},
+        )
+    )
     return Response(
         body={"version": published.version, "sha256": published.sha256}, status_code=201
     )
+
+
+def _switch_view(switch: flags.Switch) -> dict[str, Any]:
+    return {"name": switch.name, "enabled": switch.enabled, "message": switch.message}
+
+
+@bp.route("/admin/flags", methods=["GET"])
+@endpoint
+def list_flags() -> dict[str, Any]:
+    identity.require_admin(caller_of(bp.current_request))
+    return {"items": [_switch_view(s) for s in flags.list_switches()]}
+
+
+@bp.route("/admin/flags/{name}", methods=["PUT"])
+@endpoint
+def set_flag(name: str) -> dict[str, Any]:
+    from chalicelib.api.schemas import FlagBody, parse
+
+    caller = caller_of(bp.current_request)
+    identity.require_admin(caller)
+    body = parse(FlagBody, json_body(bp.current_request))
+    switch = flags.set_switch(name, body.enabled, body.message)
+    audit.record(
+        audit.Event(
+            caller.user_id, "flag_change", "switch", name, body.message, {"enabled": body.enabled}
+        )
+    )
+    return _switch_view(switch)

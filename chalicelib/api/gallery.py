@@ -7,7 +7,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import caller_of, endpoint, query_params
-from chalicelib.services import cursors, gallery
+from chalicelib.services import cursors, flags, gallery
 
 bp = Blueprint(__name__)
 PUBLIC_CACHE = "public, max-age=30"
@@ -29,6 +29,7 @@ def _page(page: gallery.Page) -> dict[str, Any]:
 @bp.route("/gallery", methods=["GET"])
 @endpoint
 def feed() -> Response:
+    flags.require_enabled("gallery")
     request = bp.current_request
     params = query_params(request)
     page = gallery.feed(cursors.page_limit(params.get("limit")), params.get("cursor"))
@@ -38,18 +39,21 @@ def feed() -> Response:
 @bp.route("/gallery/{image_id}", methods=["GET"])
 @endpoint
 def image(image_id: str) -> Response:
+    flags.require_enabled("gallery")
     return _cached(bp.current_request.headers, gallery.detail_view(gallery.published(image_id)))
 
 
 @bp.route("/gallery/{image_id}/download", methods=["GET"])
 @endpoint
 def download(image_id: str) -> Response:
+    flags.require_enabled("gallery")
     return Response(body="", status_code=302, headers={"Location": gallery.download_url(image_id)})
 
 
 @bp.route("/users/{user_id}/gallery", methods=["GET"])
 @endpoint
 def creator(user_id: str) -> Response:
+    flags.require_enabled("gallery")
     request = bp.current_request
     params = query_params(request)
     limit = cursors.page_limit(params.get("limit"))

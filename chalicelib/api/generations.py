@@ -7,7 +7,7 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import caller_of, endpoint, json_body, query_params
-from chalicelib.services import cursors, generation
+from chalicelib.services import cursors, flags, generation
 
 bp = Blueprint(__name__)
 
@@ -18,6 +18,7 @@ def submit_generation() -> Response:
     from chalicelib.api.schemas import GenerationBody, parse
     from chalicelib.settings import get_settings
 
+    flags.require_enabled("generation")
     request = bp.current_request
     caller = caller_of(request)
     admission = generation.admit(caller.user_id)

@@ -13,11 +13,10 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Request, Response
 
-from chalicelib.observability import logger, metrics
-from chalicelib.services import errors, identity
+from chalicelib.observability import count, flush, logger, metrics
+from chalicelib.services import accounts, errors, identity
 from chalicelib.settings import get_settings
 
 STATUS: dict[type[errors.ServiceError], int] = {
@@ -96,6 +95,12 @@ def json_body(request: Request) -> dict[str, Any]:
         raise errors.InvalidRequest(
             "The body must be a JSON object.", details={"body": "not an object"}
         )
+    try:  # JSON may escape lone surrogates, which no UTF-8 store or log can hold
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise errors.InvalidRequest(
+            "The body holds text that is not valid Unicode.", details={"body": "invalid text"}
+        ) from exc
     return body
 
 
@@ -105,7 +110,11 @@ def query_params(request: Request) -> dict[str, str]:
 
 
 def caller_of(request: Request) -> identity.Caller:
-    return identity.authenticate(request.headers.get("authorization"))
+    """The verified caller; an erased account's token is refused here (the profile read is
+    memoised, so the rules that look at it later read nothing more)."""
+    caller = identity.authenticate(request.headers.get("authorization"))
+    accounts.load_profile(caller.user_id)
+    return caller
 
 
 def source_address(request: Request) -> str | None:
@@ -122,6 +131,18 @@ def _normalise(response: Response) -> Response:
         fixed.headers.update({k: v for k, v in response.headers.items() if k.lower() in ("allow",)})
         return fixed
     return response
+
+
+def _cors(request: Request | None, response: Response) -> None:
+    """Only the configured origins may read answers from a browser on another origin."""
+    origin = request.headers.get("origin") if request is not None else None
+    if origin and origin in get_settings().cors_origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Authorization,Content-Type,Idempotency-Key"
+        )
+        response.headers["Access-Control-Expose-Headers"] = "Location,Retry-After,ETag"
+    response.headers["Vary"] = "Origin"
 
 
 def _secure(response: Response) -> None:
@@ -142,11 +163,13 @@ def http_middleware(request: Request | None, get_response: Callable[[Any], Respo
         request_id = (request.context or {}).get("requestId")
         logger.set_correlation_id(request_id)
     try:
-        response = _normalise(get_response(request))
+        with accounts.request_scope():
+            response = _normalise(get_response(request))
     except Exception:
         logger.exception("unhandled error")
         response = error_response(errors.ServiceError())
     _secure(response)
+    _cors(request, response)
     elapsed_ms = (time.perf_counter() - started) * 1000
     logger.info(
         "request",
@@ -157,9 +180,9 @@ def http_middleware(request: Request | None, get_response: Callable[[Any], Respo
             "ms": round(elapsed_ms, 1),
         },
     )
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    count("Requests")
     if response.status_code >= 500:
-        metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="Latency", unit=MetricUnit.Milliseconds, value=elapsed_ms)
-    metrics.flush_metrics()
+        count("ServerErrors")
+    metrics().add_metric(name="Latency", unit="Milliseconds", value=elapsed_ms)
+    flush()
     return response

@@ -3,12 +3,15 @@ routes that take a body pay it."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+import unicodedata
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     StrictInt,
     StrictStr,
     ValidationError,
@@ -17,6 +20,15 @@ from pydantic import (
 
 from chalicelib.services.errors import InvalidRequest
 from chalicelib.settings import get_settings
+
+
+def visible_text(value: str, field: str) -> str:
+    """Text a person can see: no NUL, and more than invisible or combining characters."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    if not any(unicodedata.category(c)[0] in "LNPS" for c in value):
+        raise ValueError(f"{field} must contain visible characters")
+    return value
 
 
 class Body(BaseModel):
@@ -31,6 +43,11 @@ class ConsentBody(Body):
 
 class TermsBody(Body):
     text: StrictStr = Field(min_length=1, max_length=100_000)
+
+    @field_validator("text")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return visible_text(value, "the text")
 
 
 class GenerationBody(Body):
@@ -47,9 +64,7 @@ class GenerationBody(Body):
         value = value.strip()
         if not 1 <= len(value) <= 2000:
             raise ValueError("must be 1 to 2000 characters after trimming")
-        if "\x00" in value:
-            raise ValueError("must not contain NUL characters")
-        return value
+        return visible_text(value, "the prompt")
 
     @field_validator("negative_prompt")
     @classmethod
@@ -78,6 +93,30 @@ class GenerationBody(Body):
         if value is not None and not 1 <= value <= maximum:
             raise ValueError(f"must be from 1 to {maximum}")
         return value
+
+
+class ReportBody(Body):
+    reason: Literal["sexual", "violent", "hateful", "illegal", "copyright", "privacy", "other"]
+    note: StrictStr | None = Field(default=None, max_length=1000)
+
+
+class DecisionBody(Body):
+    action: Literal["approve", "remove"]
+    reason: StrictStr = Field(min_length=1, max_length=1000)
+    category: (
+        Literal["sexual", "violent", "hateful", "illegal", "copyright", "privacy", "other"] | None
+    ) = None
+
+
+class RestrictionBody(Body):
+    action: Literal["suspend", "ban", "restore"]
+    reason: StrictStr = Field(min_length=1, max_length=1000)
+    until: AwareDatetime | None = None
+
+
+class FlagBody(Body):
+    enabled: StrictBool
+    message: StrictStr | None = Field(default=None, max_length=500)
 
 
 B = TypeVar("B", bound=Body)

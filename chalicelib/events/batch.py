@@ -8,7 +8,7 @@ from typing import Any
 
 from chalice.app import SQSEvent
 
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import flush, logger
 
 
 def process(event: SQSEvent, handle: Callable[[Any], None]) -> dict[str, Any]:
@@ -24,4 +24,4 @@ def process(event: SQSEvent, handle: Callable[[Any], None]) -> dict[str, Any]:
     try:
         return dict(process_partial_response(event=raw, record_handler=handle, processor=processor))
     finally:
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+        flush()

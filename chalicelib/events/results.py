@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.events.batch import process
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import count, logger
 from chalicelib.services import generation
 from chalicelib.settings import get_settings
 
@@ -25,7 +24,7 @@ def handle_record(record: Any) -> None:
         "inference result",
         extra={"outcome": outcome, "generation_id": notification.get("inferenceId")},
     )
-    metrics.add_metric(name=f"InferenceResult{outcome.title()}", unit=MetricUnit.Count, value=1)
+    count(f"InferenceResult{outcome.title()}")
 
 
 @bp.on_sqs_message(queue=get_settings().results_queue, batch_size=10)

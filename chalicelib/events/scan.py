@@ -10,13 +10,14 @@ from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.events.batch import process
 from chalicelib.observability import logger
-from chalicelib.services import scan
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
 
 
 def handle_record(record: Any) -> None:
+    from chalicelib.services import scan  # Pillow and the scanner: only this function needs them
+
     event = json.loads(record.body)
     if event.get("Event") == "s3:TestEvent":
         return  # S3 sends one when the notification is configured

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.metrics import MetricUnit
 from chalice.app import Blueprint, CloudWatchEvent, Rate
 
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import count, flush, logger
 from chalicelib.services import generation
 
 bp = Blueprint(__name__)
@@ -15,5 +14,5 @@ bp = Blueprint(__name__)
 def sweep_stale_generations(event: CloudWatchEvent) -> None:
     finished = generation.sweep_stale()
     logger.info("sweep", extra={"finished": finished})
-    metrics.add_metric(name="GenerationsSwept", unit=MetricUnit.Count, value=finished)
-    metrics.flush_metrics(raise_on_empty_metrics=False)
+    count("GenerationsSwept", finished)
+    flush()

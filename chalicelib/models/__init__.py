@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
+from chalicelib.models.audit import AuditEntry
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord, ConsentTombstone
+from chalicelib.models.exports import Export
 from chalicelib.models.gallery import GalleryEntry
 from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
+from chalicelib.models.reports import Report
 from chalicelib.models.terms import TermsDocument, TermsPointer
 from chalicelib.models.users import UserProfile
 
@@ -21,16 +24,22 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     Generation,
     GalleryEntry,
     IdempotencyRecord,
+    Report,
+    AuditEntry,
+    Export,
 )
 
 __all__ = [
     "TABLE_MODELS",
+    "AuditEntry",
     "ConsentEvidence",
     "ConsentRecord",
     "ConsentTombstone",
+    "Export",
     "GalleryEntry",
     "Generation",
     "IdempotencyRecord",
+    "Report",
     "TermsDocument",
     "TermsPointer",
     "UserProfile",

@@ -22,6 +22,7 @@ def _connection() -> Connection:
     return Connection(region=region())
 
 
-def transaction() -> TransactWrite:
-    """A DynamoDB write transaction: all of its writes happen, or none."""
-    return TransactWrite(connection=_connection())
+def transaction(token: str | None = None) -> TransactWrite:
+    """A DynamoDB write transaction: all of its writes happen, or none. With a token, a retry
+    of the same transaction (botocore's, after a lost answer) is applied once."""
+    return TransactWrite(connection=_connection(), client_request_token=token)

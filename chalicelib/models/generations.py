@@ -6,6 +6,9 @@ Access patterns
 - generations still open past their deadline (the sweeper): Query on the sparse GSI `open_work`
   (sweep_shard, deadline_at < now); final states remove `sweep_shard`, so the index only ever
   holds work in flight, spread over a few shards.
+- the moderation queue, most urgent first: Query on the sparse GSI `review_queue`
+  (review_shard = "queue", review_rank = "<severity rank>#<created_at>"); only images in
+  review carry the attributes.
 - state changes: UpdateItem with a condition on the current status, so a duplicate or late
   event never moves a generation twice.
 """
@@ -18,6 +21,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
@@ -56,6 +60,15 @@ class OpenWork(GlobalSecondaryIndex["Generation"]):  # type: ignore[no-untyped-c
     deadline_at = UTCDateTimeAttribute(range_key=True)
 
 
+class ReviewQueue(GlobalSecondaryIndex["Generation"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = "review_queue"
+        projection = AllProjection()
+
+    review_shard = UnicodeAttribute(hash_key=True)
+    review_rank = UnicodeAttribute(range_key=True)
+
+
 class ModelRef(MapAttribute[str, str]):
     name = UnicodeAttribute()
     version = UnicodeAttribute()
@@ -91,6 +104,13 @@ class Generation(Model):
     # Why an image was rejected or removed: sexual | violent | hateful | illegal | ...
     category = UnicodeAttribute(null=True)
     published_at = UTCDateTimeAttribute(null=True)
+    # Reports by users (one per user counts), summarised here for the moderation queue.
+    report_count = NumberAttribute(default=0)
+    report_reasons = UnicodeSetAttribute(null=True)
+    # Set only while in review: the queue's sparse index, most urgent first.
+    review_shard = UnicodeAttribute(null=True)
+    review_rank = UnicodeAttribute(null=True)
 
     by_owner = ByOwner()
     open_work = OpenWork()
+    review_queue = ReviewQueue()

@@ -34,7 +34,6 @@ class TermsDocument(Model):
     sha256 = UnicodeAttribute()
     text = UnicodeAttribute()
     published_at = UTCDateTimeAttribute()
-    published_by = UnicodeAttribute(null=True)
 
 
 class TermsPointer(Model):

@@ -1,9 +1,11 @@
 """The user profile: one item per signed-in user, keyed by the token's `sub`.
 
 Access patterns
-- get the caller's profile (status, restriction, accepted terms) by user id: GetItem, the one
-  read the consent/restriction check makes per request.
+- get the caller's profile (status, restriction, accepted terms) by user id, with the erasure
+  marker: one BatchGetItem, the one read every signed-in request makes (memoised for the
+  request).
 - record an accepted terms version: UpdateItem inside the consent transaction.
+- is this account erased: the erasure marker, read in the same BatchGetItem as the profile.
 - take one unit of the rolling generation quota: UpdateItem inside the transaction that writes
   the generation, conditional on `quota_seq` (optimistic concurrency: parallel submits cannot
   both take the last unit).
@@ -16,6 +18,7 @@ from __future__ import annotations
 from pynamodb.attributes import (
     ListAttribute,
     NumberAttribute,
+    TTLAttribute,
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
@@ -25,6 +28,7 @@ from chalicelib.models.base import BILLING_MODE, region
 from chalicelib.settings import get_settings
 
 ACTIVE = "active"
+ERASED = "erased"
 SUSPENDED = "suspended"
 BANNED = "banned"
 
@@ -39,6 +43,8 @@ class UserProfile(Model):
     status = UnicodeAttribute(default=ACTIVE)
     suspended_until = UTCDateTimeAttribute(null=True)
     restriction_reason = UnicodeAttribute(null=True)
+    restricted_by = UnicodeAttribute(null=True)
+    restricted_at = UTCDateTimeAttribute(null=True)
     strikes = NumberAttribute(default=0)
     accepted_terms_version = NumberAttribute(null=True)
     accepted_terms_sha256 = UnicodeAttribute(null=True)
@@ -48,3 +54,12 @@ class UserProfile(Model):
     quota_seq = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
+    # Only on an erasure marker (`user_id = "erased#<sha256 of the sub>"`), which refuses the
+    # erased account's still-valid tokens until they have all expired, then goes by TTL.
+    expires_at = TTLAttribute(null=True)
+
+
+def erased_marker_key(user_id: str) -> str:
+    import hashlib
+
+    return "erased#" + hashlib.sha256(user_id.encode()).hexdigest()

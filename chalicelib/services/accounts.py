@@ -2,21 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist
-
 from chalicelib.adapters import clock
-from chalicelib.models.users import ACTIVE, BANNED, SUSPENDED, UserProfile
-from chalicelib.services.errors import AccountRestricted
+from chalicelib.models.users import ACTIVE, BANNED, SUSPENDED, UserProfile, erased_marker_key
+from chalicelib.services.errors import AccountRestricted, Unauthorized
+
+_memo: ContextVar[dict[str, UserProfile | None] | None] = ContextVar("profiles", default=None)
 
 
-def load_profile(user_id: str) -> UserProfile | None:
-    """The caller's profile, or None for someone who has never consented (one GetItem)."""
+@contextmanager
+def request_scope() -> Iterator[None]:
+    """Within one request, a profile is read once, however many rules look at it."""
+    token = _memo.set({})
     try:
-        return UserProfile.get(user_id)
-    except DoesNotExist:
-        return None
+        yield
+    finally:
+        _memo.reset(token)
+
+
+def load_profile(
+    user_id: str, fresh: bool = False, refuse_erased: bool = True
+) -> UserProfile | None:
+    """The profile (None before a first consent), read with the erasure marker in one
+    BatchGetItem. An erased account's tokens are refused until they have all expired."""
+    memo = _memo.get()
+    if memo is not None and not fresh and user_id in memo:
+        return memo[user_id]
+    marker = erased_marker_key(user_id)
+    found = {p.user_id: p for p in UserProfile.batch_get([user_id, marker], consistent_read=True)}
+    if marker in found and refuse_erased:
+        raise Unauthorized("This account has been erased.")
+    profile = found.get(user_id)
+    if memo is not None:
+        memo[user_id] = profile
+    return profile
 
 
 def effective_status(profile: UserProfile | None, now: datetime | None = None) -> str:

@@ -150,7 +150,7 @@ def accept(
                 )
     except TransactWriteError as exc:
         # The profile changed under us (a restriction, or a parallel first consent).
-        fresh = accounts.load_profile(user_id)
+        fresh = accounts.load_profile(user_id, fresh=True)
         accounts.require_unrestricted(fresh)
         if fresh is not None and not state_of(fresh).required:
             return Acceptance(version, clock.iso(now))

@@ -44,6 +44,10 @@ def decode(cursor: str, purpose: str) -> dict[str, Any]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
     except ValueError as exc:
         raise InvalidCursor() from exc
+    # The last character's unused bits decode the same either way: only the one spelling
+    # this service writes is accepted, so any modified cursor is refused.
+    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode() != cursor:
+        raise InvalidCursor()
     mac, payload = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
     if len(mac) != _MAC_BYTES or not any(
         hmac.compare_digest(mac, _mac(key, purpose, payload)) for key in _keys()

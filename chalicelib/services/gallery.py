@@ -7,18 +7,21 @@ import hashlib
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.adapters import clock, ids, storage
-from chalicelib.imaging import VerifiedImage, derivatives
 from chalicelib.models.base import transaction
 from chalicelib.models.gallery import GalleryEntry, creator_partition, feed_partition
 from chalicelib.models.generations import PUBLISHED, REMOVED, Generation
+from chalicelib.models.users import UserProfile
 from chalicelib.services import cursors
 from chalicelib.services.errors import NotFound
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.imaging import VerifiedImage
 
 FEED = "feed"
 
@@ -45,6 +48,8 @@ def image_urls(image_id: str) -> dict[str, str]:
 
 def write_derivatives(verified: VerifiedImage, image_id: str) -> None:
     """Put the served copies; nothing points at them until the publish transaction."""
+    from chalicelib.imaging import derivatives  # Pillow: only the functions that publish
+
     made = derivatives(verified, image_id)
     bucket, keys = get_settings().public_bucket, public_keys(image_id)
     storage.put_bytes(
@@ -114,8 +119,14 @@ def publish(generation: Generation, actions: list[Any], from_states: tuple[str, 
     return True
 
 
-def unpublish(generation: Generation, actions: list[Any], from_states: tuple[str, ...]) -> bool:
-    """Take an image out of every public read path at once, with its state change."""
+def unpublish(
+    generation: Generation,
+    actions: list[Any],
+    from_states: tuple[str, ...],
+    strike_owner: bool = False,
+) -> bool:
+    """Take an image out of every public read path at once, with its state change (and, for a
+    removal, the strike against its creator: all in one transaction, so never twice)."""
     try:
         with transaction() as tx:
             tx.update(
@@ -123,7 +134,13 @@ def unpublish(generation: Generation, actions: list[Any], from_states: tuple[str
                 actions=[*actions, Generation.updated_at.set(clock.now())],
                 condition=Generation.status.is_in(*from_states),
             )
-            if generation.published_at is not None:
+            if strike_owner:
+                tx.update(
+                    UserProfile(generation.owner_id),
+                    actions=[UserProfile.strikes.add(1)],
+                    condition=UserProfile.user_id.exists(),
+                )
+            if generation.status == PUBLISHED and generation.published_at is not None:
                 for entry in _entries(generation, generation.published_at):
                     tx.delete(entry)
     except TransactWriteError:

@@ -182,7 +182,7 @@ def _record(
         )
         seq = int(profile.quota_seq or 0)
         try:
-            with transaction() as tx:
+            with transaction(token=f"{generation_id}-{seq}") as tx:
                 tx.save(generation, condition=Generation.generation_id.does_not_exist())
                 tx.update(
                     profile,
@@ -196,13 +196,25 @@ def _record(
                 )
             return generation
         except TransactWriteError:
+            if _recorded(generation_id):
+                # The write landed and only its answer was lost (a retry then met its own
+                # write): it is recorded, so it is accepted.
+                return generation
             # Another submit of the same user took a unit first: look again.
-            fresh = accounts.load_profile(profile.user_id)
+            fresh = accounts.load_profile(profile.user_id, fresh=True)
             accounts.require_unrestricted(fresh)
             if fresh is None:
                 break
             profile = fresh
     raise RateLimited("Too many submits at once; try again.", retry_after=1)
+
+
+def _recorded(generation_id: str) -> bool:
+    try:
+        Generation.get(generation_id, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return True
 
 
 def get_for_owner(user_id: str, generation_id: str) -> Generation:

@@ -74,18 +74,15 @@ def scan_output(bucket: str, key: str) -> str:
         gallery.write_derivatives(verified, generation_id)
         return "published" if gallery.publish(item, actions, OPEN_STATES) else "unchanged"
     if decision.outcome == REJECT:
-        return REJECTED if _reject(item, actions, decision) else "unchanged"
-    moved = generation.transition(
-        generation_id,
-        OPEN_STATES,
-        [
-            *actions,
-            Generation.status.set(IN_REVIEW),
-            Generation.category.set(decision.category or "unspecified"),
-            Generation.deadline_at.remove(),
-            Generation.sweep_shard.remove(),
-        ],
-    )
+        if not _reject(item, actions, decision):
+            return "unchanged"
+        from chalicelib.services.enforcement import apply_strike_policy
+
+        apply_strike_policy(item.owner_id, f"rejected image ({decision.category})")
+        return REJECTED
+    from chalicelib.services.moderation import send_to_review
+
+    moved = send_to_review(item, decision.category, OPEN_STATES, actions)
     return IN_REVIEW if moved else "unchanged"
 
 

@@ -80,7 +80,8 @@ def current_terms() -> Terms:
 
 
 def publish_terms(text: str, actor: str) -> Terms:
-    """Publish a revised text as the next version; from now on every user must accept it."""
+    """Publish a revised text as the next version; from now on every user must accept it.
+    Who published it is in the audit log, not on the document (it outlives its publisher)."""
     if not text.strip():
         raise InvalidRequest(details={"text": "must not be empty"})
     if len(text) > MAX_TERMS_CHARS:
@@ -106,7 +107,6 @@ def _publish(text: str, expected_version: int | None, actor: str | None) -> Term
         sha256=text_sha256(text),
         text=text,
         published_at=clock.now(),
-        published_by=actor,
     )
     pointer = TermsPointer(POINTER_KEY, version=version, sha256=doc.sha256)
     pointer_condition = (

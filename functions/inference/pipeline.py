@@ -4,6 +4,10 @@ Three sources, in order: a model folder (`--model-dir`, `SM_MODEL_DIR`, or `/opt
 it holds a model), else the offline default: a small Stable Diffusion pipeline built from
 configs with random weights. No weights can be downloaded, so the default runs the full loading
 and sampling path of a real model, and paints noise.
+
+A packaged folder carries a manifest (`manifest.py`); the name and version the container reports
+come from `OBJEKTIFY_MODEL_NAME` / `OBJEKTIFY_MODEL_VERSION` (the SageMaker Model's environment,
+set at publish) over the manifest's, since the version is chosen after packaging.
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from functions.inference import manifest as manifests
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 # transformers' image processors warn about torchvision, which text-to-image never uses.
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 
-MANIFEST = "objektify-model.json"
+MANIFEST = manifests.MANIFEST
+NAME_ENV = "OBJEKTIFY_MODEL_NAME"
+VERSION_ENV = "OBJEKTIFY_MODEL_VERSION"
 PROVENANCE_CHUNK = "objektify:model"
 DEFAULT_NAME = "objektify-tiny"
 DEFAULT_VERSION = "0.0.0-random"
@@ -145,13 +153,14 @@ def has_model(directory: Path) -> bool:
 
 
 def read_info(directory: Path | None) -> ModelInfo:
+    """What the model is called: the environment's name/version over the manifest's."""
     if directory is None:
-        return ModelInfo(DEFAULT_NAME, DEFAULT_VERSION)
-    manifest = directory / MANIFEST
-    if manifest.is_file():
-        data = json.loads(manifest.read_text())
-        return ModelInfo(str(data["name"]), str(data["version"]))
-    return ModelInfo(directory.name or "model", "unversioned")
+        name, version = DEFAULT_NAME, DEFAULT_VERSION
+    elif (found := manifests.read(directory)) is not None:
+        name, version = found.name, found.version
+    else:
+        name, version = directory.name or "model", "unversioned"
+    return ModelInfo(os.environ.get(NAME_ENV) or name, os.environ.get(VERSION_ENV) or version)
 
 
 def load(directory: Path | None) -> tuple[Any, ModelInfo]:
@@ -162,12 +171,24 @@ def load(directory: Path | None) -> tuple[Any, ModelInfo]:
     if directory is None:
         pipe = build_offline_pipeline()
     else:
+        found = manifests.read(directory)
+        if found is not None:
+            # Names and sizes only: hashing gigabytes of weights would slow every start; the
+            # publisher checked the hashes before the archive reached the endpoint.
+            wrong = manifests.problems(directory, found, hashes=False)
+            if wrong:
+                raise manifests.ManifestError("; ".join(wrong[:5]))
         pipe = DiffusionPipeline.from_pretrained(
             str(directory),
             local_files_only=True,
             safety_checker=None,
             requires_safety_checker=False,
         )
+        if found is not None and type(pipe).__name__ != found.pipeline_class:
+            raise manifests.ManifestError(
+                f"the folder loads as {type(pipe).__name__}, the manifest says "
+                f"{found.pipeline_class}"
+            )
     pipe = pipe.to(device, dtype) if device == "cuda" else pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
     return pipe, read_info(directory)

@@ -1,7 +1,8 @@
 """The model server: SageMaker's serving contract on port 8080.
 
-`GET /ping` answers 200 once the pipeline is loaded; `POST /invocations` takes a JSON request
-and answers the PNG. One pipeline, one image at a time (a lock), loaded once at start.
+`GET /ping` answers 200 once the pipeline is loaded, naming the model and its limits;
+`POST /invocations` takes a JSON request and answers the PNG, or 400 for a request outside the
+model manifest's limits. One pipeline, one image at a time (a lock), loaded once at start.
 Run: `python -m functions.inference.serve [serve] [--port 8080] [--model-dir DIR]`.
 """
 
@@ -15,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from functions.inference import pipeline
+from functions.inference import manifest, pipeline
 
 MAX_BODY = 64 * 1024
 FIELDS = {"prompt", "negative_prompt", "width", "height", "steps", "seed", "guidance_scale"}
@@ -34,8 +35,11 @@ def _int(body: dict[str, Any], name: str, low: int, high: int, default: int | No
     return value
 
 
-def parse(raw: bytes) -> pipeline.Request:
-    """Validate an invocation payload."""
+def parse(
+    raw: bytes, limits: manifest.Limits | None = None, default_steps: int = 25
+) -> pipeline.Request:
+    """Validate an invocation payload against the model's limits."""
+    limits = limits or manifest.Limits()
     try:
         body = json.loads(raw)
     except ValueError as exc:
@@ -51,8 +55,9 @@ def parse(raw: bytes) -> pipeline.Request:
     negative = body.get("negative_prompt")
     if negative is not None and (not isinstance(negative, str) or len(negative) > 4000):
         raise BadRequest("negative_prompt must be a string of at most 4000 characters")
-    width = _int(body, "width", 64, 2048, 512)
-    height = _int(body, "height", 64, 2048, 512)
+    default_size = min(max(512, limits.min_size), limits.max_size)
+    width = _int(body, "width", limits.min_size, limits.max_size, default_size)
+    height = _int(body, "height", limits.min_size, limits.max_size, default_size)
     if width % 8 or height % 8:
         raise BadRequest("width and height must be multiples of 8")
     guidance = body.get("guidance_scale", 7.5)
@@ -67,7 +72,7 @@ def parse(raw: bytes) -> pipeline.Request:
         negative_prompt=negative or None,
         width=width,
         height=height,
-        steps=_int(body, "steps", 1, 100, 25),
+        steps=_int(body, "steps", 1, limits.max_steps, default_steps),
         seed=_int(body, "seed", 0, 2**32 - 1, 0),
         guidance_scale=float(guidance),
     )
@@ -76,10 +81,13 @@ def parse(raw: bytes) -> pipeline.Request:
 class ModelServer:
     def __init__(self, model_dir: Path | None) -> None:
         self.pipe, self.info = pipeline.load(model_dir)
+        found = manifest.read(model_dir) if model_dir is not None else None
+        self.limits = found.limits if found else manifest.Limits()
+        self.default_steps = found.default_steps if found else 25
         self.lock = threading.Lock()
 
     def invoke(self, raw: bytes) -> bytes:
-        request = parse(raw)
+        request = parse(raw, self.limits, self.default_steps)
         with self.lock:
             return pipeline.paint(self.pipe, self.info, request)
 
@@ -101,7 +109,12 @@ def make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             if self.path.split("?")[0] == "/ping":
-                body = {"status": "ok", "model": server.info.as_dict()}
+                body = {
+                    "status": "ok",
+                    "model": server.info.as_dict(),
+                    "limits": vars(server.limits),
+                    "default_steps": server.default_steps,
+                }
                 self._send(200, json.dumps(body).encode(), "application/json")
             else:
                 self._error(404, "not found")
@@ -150,7 +163,10 @@ def main() -> None:
     parser.add_argument("--host", default=os.environ.get("OBJEKTIFY_BIND_HOST", "127.0.0.1"))
     parser.add_argument("--model-dir")
     args = parser.parse_args()
-    server = ModelServer(model_dir_from(args.model_dir))
+    try:
+        server = ModelServer(model_dir_from(args.model_dir))
+    except manifest.ManifestError as exc:
+        raise SystemExit(f"the model folder does not match its manifest: {exc}") from exc
     httpd = ThreadingHTTPServer((args.host, args.port), make_handler(server))
     httpd.daemon_threads = True
     print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import time
@@ -20,11 +21,14 @@ from local.config import free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_server(*args: str) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    *args: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "functions.inference.serve", "--port", str(port), *args],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
@@ -71,10 +75,8 @@ def invoke(url: str, **body: object) -> requests.Response:
 def test_ping_names_the_model(server: str) -> None:
     answer = requests.get(f"{server}/ping", timeout=5)
     assert answer.status_code == 200
-    assert answer.json() == {
-        "status": "ok",
-        "model": {"name": "objektify-tiny", "version": "0.0.0-random"},
-    }
+    assert answer.json()["status"] == "ok"
+    assert answer.json()["model"] == {"name": "objektify-tiny", "version": "0.0.0-random"}
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(server: str) -> None:
@@ -118,10 +120,9 @@ def test_a_bad_payload_is_a_400_that_says_why(server: str, payload: bytes, words
 def test_a_saved_model_folder_paints_the_same_bytes(server: str, tmp_path: Path) -> None:
     pipe = pipeline.build_offline_pipeline()
     pipe.save_pretrained(tmp_path / "tiny")
-    (tmp_path / "tiny" / pipeline.MANIFEST).write_text(
-        json.dumps({"name": "objektify-tiny", "version": "0.0.0-random"})
-    )
-    process, url = start_server("--model-dir", str(tmp_path / "tiny"))
+    # The SageMaker Model's environment names the model (a plain folder has no manifest).
+    named = {"OBJEKTIFY_MODEL_NAME": "objektify-tiny", "OBJEKTIFY_MODEL_VERSION": "0.0.0-random"}
+    process, url = start_server("--model-dir", str(tmp_path / "tiny"), env=named)
     try:
         from_folder = invoke(url, seed=9)
     finally:

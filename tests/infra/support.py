@@ -71,11 +71,16 @@ def stage_settings() -> Settings:
         return Settings.from_env()
 
 
-def deployed_name(local_name: str) -> str:
+def deployed_name(local_name: str, kind: str = "") -> str:
     """A resource name as the deployed stage has it, from the name this process's settings give
     (the app's modules read their settings, for the stage of this process, at import)."""
     here = get_settings()
-    (setting,) = [f.name for f in fields(here) if getattr(here, f.name) == local_name]
+    # A table, a bucket and a queue may share a name ("exports"): `kind` (e.g. "_queue") picks.
+    (setting,) = [
+        f.name
+        for f in fields(here)
+        if getattr(here, f.name) == local_name and f.name.endswith(kind)
+    ]
     return str(getattr(stage_settings(), setting))
 
 

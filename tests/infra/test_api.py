@@ -16,7 +16,15 @@ from chalicelib.settings import PREFIX, Settings
 from infra.gateway_responses import NO_ROUTE
 from tests.infra.support import CONTEXT, Synth, arn_of, deployed_name, ref
 
-FUNCTIONS = ("api_handler", "on_inference_result", "on_output_created", "sweep_stale_generations")
+FUNCTIONS = (
+    "api_handler",
+    "on_inference_result",
+    "on_output_created",
+    "sweep_stale_generations",
+    "on_export_requested",
+    "on_erasure_requested",
+    "dataset_export",
+)
 # Settings the deployed functions must get from the stack, not from their defaults.
 WIRED_SUFFIXES = ("_table", "_bucket", "_queue", "_topic")
 WIRED = (
@@ -27,7 +35,7 @@ WIRED = (
     "cognito_jwks_url",
     "cognito_client_ids",
     "cognito_user_pool_id",
-    "feature_flags_parameter",
+    "flags_parameter",
     "signing_keys_secret",
     "address_hash_key_secret",
     "image_scanner",
@@ -76,7 +84,7 @@ SQS_SOURCES = [s for s in chalice_app.app.event_sources if isinstance(s, SQSEven
 def test_sqs_handlers_read_the_stacks_queue_and_report_batch_item_failures(
     synth: Synth, source: SQSEventConfig
 ) -> None:
-    queue_id, _ = synth.named("AWS::SQS::Queue", "QueueName", deployed_name(source.queue))
+    queue_id, _ = synth.named("AWS::SQS::Queue", "QueueName", deployed_name(source.queue, "_queue"))
     (event,) = synth.function(source.name)["Properties"]["Events"].values()
     assert event["Type"] == "SQS"
     assert event["Properties"]["Queue"] == arn_of(queue_id)

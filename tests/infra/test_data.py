@@ -25,7 +25,7 @@ def test_every_model_has_its_table_with_its_keys_and_indexes(
 ) -> None:
     schema = model._get_schema()
     _, table = synth.named(
-        "AWS::DynamoDB::Table", "TableName", deployed_name(model.Meta.table_name)
+        "AWS::DynamoDB::Table", "TableName", deployed_name(model.Meta.table_name, "_table")
     )
     props: dict[str, Any] = table["Properties"]
     assert _key_schema(props["KeySchema"]) == _key_schema(schema["key_schema"])

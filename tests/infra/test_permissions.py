@@ -25,31 +25,38 @@ def _grants(actions: set[str] | str, *resources: str) -> set[tuple[str, str]]:
 
 EXPECTED: dict[str, set[tuple[str, str]]] = {
     "api_handler": LOGS
-    # Who is calling: profile, consent, quota.
-    | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "table users")
+    # Who is calling: profile and erasure marker, consent, quota, restrictions, erasure marker.
+    | _grants(
+        {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
+        "table users",
+    )
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem"}, "table terms")
-    | _grants("dynamodb:PutItem", "table consents", "table consent-evidence")
-    # Submit, the owner's view and list, deletion.
+    | _grants("dynamodb:PutItem", "table consents", "table consent-evidence", "table reports")
+    # Submit, the owner's view and list, the review queue, deletion, decisions.
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "table generations")
-    | _grants("dynamodb:Query", "index generations/by_owner")
-    | _grants({"dynamodb:Query", "dynamodb:DeleteItem"}, "table gallery")
+    | _grants("dynamodb:Query", "index generations/by_owner", "index generations/review_queue")
+    | _grants({"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table gallery")
     # Powertools idempotency records.
     | _grants(
         {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
         "table idempotency",
     )
+    | _grants({"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"}, "table audit")
+    | _grants({"dynamodb:GetItem", "dynamodb:PutItem"}, "table exports")
     | _grants("s3:PutObject", "objects inputs/inputs/*")
-    | _grants({"s3:GetObject", "s3:DeleteObject"}, "objects public/images/*")
+    | _grants({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, "objects public/images/*")
+    | _grants("s3:GetObject", "objects originals/outputs/*", "objects exports/exports/*")
     | _grants("sagemaker:InvokeEndpointAsync", "endpoint generator")
     | _grants("secretsmanager:GetSecretValue", "secret signing-keys", "secret address-hash-key")
-    | _grants({"ssm:GetParameter", "ssm:PutParameter"}, "parameter feature-flags"),
+    | _grants({"ssm:GetParameter", "ssm:PutParameter"}, "parameter flags")
+    | _grants({"sqs:SendMessage", "sqs:GetQueueUrl"}, "queue exports", "queue erasures"),
     "on_inference_result": LOGS
     | _grants("dynamodb:UpdateItem", "table generations")
     | _grants(CONSUME, "queue results"),
     "on_output_created": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table generations")
-    | _grants("dynamodb:UpdateItem", "table users")
-    | _grants("dynamodb:PutItem", "table gallery")
+    | _grants({"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, "table users")
+    | _grants("dynamodb:PutItem", "table gallery", "table audit")
     | _grants({"s3:GetObject", "s3:DeleteObject"}, "objects originals/outputs/*")
     | _grants("s3:PutObject", "objects originals/quarantine/*", "objects public/images/*")
     | _grants("rekognition:DetectModerationLabels", "*")
@@ -57,6 +64,53 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "sweep_stale_generations": LOGS
     | _grants("dynamodb:UpdateItem", "table generations")
     | _grants("dynamodb:Query", "index generations/open_work"),
+    "on_export_requested": LOGS
+    | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table exports")
+    | _grants("dynamodb:BatchGetItem", "table users")
+    | _grants(
+        "dynamodb:Query",
+        "table consents",
+        "table consent-evidence",
+        "index generations/by_owner",
+        "index reports/by_reporter",
+        "index audit/by_target",
+    )
+    | _grants("s3:GetObject", "objects originals/outputs/*")
+    | _grants("s3:PutObject", "objects exports/exports/*")
+    | _grants(CONSUME, "queue exports"),
+    "on_erasure_requested": LOGS
+    | _grants({"dynamodb:GetItem", "dynamodb:DeleteItem"}, "table users")
+    | _grants({"dynamodb:UpdateItem", "dynamodb:DeleteItem"}, "table generations")
+    | _grants(
+        "dynamodb:Query",
+        "index generations/by_owner",
+        "index reports/by_reporter",
+        "index audit/by_target",
+        "index audit/by_actor",
+    )
+    | _grants("dynamodb:DeleteItem", "table gallery")
+    | _grants(
+        {"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table reports", "table consent-evidence"
+    )
+    | _grants({"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table consents")
+    | _grants("dynamodb:PutItem", "table audit")
+    | _grants({"dynamodb:Query", "dynamodb:DeleteItem"}, "table exports")
+    | _grants(
+        "s3:DeleteObject",
+        "objects inputs/inputs/*",
+        "objects originals/outputs/*",
+        "objects originals/quarantine/*",
+        "objects originals/failures/*",
+        "objects public/images/*",
+        "objects exports/exports/*",
+    )
+    | _grants({"cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"}, "pool users")
+    | _grants(CONSUME, "queue erasures"),
+    "dataset_export": LOGS
+    | _grants("dynamodb:Query", "table gallery")
+    | _grants("dynamodb:BatchGetItem", "table generations")
+    | _grants("s3:GetObject", "objects public/images/*")
+    | _grants({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, "objects exports/datasets/*"),
 }
 
 
@@ -82,6 +136,8 @@ class Names:
             return f"secret {self._short(props['Name'])}"
         if kind == "AWS::SSM::Parameter":
             return f"parameter {props['Name'].rsplit('/', 1)[1]}"
+        if kind == "AWS::Cognito::UserPool":
+            return "pool users"
         if kind == "AWS::Logs::LogGroup":
             return "own logs" if props.get("LogGroupName") == self.log_group else "other logs"
         raise AssertionError(f"unexpected resource in a policy: {kind}")

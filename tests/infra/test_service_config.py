@@ -8,15 +8,10 @@ from tests.infra.support import Synth, stage_settings
 
 
 def test_the_switches_start_enabled_in_a_powertools_feature_flags_document(synth: Synth) -> None:
-    _, parameter = synth.named(
-        "AWS::SSM::Parameter", "Name", stage_settings().feature_flags_parameter
-    )
+    _, parameter = synth.named("AWS::SSM::Parameter", "Name", stage_settings().flags_parameter)
     flags = json.loads(parameter["Properties"]["Value"])
-    assert flags == {
-        "generation": {"default": True},
-        "gallery": {"default": True},
-        "reports": {"default": True},
-    }
+    on = {"boolean_type": False, "default": {"enabled": True, "message": ""}}
+    assert flags == {"generation": on, "gallery": on, "reports": on}
 
 
 def test_keys_are_generated_kept_and_never_in_the_template(synth: Synth) -> None:

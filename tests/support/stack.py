@@ -14,6 +14,8 @@ from pathlib import Path
 from local.config import StackState, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+# Every stack a test session started: its log is scanned for secrets when the session ends.
+STARTED: list[Path] = []
 
 
 @contextmanager
@@ -21,6 +23,7 @@ def running_stack(
     directory: Path, extra_env: dict[str, str] | None = None, timeout: float = 120.0
 ) -> Iterator[StackState]:
     directory.mkdir(parents=True, exist_ok=True)
+    STARTED.append(directory)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OBJEKTIFY_"))}
     env.update({"OBJEKTIFY_LOCAL_DIR": str(directory), "PYTHONUNBUFFERED": "1"})
     env.update(extra_env or {})

@@ -81,3 +81,14 @@ def test_derivatives_have_the_right_sizes_and_marks() -> None:
         assert b"private note" not in data
         assert imaging.PROVENANCE_CHUNK.encode() not in data
     assert b"private note" not in made.thumbnail_webp
+    assert "trainedAlgorithmicMedia" in full.info["XML:com.adobe.xmp"]
+    assert (
+        full.getdata() is not None
+        and full.tobytes() == imaging.verify(source).image.convert("RGB").tobytes()
+    )
+
+
+def test_a_polyglot_with_bytes_after_the_image_end_is_refused() -> None:
+    polyglot = png((512, 512)) + b"PK\x03\x04 a zip archive hiding here"
+    with pytest.raises(imaging.InvalidImage):
+        imaging.verify(polyglot)

@@ -1,0 +1,94 @@
+"""Moderators: the review queue, decisions, review links, restrictions, the audit log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice.app import Blueprint, Request, Response
+
+from chalicelib.api.http import caller_of, endpoint, json_body, query_params
+from chalicelib.services import audit, cursors, enforcement, identity, moderation
+from chalicelib.settings import get_settings
+
+bp = Blueprint(__name__)
+
+
+def _moderator(request: Request) -> identity.Caller:
+    caller = caller_of(request)
+    identity.require_moderator(caller)
+    return caller
+
+
+def _base_url(request: Request) -> str:
+    configured = get_settings().api_base_url
+    if configured:
+        return configured
+    host = request.headers.get("host", "localhost")
+    scheme = request.headers.get("x-forwarded-proto", "http")
+    stage = (request.context or {}).get("stage")
+    prefix = f"/{stage}" if stage and "execute-api" in host else ""
+    return f"{scheme}://{host}{prefix}"
+
+
+@bp.route("/moderation/queue", methods=["GET"])
+@endpoint
+def review_queue() -> dict[str, Any]:
+    request = bp.current_request
+    caller = _moderator(request)
+    params = query_params(request)
+    items, next_cursor = moderation.queue(
+        caller.user_id, cursors.page_limit(params.get("limit")), params.get("cursor")
+    )
+    return {"items": items, "next_cursor": next_cursor}
+
+
+@bp.route("/moderation/images/{image_id}/decision", methods=["POST"])
+@endpoint
+def decide(image_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas import DecisionBody, parse
+
+    request = bp.current_request
+    caller = _moderator(request)
+    body = parse(DecisionBody, json_body(request))
+    return moderation.decide(caller.user_id, image_id, body.action, body.reason, body.category)
+
+
+@bp.route("/moderation/images/{image_id}/review-link", methods=["POST"])
+@endpoint
+def review_link(image_id: str) -> Response:
+    request = bp.current_request
+    caller = _moderator(request)
+    link = moderation.mint_link(caller.user_id, image_id, _base_url(request))
+    return Response(body=link, status_code=201)
+
+
+@bp.route("/review/{token}", methods=["GET"])
+@endpoint
+def open_review_link(token: str) -> dict[str, Any]:
+    return moderation.open_link(token)
+
+
+@bp.route("/moderation/users/{user_id}/restriction", methods=["POST"])
+@endpoint
+def restrict(user_id: str) -> dict[str, Any]:
+    from chalicelib.api.schemas import RestrictionBody, parse
+
+    request = bp.current_request
+    caller = _moderator(request)
+    body = parse(RestrictionBody, json_body(request))
+    if len(user_id) > 128:
+        from chalicelib.services.errors import NotFound
+
+        raise NotFound()
+    standing = enforcement.restrict(caller.user_id, user_id, body.action, body.reason, body.until)
+    return standing.view()
+
+
+@bp.route("/moderation/audit", methods=["GET"])
+@endpoint
+def audit_log() -> dict[str, Any]:
+    request = bp.current_request
+    _moderator(request)
+    params = query_params(request)
+    entries, next_cursor = audit.page(cursors.page_limit(params.get("limit")), params.get("cursor"))
+    return {"items": [audit.view(e) for e in entries], "next_cursor": next_cursor}

@@ -1,0 +1,309 @@
+"""Human moderation, enforcement, terms revision and service switches through the local stack."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from local.config import StackState
+from tests.support.client import Api, anonymous, sign_in
+from tests.support.stack import running_stack
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+FINAL = {"published", "in_review", "rejected", "failed", "removed"}
+
+
+@pytest.fixture(scope="module")
+def mod_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackState]:
+    """A stack of its own: these tests switch parts off and revise the terms."""
+    env = {
+        "OBJEKTIFY_REPORT_THRESHOLD": "2",
+        "OBJEKTIFY_STRIKE_LIMIT": "2",
+        "OBJEKTIFY_FLAGS_CACHE_SECONDS": "1",
+    }
+    with running_stack(Path(tmp_path_factory.mktemp("moderation")), env) as state:
+        yield state
+
+
+def consented(state: StackState, *groups: str) -> Api:
+    api = sign_in(state, *groups)
+    api.accept_current_terms()
+    return api
+
+
+def published_image(api: Api) -> str:
+    created = api.post(
+        "/generations",
+        json={
+            "prompt": f"a pebble beach {uuid.uuid4().hex[:6]}",
+            "steps": 1,
+            "width": 512,
+            "height": 512,
+        },
+    ).json()
+
+    def done() -> dict | None:
+        body = api.get(f"/generations/{created['id']}").json()
+        return body if body["status"] in FINAL else None
+
+    final = wait_for(done, timeout=90, what="the image to publish")
+    assert final["status"] == "published", final
+    return str(created["id"])
+
+
+def reported_into_review(state: StackState) -> tuple[Api, str]:
+    creator = consented(state)
+    image_id = published_image(creator)
+    for _ in range(2):
+        answer = consented(state).post(f"/gallery/{image_id}/reports", json={"reason": "violent"})
+        assert answer.status_code == 202, answer.text
+    assert anonymous(state).get(f"/gallery/{image_id}").status_code == 404
+    return creator, image_id
+
+
+def test_reports_take_an_image_into_review_and_one_user_counts_once(mod_stack: StackState) -> None:
+    creator = consented(mod_stack)
+    image_id = published_image(creator)
+    reporter = consented(mod_stack)
+    first = reporter.post(
+        f"/gallery/{image_id}/reports", json={"reason": "violent", "note": "gore"}
+    )
+    again = reporter.post(f"/gallery/{image_id}/reports", json={"reason": "violent"})
+    assert first.status_code == again.status_code == 202
+    assert again.json()["counted"] is False
+    assert (
+        anonymous(mod_stack).get(f"/gallery/{image_id}").status_code == 200
+    )  # one distinct report
+    consented(mod_stack).post(f"/gallery/{image_id}/reports", json={"reason": "hateful"})
+    assert anonymous(mod_stack).get(f"/gallery/{image_id}").status_code == 404
+    assert creator.get(f"/generations/{image_id}").json()["status"] == "in_review"
+    bad = reporter.post(f"/gallery/{image_id}/reports", json={"reason": "ugly"})
+    assert bad.status_code in (400, 404)
+
+
+def test_a_report_reason_outside_the_list_is_invalid(mod_stack: StackState) -> None:
+    creator = consented(mod_stack)
+    image_id = published_image(creator)
+    answer = consented(mod_stack).post(f"/gallery/{image_id}/reports", json={"reason": "ugly"})
+    assert answer.status_code == 400
+    assert "reason" in answer.json()["details"]
+
+
+def test_the_queue_serves_the_original_and_audits_the_view(mod_stack: StackState) -> None:
+    _, image_id = reported_into_review(mod_stack)
+    moderator = sign_in(mod_stack, "moderators")
+    queue = moderator.get("/moderation/queue?limit=50")
+    assert queue.status_code == 200
+    item = next(i for i in queue.json()["items"] if i["image_id"] == image_id)
+    assert item["reports"]["count"] == 2 and item["reports"]["reasons"] == ["violent"]
+    assert "X-Amz-Expires=" in item["review_url"]
+    expires = int(item["review_url"].split("X-Amz-Expires=")[1].split("&")[0])
+    assert expires <= 900
+    image = requests.get(item["review_url"], timeout=10)
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
+    audit = moderator.get("/moderation/audit?limit=100").json()["items"]
+    assert any(
+        e["action"] == "view" and e["target"]["id"] == image_id and e["actor"] == moderator.user_id
+        for e in audit
+    )
+
+
+def test_plain_users_cannot_moderate_and_moderators_cannot_administer(
+    mod_stack: StackState,
+) -> None:
+    user, moderator = consented(mod_stack), sign_in(mod_stack, "moderators")
+    assert user.get("/moderation/queue").status_code == 403
+    assert user.get("/moderation/audit").status_code == 403
+    assert (
+        user.post(
+            "/moderation/users/x/restriction", json={"action": "ban", "reason": "x"}
+        ).status_code
+        == 403
+    )
+    assert moderator.get("/admin/flags").status_code == 403
+    assert moderator.put("/admin/flags/generation", json={"enabled": False}).status_code == 403
+
+
+def test_signed_review_links_show_one_item_and_refuse_tampering_and_expiry(
+    mod_stack: StackState,
+) -> None:
+    _, image_id = reported_into_review(mod_stack)
+    moderator = sign_in(mod_stack, "moderators")
+    minted = moderator.post(f"/moderation/images/{image_id}/review-link")
+    assert minted.status_code == 201
+    url = minted.json()["url"]
+    token = url.rsplit("/review/", 1)[1]
+    shown = anonymous(mod_stack).get(f"/review/{token}")
+    assert shown.status_code == 200
+    assert shown.json()["image_id"] == image_id
+    assert requests.get(shown.json()["image_url"], timeout=10).content.startswith(b"\x89PNG")
+    payload, signature = token.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["e"] += 3600
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    tampered = anonymous(mod_stack).get(f"/review/{forged}.{signature}")
+    assert tampered.status_code == 403 and tampered.json()["code"] == "invalid_signature"
+    # The link grants sight, no action.
+    assert (
+        anonymous(mod_stack)
+        .post(
+            f"/moderation/images/{image_id}/decision",
+            json={"action": "approve", "reason": "x"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        .status_code
+        == 401
+    )
+
+
+def test_an_expired_review_link_is_gone(tmp_path: Path) -> None:
+    with running_stack(
+        tmp_path / "s", {"OBJEKTIFY_REVIEW_LINK_SECONDS": "1", "OBJEKTIFY_REPORT_THRESHOLD": "1"}
+    ) as state:
+        creator = consented(state)
+        image_id = published_image(creator)
+        consented(state).post(f"/gallery/{image_id}/reports", json={"reason": "other"})
+        token = (
+            sign_in(state, "moderators")
+            .post(f"/moderation/images/{image_id}/review-link")
+            .json()["url"]
+            .rsplit("/", 1)[1]
+        )
+        time.sleep(2.1)
+        gone = anonymous(state).get(f"/review/{token}")
+        assert gone.status_code == 410 and gone.json()["code"] == "link_expired"
+
+
+def test_approve_publishes_and_remove_takes_it_from_every_path(mod_stack: StackState) -> None:
+    creator, image_id = reported_into_review(mod_stack)
+    moderator = sign_in(mod_stack, "moderators")
+    approved = moderator.post(
+        f"/moderation/images/{image_id}/decision", json={"action": "approve", "reason": "harmless"}
+    )
+    assert approved.status_code == 200 and approved.json()["status"] == "published"
+    public = anonymous(mod_stack)
+    assert public.get(f"/gallery/{image_id}").status_code == 200
+    removed = moderator.post(
+        f"/moderation/images/{image_id}/decision",
+        json={"action": "remove", "reason": "violent after all", "category": "violent"},
+    )
+    assert removed.status_code == 200 and removed.json()["status"] == "removed"
+    assert public.get(f"/gallery/{image_id}").status_code == 404
+    assert public.get(f"/gallery/{image_id}/download", allow_redirects=False).status_code == 404
+    assert image_id not in [i["id"] for i in public.get("/gallery?limit=100").json()["items"]]
+    assert public.get(f"/users/{creator.user_id}/gallery").json()["items"] == []
+    mine = creator.get(f"/generations/{image_id}").json()
+    assert mine["status"] == "removed" and mine["category"] == "violent"
+    actions = [
+        (e["action"], e["target"]["id"])
+        for e in moderator.get("/moderation/audit?limit=100").json()["items"]
+    ]
+    assert ("approve", image_id) in actions and ("remove", image_id) in actions
+
+
+def test_strikes_suspend_automatically_and_a_moderator_restores(mod_stack: StackState) -> None:
+    creator = consented(mod_stack)
+    moderator = sign_in(mod_stack, "moderators")
+    for _ in range(2):
+        image_id = published_image(creator)
+        moderator.post(
+            f"/moderation/images/{image_id}/decision",
+            json={"action": "remove", "reason": "off-policy", "category": "sexual"},
+        )
+    me = creator.get("/me").json()
+    assert me["status"] == "suspended"
+    refused = creator.post("/generations", json={"prompt": "a tree"})
+    assert refused.status_code == 403 and refused.json()["code"] == "account_restricted"
+    restored = moderator.post(
+        f"/moderation/users/{creator.user_id}/restriction",
+        json={"action": "restore", "reason": "appeal granted"},
+    )
+    assert restored.status_code == 200 and restored.json()["status"] == "active"
+    assert creator.get("/me").json()["status"] == "active"
+    audit = moderator.get("/moderation/audit?limit=100").json()["items"]
+    assert any(
+        e["actor"] == "policy" and e["action"] == "suspend" and e["target"]["id"] == creator.user_id
+        for e in audit
+    )
+
+
+def test_a_suspended_user_cannot_generate_report_or_consent(mod_stack: StackState) -> None:
+    user = consented(mod_stack)
+    image_id = published_image(consented(mod_stack))
+    moderator = sign_in(mod_stack, "moderators")
+    until = "2099-01-01T00:00:00Z"
+    answer = moderator.post(
+        f"/moderation/users/{user.user_id}/restriction",
+        json={"action": "suspend", "reason": "spam", "until": until},
+    )
+    assert answer.status_code == 200 and answer.json()["until"].startswith("2099-01-01")
+    for response in (
+        user.post("/generations", json={"prompt": "a tree"}),
+        user.post(f"/gallery/{image_id}/reports", json={"reason": "other"}),
+        user.post("/consents", json={"version": 1, "sha256": "0" * 64}),
+    ):
+        assert response.status_code == 403 and response.json()["code"] == "account_restricted"
+    banned = moderator.post(
+        f"/moderation/users/{user.user_id}/restriction", json={"action": "ban", "reason": "repeat"}
+    )
+    assert banned.json()["status"] == "banned"
+    assert user.get("/me").json()["status"] == "banned"
+
+
+def test_switches_turn_parts_off_with_the_operators_message(mod_stack: StackState) -> None:
+    admin = sign_in(mod_stack, "admins")
+    user = consented(mod_stack)
+    listed = admin.get("/admin/flags").json()["items"]
+    assert {f["name"] for f in listed} >= {"generation", "gallery", "reports"}
+    try:
+        off = admin.put(
+            "/admin/flags/generation", json={"enabled": False, "message": "Back at noon."}
+        )
+        assert off.status_code == 200 and off.json()["enabled"] is False
+
+        def suspended() -> list[requests.Response] | None:
+            answer = user.post("/generations", json={"prompt": "a tree"})
+            return [answer] if answer.status_code == 503 else None  # a 503 Response is falsy
+
+        [answer] = wait_for(suspended, timeout=10, what="generation to switch off")
+        assert answer.json()["code"] == "service_suspended"
+        assert answer.json()["message"] == "Back at noon."
+        assert int(answer.headers["Retry-After"]) > 0
+        assert anonymous(mod_stack).get("/gallery").status_code == 200  # the rest keeps working
+        admin.put("/admin/flags/gallery", json={"enabled": False})
+        wait_for(
+            lambda: anonymous(mod_stack).get("/gallery").status_code == 503,
+            timeout=10,
+            what="the gallery to switch off",
+        )
+    finally:
+        for name in ("generation", "gallery"):
+            admin.put(f"/admin/flags/{name}", json={"enabled": True})
+    wait_for(
+        lambda: user.post("/generations", json={"prompt": "a tree"}).status_code == 202,
+        timeout=10,
+        what="generation to switch back on",
+    )
+    assert admin.put("/admin/flags/nope", json={"enabled": True}).status_code == 404
+    audit = admin.get("/moderation/audit?limit=100").json()["items"]
+    assert any(e["action"] == "flag_change" and e["target"]["id"] == "generation" for e in audit)
+
+
+def test_revised_terms_gate_everyone_and_keep_the_history(mod_stack: StackState) -> None:
+    admin = sign_in(mod_stack, "admins")
+    user = consented(mod_stack)
+    published = admin.post("/admin/terms", json={"text": f"Terms revision {uuid.uuid4()}"})
+    assert published.status_code == 201
+    version = published.json()["version"]
+    refused = user.post("/generations", json={"prompt": "a tree"})
+    assert refused.status_code == 403 and refused.json()["details"]["current_version"] == version
+    user.accept_current_terms()
+    assert user.post("/generations", json={"prompt": "a tree"}).status_code == 202

@@ -1,0 +1,130 @@
+"""Bounded load: simulated users who consent, submit, poll, browse, report and delete."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from local.config import StackState
+from tests.reliability.history import FINAL, History
+from tests.support.client import Api, sign_in
+
+
+@dataclass
+class LoadResult:
+    requests: int = 0
+    server_errors: int = 0
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    finished: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        lines = [
+            f"requests {self.requests}, 5xx other than 503: {self.server_errors}, "
+            f"generations finished {self.finished} in {self.seconds:.0f} s "
+            f"({60 * self.finished / max(self.seconds, 1):.1f}/min)"
+        ]
+        for route, samples in sorted(self.latencies.items()):
+            ordered = sorted(samples)
+            p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+            lines.append(
+                f"  {route:<28} n={len(samples):<4} p50 {statistics.median(samples) * 1000:7.1f} ms"
+                f"  p95 {p95 * 1000:7.1f} ms"
+            )
+        return "\n".join(lines)
+
+
+def run_load(
+    state: StackState, users: int, seconds: float, history: History, seed: int = 7
+) -> tuple[LoadResult, dict[str, Api]]:
+    result = LoadResult()
+    lock = threading.Lock()
+    apis: dict[str, Api] = {}
+
+    def timed(api: Api, route: str, method: str, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        answer = api.request(method, path, allow_redirects=False, **kwargs)
+        with lock:
+            result.requests += 1
+            result.latencies[route].append(time.perf_counter() - started)
+            if answer.status_code >= 500 and answer.status_code != 503:
+                result.server_errors += 1
+        return answer
+
+    def user(number: int) -> None:
+        rng = random.Random(seed + number)
+        name = f"load-{number}"
+        api = sign_in(state)
+        apis[name] = api
+        terms = timed(api, "GET /terms/current", "GET", "/terms/current").json()
+        answer = timed(
+            api,
+            "POST /consents",
+            "POST",
+            "/consents",
+            json={"version": terms["version"], "sha256": terms["sha256"]},
+        )
+        history.record("consent", name, None, answer.status_code, answer.json())
+        mine: list[str] = []
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            action = rng.random()
+            if action < 0.35:
+                answer = timed(
+                    api,
+                    "POST /generations",
+                    "POST",
+                    "/generations",
+                    json={"prompt": f"load test {number} {rng.random():.5f}", "steps": 1},
+                )
+                body = answer.json() if answer.content else {}
+                history.record("submit", name, body.get("id"), answer.status_code, body)
+                if answer.status_code == 202:
+                    mine.append(body["id"])
+            elif action < 0.6 and mine:
+                timed(api, "GET /generations/{id}", "GET", f"/generations/{rng.choice(mine)}")
+            elif action < 0.85:
+                timed(api, "GET /gallery", "GET", "/gallery?limit=24")
+            elif action < 0.92:
+                feed = timed(api, "GET /gallery", "GET", "/gallery?limit=10").json()["items"]
+                if feed:
+                    target = rng.choice(feed)["id"]
+                    answer = timed(
+                        api,
+                        "POST /gallery/{id}/reports",
+                        "POST",
+                        f"/gallery/{target}/reports",
+                        json={"reason": "other"},
+                    )
+                    history.record("report", name, target, answer.status_code, {})
+            elif mine:
+                target = mine.pop(rng.randrange(len(mine)))
+                answer = timed(api, "DELETE /gallery/{id}", "DELETE", f"/gallery/{target}")
+                history.record("delete", name, target, answer.status_code, {})
+            time.sleep(rng.uniform(0.05, 0.3))
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # Let everything accepted finish (bounded), then count.
+    accepted = [o for o in history.of("submit") if o.status == 202]
+    wait_until = time.monotonic() + 180
+    while time.monotonic() < wait_until:
+        pending = [
+            o
+            for o in accepted
+            if apis[o.user].get(f"/generations/{o.answer['id']}").json()["status"] not in FINAL
+        ]
+        if not pending:
+            break
+        time.sleep(1)
+    result.seconds = time.monotonic() - started
+    result.finished = len(accepted)
+    return result, apis

@@ -1,0 +1,206 @@
+"""Every route and every caller, over HTTP on the local stack, against the matrix data file."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from app import app
+from tests.security import figures
+from tests.security.world import World, consented
+from tests.support.client import Api
+
+MATRIX = yaml.safe_load((Path(__file__).parent / "authorization_matrix.yaml").read_text())
+CALLERS: list[str] = MATRIX["callers"]
+LAST = ("POST /admin/terms",)
+Request = tuple[str, str, Any]
+
+
+def expected(route: str, caller: str) -> int:
+    row = MATRIX["routes"][route]
+    return int(row.get(caller, row["default"]))
+
+
+def registered_routes() -> set[str]:
+    return {f"{method} {path}" for path, entries in app.routes.items() for method in entries}
+
+
+def request_for(route: str, world: World, caller: str, api: Api) -> Request:
+    """The concrete request a cell makes: real objects, valid bodies (only access is tested).
+    A cell that is expected to succeed at changing an object gets an object of its own."""
+    terms = world.caller("owner").get("/terms/current").json()
+    owner = world.caller("owner")
+    succeeds = expected(route, caller) < 400
+
+    def image() -> str:
+        return world.published_image() if succeeds else world.shared("published")
+
+    def in_review() -> str:
+        return world.in_review_image() if succeeds else world.shared("in_review")
+
+    builders: dict[str, Callable[[], Request]] = {
+        "GET /health": lambda: ("GET", "/health", None),
+        "GET /terms/current": lambda: ("GET", "/terms/current", None),
+        "GET /me": lambda: ("GET", "/me", None),
+        "POST /consents": lambda: (
+            "POST",
+            "/consents",
+            {"version": terms["version"], "sha256": terms["sha256"]},
+        ),
+        "POST /generations": lambda: ("POST", "/generations", {"prompt": "a lamp", "steps": 1}),
+        "GET /generations/{generation_id}": lambda: (
+            "GET",
+            f"/generations/{world.shared('private_generation')}",
+            None,
+        ),
+        "GET /me/generations": lambda: ("GET", "/me/generations", None),
+        "GET /gallery": lambda: ("GET", "/gallery", None),
+        "GET /gallery/{image_id}": lambda: ("GET", f"/gallery/{world.shared('published')}", None),
+        "GET /gallery/{image_id}/download": lambda: (
+            "GET",
+            f"/gallery/{world.shared('published')}/download",
+            None,
+        ),
+        "DELETE /gallery/{image_id}": lambda: (
+            "DELETE",
+            f"/gallery/{world.published_image()}",
+            None,
+        ),
+        "POST /gallery/{image_id}/reports": lambda: (
+            "POST",
+            f"/gallery/{world.published_image()}/reports",
+            {"reason": "other"},
+        ),
+        "GET /users/{user_id}/gallery": lambda: ("GET", f"/users/{owner.user_id}/gallery", None),
+        "POST /me/export": lambda: ("POST", "/me/export", None),
+        "GET /me/export/{export_id}": lambda: (
+            "GET",
+            f"/me/export/{world.shared('owner_export')}",
+            None,
+        ),
+        "DELETE /me": lambda: ("DELETE", "/me", None),
+        "GET /moderation/queue": lambda: ("GET", "/moderation/queue", None),
+        "POST /moderation/images/{image_id}/decision": lambda: (
+            "POST",
+            f"/moderation/images/{world.in_review_image()}/decision",
+            {"action": "approve", "reason": "fine"},
+        ),
+        "POST /moderation/images/{image_id}/review-link": lambda: (
+            "POST",
+            f"/moderation/images/{world.shared('published')}/review-link",
+            None,
+        ),
+        "POST /moderation/users/{user_id}/restriction": lambda: (
+            "POST",
+            f"/moderation/users/{consented(world.state).user_id}/restriction",
+            {"action": "suspend", "reason": "matrix"},
+        ),
+        "GET /moderation/audit": lambda: ("GET", "/moderation/audit", None),
+        "GET /admin/flags": lambda: ("GET", "/admin/flags", None),
+        "PUT /admin/flags/{name}": lambda: ("PUT", "/admin/flags/reports", {"enabled": True}),
+        "POST /admin/terms": lambda: (
+            "POST",
+            "/admin/terms",
+            {"text": f"Terms revised by the matrix {time.time()}"},
+        ),
+    }
+    return builders[route]()
+
+
+def test_every_registered_route_has_a_row_and_every_row_a_route() -> None:
+    rows = set(MATRIX["routes"]) | {MATRIX["review_link"]["route"]}
+    assert registered_routes() - rows == set(), "routes without a row in the matrix"
+    assert rows - registered_routes() == set(), "rows for routes the app does not register"
+
+
+def test_every_cell_answers_as_the_matrix_says(world: World) -> None:
+    routes = sorted(MATRIX["routes"], key=lambda r: r in LAST)
+    differing: list[str] = []
+    world.prepare(12)  # cells that succeed at deleting, reporting or deciding use one up
+    checked = review_link_cells(world, differing)
+    for route in routes:
+        for caller in CALLERS:
+            fresh = route in ("DELETE /me", "POST /consents")
+            api = world.make_caller(caller) if fresh else world.caller(caller)
+            method, path, body = request_for(route, world, caller, api)
+            answer = api.request(method, path, json=body, allow_redirects=False)
+            checked += 1
+            want = expected(route, caller)
+            if answer.status_code != want:
+                differing.append(
+                    f"{route} as {caller}: {answer.status_code} (expected {want}) "
+                    f"{answer.text[:160]}"
+                )
+            if answer.status_code >= 400:
+                assert set(answer.json()) == {"code", "message", "details"}, (route, caller)
+    for role in ("owner", "other", "moderator", "admin"):
+        world.caller(role).accept_current_terms()  # the matrix published a revision last
+    figures.add("authorization matrix cells", checked, len(differing))
+    print(f"\nauthorization matrix: {checked} cells checked, {len(differing)} differing")
+    assert differing == [], "\n".join(differing)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def review_link_cells(world: World, differing: list[str]) -> int:
+    item, other = world.shared("published"), world.published_image()
+    token = world.review_token(item)
+    payload, signature = token.split(".")
+    claims = json.loads(_unb64(payload))
+    tampered_claims = {**claims, "e": claims["e"] + 86_400}
+    retargeted = {**claims, "i": other}
+    expired_signed = expired_token(world, item)
+    tokens = {
+        "valid": token,
+        "tampered": f"{_b64(json.dumps(tampered_claims).encode())}.{signature}",
+        "expired": expired_signed,
+        "other_item": f"{_b64(json.dumps(retargeted).encode())}.{signature}",
+    }
+    anonymous = Api(world.state)
+    for cell, want in MATRIX["review_link"]["cells"].items():
+        answer = anonymous.get(f"/review/{tokens[cell]}")
+        if answer.status_code != want:
+            differing.append(
+                f"GET /review/{{token}} {cell}: {answer.status_code} (expected {want})"
+            )
+        if cell == "valid" and answer.status_code == 200:
+            assert answer.json()["image_id"] == item
+    return len(MATRIX["review_link"]["cells"])
+
+
+def expired_token(world: World, image_id: str) -> str:
+    """A correctly signed link whose time is up, signed with the stack's own key."""
+    import hmac
+
+    key = (Path(world.state.extra["dir"]) / "signing-key.secret").read_text().strip()
+    payload = json.dumps(
+        {
+            "i": image_id,
+            "e": int(time.time()) - 5,
+            "k": hashlib.sha256(key.encode()).hexdigest()[:8],
+            "b": "matrix",
+        },
+        separators=(",", ":"),
+    ).encode()
+    mac = hmac.new(key.encode(), b"review-link\x00" + payload, hashlib.sha256).digest()
+    return f"{_b64(payload)}.{_b64(mac)}"
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX["routes"]))
+def test_the_matrix_names_an_answer_for_every_caller(route: str) -> None:
+    for caller in CALLERS:
+        assert 100 <= expected(route, caller) < 600

@@ -1,0 +1,286 @@
+"""Hostile input gets a clear 4xx and changes nothing: every table and bucket is compared before
+and after. Hostile model outputs end as failed generations with a reason, never published."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import zlib
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import quote, unquote
+
+import pytest
+import requests
+from PIL import Image
+
+from local.config import StackState, free_port
+from tests.security import figures
+from tests.security.world import World, consented, finished
+from tests.support.aws import differences, quiesce, snapshot
+from tests.support.stack import running_stack
+
+NASTY_IDS = [
+    "..%2F..%2Fetc%2Fpasswd",
+    "../x",
+    "%00",
+    "a%23b",
+    "A" * 300,
+    "%E2%80%AE",
+    "01ARZ3NDEKTSV4RRFFQ69G5FA%00",
+    "${jndi:ldap://x}",
+    "'%20OR%201=1",
+]
+
+
+def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str, str]]]:
+    """(caller, method, path, body, headers): each must be refused with a 4xx."""
+    image = world.shared("published")
+    json_type = {"Content-Type": "application/json"}
+    cases: list[tuple[str, str, str, object, dict[str, str]]] = [
+        ("owner", "POST", "/generations", b'{"prompt": "' + b"a" * 300_000 + b'"}', json_type),
+        (
+            "owner",
+            "POST",
+            "/generations",
+            b"prompt=a+tree",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        (
+            "owner",
+            "POST",
+            "/generations",
+            b"<prompt>a tree</prompt>",
+            {"Content-Type": "application/xml"},
+        ),
+        ("owner", "POST", "/generations", b"a tree", {"Content-Type": "text/plain"}),
+        ("owner", "POST", "/generations", b"[" * 100_000 + b"]" * 100_000, json_type),
+        ("owner", "POST", "/generations", b'{"prompt": {"$gt": ""}}', json_type),
+        ("owner", "POST", "/generations", b'{"prompt": "a\\u0000tree"}', json_type),
+        ("owner", "POST", "/generations", b'{"prompt": "\\ud800 lone surrogate"}', json_type),
+        ("owner", "POST", "/generations", b'{"prompt": "\xff\xfe not utf-8"}', json_type),
+        (
+            "owner",
+            "POST",
+            "/generations",
+            json.dumps({"prompt": "\u200b\u200d\u2060\u202e"}).encode(),
+            json_type,
+        ),
+        (
+            "owner",
+            "POST",
+            "/generations",
+            json.dumps({"prompt": "\u0301\u0302\u0303"}).encode(),
+            json_type,
+        ),
+        (
+            "owner",
+            "POST",
+            "/generations",
+            json.dumps({"prompt": "ok", "seed": 1e400}).encode(),
+            json_type,
+        ),
+        (
+            "owner",
+            "POST",
+            "/generations",
+            json.dumps({"prompt": "ok", "width": True}).encode(),
+            json_type,
+        ),
+        (
+            "owner",
+            "POST",
+            "/generations",
+            b'{"prompt": "a", "prompt": "b", "status": "x"}',
+            json_type,
+        ),
+        ("owner", "GET", "/gallery?limit=0", None, {}),
+        ("owner", "GET", "/gallery?limit=100000000000000000000", None, {}),
+        ("owner", "GET", "/gallery?cursor=" + "A" * 3000, None, {}),
+        ("owner", "GET", "/gallery?cursor=AAAA", None, {}),
+        ("owner", "GET", "/gallery?cursor=" + quote("eyJhIjoxfQ==\r\nX: y"), None, {}),
+        ("owner", "GET", "/me/generations?cursor=" + "B" * 40, None, {}),
+        (
+            "other",
+            "POST",
+            f"/gallery/{image}/reports",
+            json.dumps({"reason": "other", "note": "x" * 5000}).encode(),
+            json_type,
+        ),
+        (
+            "moderator",
+            "POST",
+            f"/moderation/users/{'x' * 500}/restriction",
+            json.dumps({"action": "ban", "reason": "r"}).encode(),
+            json_type,
+        ),
+        (
+            "moderator",
+            "POST",
+            "/moderation/users/abc/restriction",
+            json.dumps(
+                {"action": "suspend", "reason": "r", "until": "1999-01-01T00:00:00Z"}
+            ).encode(),
+            json_type,
+        ),
+        (
+            "admin",
+            "PUT",
+            "/admin/flags/..%2Fgeneration",
+            json.dumps({"enabled": False}).encode(),
+            json_type,
+        ),
+        ("admin", "POST", "/admin/terms", json.dumps({"text": "\u0000"}).encode(), json_type),
+    ]
+    for nasty in NASTY_IDS:
+        cases += [
+            ("owner", "GET", f"/generations/{nasty}", None, {}),
+            ("owner", "GET", f"/gallery/{nasty}", None, {}),
+            ("owner", "GET", f"/gallery/{nasty}/download", None, {}),
+            ("owner", "DELETE", f"/gallery/{nasty}", None, {}),
+            (
+                "other",
+                "POST",
+                f"/gallery/{nasty}/reports",
+                json.dumps({"reason": "other"}).encode(),
+                json_type,
+            ),
+            ("owner", "GET", f"/me/export/{nasty}", None, {}),
+            (
+                "moderator",
+                "POST",
+                f"/moderation/images/{nasty}/decision",
+                json.dumps({"action": "remove", "reason": "x"}).encode(),
+                json_type,
+            ),
+            ("anonymous", "GET", f"/review/{nasty}", None, {}),
+        ]
+    return cases
+
+
+def test_hostile_requests_get_a_4xx_and_change_nothing(world: World) -> None:
+    cases = hostile_requests(world)
+    quiesce(world.state)
+    before = snapshot(world.state)
+    wrong: list[str] = []
+    for caller, method, path, body, headers in cases:
+        api = world.caller(caller)
+        answer = api.request(method, path, data=body, headers=headers, allow_redirects=False)
+        if not 400 <= answer.status_code < 500:
+            wrong.append(f"{method} {unquote(path)[:60]}: {answer.status_code} {answer.text[:100]}")
+        elif set(answer.json()) != {"code", "message", "details"}:
+            wrong.append(f"{method} {path[:60]}: not the contract's error body")
+    quiesce(world.state)
+    changed = differences(before, snapshot(world.state))
+    # Audit entries of moderators looking are allowed to appear; nothing else may change.
+    changed = [c for c in changed if not c.startswith("table:objektify-local-audit")]
+    figures.add("hostile inputs", len(cases), len(wrong) + len(changed))
+    print(
+        f"\nhostile inputs: {len(cases)} tried, {len(wrong)} not refused with a 4xx, "
+        f"{len(changed)} state changes left behind"
+    )
+    assert wrong == [], "\n".join(wrong)
+    assert changed == [], "\n".join(changed)
+
+
+def test_a_prompt_cannot_inject_headers_into_the_download(world: World) -> None:
+    owner = world.caller("owner")
+    created = owner.post(
+        "/generations", json={"prompt": 'x"\r\nSet-Cookie: evil=1\r\n\r\n<html>', "steps": 1}
+    )
+    assert created.status_code == 202
+    image = finished(owner, created.json()["id"])
+    answer = owner.get(f"/gallery/{image['id']}/download", allow_redirects=False)
+    assert answer.status_code == 302
+    assert "Set-Cookie" not in answer.headers
+    served = requests.get(answer.headers["Location"], timeout=10)
+    disposition = served.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="objektify-') and "\n" not in disposition
+    assert "evil" not in served.headers.get("Set-Cookie", "")
+    figures.add("hostile inputs", 1, 0)
+
+
+# Hostile model outputs ---------------------------------------------------------------------------
+
+
+def bomb_png() -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return (
+            len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+        )
+
+    header = (30000).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])
+    body = zlib.compress(b"\x00" * 5_000_000, 9)  # tiny on the wire, huge when decoded
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )
+
+
+def png(size: tuple[int, int]) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, "PNG")
+    return out.getvalue()
+
+
+OUTPUTS = {
+    "bomb": bomb_png,
+    "polyglot": lambda: png((512, 512)) + b"PK\x03\x04" + b"\x00" * 64,
+    "html": lambda: b"<html><script>alert(1)</script></html>",
+    "wrongsize": lambda: png((64, 64)),
+    "truncated": lambda: png((512, 512))[:300],
+}
+
+
+class HostileModel:
+    """A model container whose output is chosen by the prompt's first word."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        outputs = OUTPUTS
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(200)
+                self.end_headers()
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                data = outputs[body["prompt"].split()[0]]()
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def hostile_model_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackState]:
+    model = HostileModel()
+    env = {"OBJEKTIFY_LOCAL_INFERENCE_URL": f"http://127.0.0.1:{model.port}"}
+    with running_stack(Path(tmp_path_factory.mktemp("hostile-model")), env) as state:
+        yield state
+    model.server.shutdown()
+
+
+@pytest.mark.parametrize("kind", sorted(OUTPUTS))
+def test_a_hostile_model_output_fails_safely(hostile_model_stack: StackState, kind: str) -> None:
+    user = consented(hostile_model_stack)
+    created = user.post("/generations", json={"prompt": f"{kind} picture"}).json()
+    final = finished(user, created["id"])
+    assert final["status"] == "failed", final
+    assert final["error"]["code"] == "invalid_output"
+    assert (
+        requests.get(
+            f"{hostile_model_stack.api_url}/gallery/{created['id']}", timeout=5
+        ).status_code
+        == 404
+    )
+    figures.add("hostile inputs", 1, 0 if final["status"] == "failed" else 1)

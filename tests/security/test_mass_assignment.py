@@ -1,0 +1,64 @@
+"""Fields a caller must not set are refused with 400 invalid_request on every write route."""
+
+from __future__ import annotations
+
+from tests.security import figures
+from tests.security.world import World
+
+FORBIDDEN = {
+    "owner": "someone-else",
+    "owner_id": "someone-else",
+    "user_id": "someone-else",
+    "status": "published",
+    "state": "published",
+    "strikes": 0,
+    "role": "admins",
+    "groups": ["admins"],
+    "created_at": "2000-01-01T00:00:00Z",
+    "scan_result": {"outcome": "published"},
+    "moderation_outcome": "approved",
+    "model": {"name": "x", "version": "y"},
+}
+
+
+def write_routes(world: World) -> list[tuple[str, str, str, dict]]:
+    terms = world.caller("owner").get("/terms/current").json()
+    image = world.shared("published")
+    return [
+        (
+            "unconsented",
+            "POST",
+            "/consents",
+            {"version": terms["version"], "sha256": terms["sha256"]},
+        ),
+        ("owner", "POST", "/generations", {"prompt": "a tree"}),
+        ("other", "POST", f"/gallery/{image}/reports", {"reason": "other"}),
+        (
+            "moderator",
+            "POST",
+            f"/moderation/images/{image}/decision",
+            {"action": "approve", "reason": "x"},
+        ),
+        (
+            "moderator",
+            "POST",
+            f"/moderation/users/{world.caller('other').user_id}/restriction",
+            {"action": "restore", "reason": "x"},
+        ),
+        ("admin", "POST", "/admin/terms", {"text": "New terms"}),
+        ("admin", "PUT", "/admin/flags/reports", {"enabled": True}),
+    ]
+
+
+def test_every_write_route_refuses_fields_a_caller_may_not_set(world: World) -> None:
+    tried, let_through = 0, []
+    for caller, method, path, body in write_routes(world):
+        for field, value in FORBIDDEN.items():
+            answer = world.caller(caller).request(method, path, json={**body, field: value})
+            tried += 1
+            details = answer.json().get("details", {}) if answer.status_code == 400 else {}
+            if answer.status_code != 400 or field not in details:
+                let_through.append(f"{method} {path} with {field}: {answer.status_code}")
+    figures.add("mass assignment attempts", tried, len(let_through))
+    print(f"\nmass assignment: {tried} tried, {len(let_through)} let through")
+    assert let_through == []

@@ -1,0 +1,131 @@
+"""The objects and callers the security tests act on, built through the API itself."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from local.config import StackState
+from tests.support.client import Api, sign_in
+from tests.support.waiting import wait_for
+
+FINAL = {"published", "in_review", "rejected", "failed", "removed"}
+
+
+def consented(state: StackState, *groups: str) -> Api:
+    api = sign_in(state, *groups)
+    api.accept_current_terms()
+    return api
+
+
+def finished(api: Api, generation_id: str) -> dict:
+    def done() -> dict | None:
+        body = api.get(f"/generations/{generation_id}").json()
+        return body if body["status"] in FINAL else None
+
+    return wait_for(done, timeout=90, what="the generation to finish")
+
+
+@dataclass
+class World:
+    state: StackState
+    callers: dict[str, Api] = field(default_factory=dict)
+    objects: dict[str, str] = field(default_factory=dict)
+
+    def caller(self, role: str) -> Api:
+        if role not in self.callers:
+            self.callers[role] = self.make_caller(role)
+        return self.callers[role]
+
+    def make_caller(self, role: str) -> Api:
+        """A new user of the role (for cells that use the caller up, such as DELETE /me)."""
+        state = self.state
+        if role == "anonymous":
+            return Api(state)
+        if role == "unconsented":
+            return sign_in(state)
+        if role in ("moderator", "admin"):
+            return consented(state, "moderators" if role == "moderator" else "admins")
+        user = consented(state)
+        if role in ("suspended", "banned"):
+            action = "suspend" if role == "suspended" else "ban"
+            answer = self.caller("moderator").post(
+                f"/moderation/users/{user.user_id}/restriction",
+                json={"action": action, "reason": "security matrix"},
+            )
+            assert answer.status_code == 200, answer.text
+        return user
+
+    pool: list[str] = field(default_factory=list)
+
+    def prepare(self, count: int) -> None:
+        """Paint `count` of the owner's images at once, for the cells that use one up."""
+        owner = self.caller("owner")
+        created = [
+            owner.post("/generations", json={"prompt": f"a still lake {i}", "steps": 1})
+            for i in range(count)
+        ]
+        for answer in created:
+            assert answer.status_code == 202, answer.text
+            final = finished(owner, answer.json()["id"])
+            assert final["status"] == "published", final
+            self.pool.append(str(final["id"]))
+
+    def published_image(self, owner: Api | None = None) -> str:
+        if owner is None and self.pool:
+            return self.pool.pop()
+        owner = owner or self.caller("owner")
+        created = owner.post(
+            "/generations", json={"prompt": f"a quiet pond {uuid.uuid4().hex[:6]}", "steps": 1}
+        )
+        assert created.status_code == 202, created.text
+        final = finished(owner, created.json()["id"])
+        assert final["status"] == "published", final
+        return str(final["id"])
+
+    def in_review_image(self) -> str:
+        image_id = self.published_image()
+        answer = consented(self.state).post(
+            f"/gallery/{image_id}/reports", json={"reason": "other"}
+        )
+        assert answer.status_code == 202
+        wait_for(
+            lambda: (
+                self.caller("owner").get(f"/generations/{image_id}").json()["status"] == "in_review"
+            ),
+            timeout=10,
+            what="the image to enter review",
+        )
+        return image_id
+
+    def export_of(self, api: Api) -> str:
+        answer = api.post("/me/export")
+        assert answer.status_code == 202, answer.text
+        return str(answer.json()["export_id"])
+
+    def review_token(self, image_id: str) -> str:
+        link = self.caller("moderator").post(f"/moderation/images/{image_id}/review-link")
+        assert link.status_code == 201, link.text
+        return str(link.json()["url"].rsplit("/review/", 1)[1])
+
+    def shared(self, name: str) -> str:
+        """Objects every read-only cell can share."""
+        if name not in self.objects:
+            owner = self.caller("owner")
+            if name == "published":
+                self.objects[name] = self.published_image()
+            elif name == "private_generation":
+                # A generation the owner made and nobody else may see (any state).
+                created = owner.post(
+                    "/generations", json={"prompt": "my private sketch", "steps": 1}
+                )
+                self.objects[name] = str(created.json()["id"])
+            elif name == "in_review":
+                self.objects[name] = self.in_review_image()
+            elif name == "owner_export":
+                self.objects[name] = self.export_of(owner)
+            else:
+                raise KeyError(name)
+            time.sleep(0)
+        return self.objects[name]

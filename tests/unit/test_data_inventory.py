@@ -1,0 +1,88 @@
+"""The data inventory lists exactly the fields the models store, and nothing forbidden exists."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import yaml
+from pynamodb.attributes import TTLAttribute
+from pynamodb.models import Model
+
+from chalicelib import models, resources
+from chalicelib.models import (
+    audit,
+    consents,
+    exports,
+    gallery,
+    generations,
+    idempotency,
+    reports,
+    terms,
+    users,
+)
+from chalicelib.settings import Settings
+
+INVENTORY = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "docs" / "data-inventory.yaml").read_text()
+)
+FORBIDDEN = re.compile(
+    r"e_?mail|first_?name|last_?name|full_?name|phone|ip_?address|^address$|birth"
+)
+
+
+def all_models() -> dict[str, type[Model]]:
+    found = {}
+    for module in (
+        users,
+        terms,
+        consents,
+        generations,
+        gallery,
+        audit,
+        reports,
+        exports,
+        idempotency,
+    ):
+        for name, obj in inspect.getmembers(module, inspect.isclass):
+            if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:
+                found[name] = obj
+    return found
+
+
+def test_every_stored_field_is_in_the_inventory_and_no_more() -> None:
+    listed = INVENTORY["tables"]
+    for name, model in all_models().items():
+        assert name in listed, f"{name} is missing from docs/data-inventory.yaml"
+        assert set(model.get_attributes()) == set(listed[name]["fields"]), name
+    assert set(listed) == set(all_models())
+
+
+def test_every_field_says_why_and_whether_it_is_personal() -> None:
+    for name, entry in INVENTORY["tables"].items():
+        assert entry["why"] and entry["retention"], name
+        for field, facts in entry["fields"].items():
+            assert isinstance(facts["personal"], bool) and facts["why"], f"{name}.{field}"
+
+
+def test_no_email_name_or_raw_address_is_stored_anywhere() -> None:
+    for name, model in all_models().items():
+        for field in model.get_attributes():
+            assert not FORBIDDEN.search(field), f"{name}.{field}"
+
+
+def test_what_expires_expires_by_ttl_or_lifecycle_not_by_hope() -> None:
+    # Tables whose records expire carry a TTL attribute the infrastructure turns on.
+    for model in (idempotency.IdempotencyRecord, consents.ConsentEvidence, exports.Export):
+        assert any(isinstance(a, TTLAttribute) for a in model.get_attributes().values()), model
+    assert any(isinstance(a, TTLAttribute) for a in users.UserProfile.get_attributes().values())
+    settings = Settings.from_env()
+    expiring = {(bucket, prefix) for bucket, prefix, _ in resources.expiring_prefixes(settings)}
+    assert (settings.inputs_bucket, resources.INPUT_PREFIX) in expiring
+    assert (settings.exports_bucket, resources.EXPORT_PREFIX) in expiring
+
+
+def test_every_table_model_is_created() -> None:
+    tables = {m.Meta.table_name for m in models.TABLE_MODELS}
+    assert {m.Meta.table_name for m in all_models().values()} <= tables

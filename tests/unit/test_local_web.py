@@ -1,0 +1,137 @@
+"""The local server's web front: the page, its static files, its config, the dev sign-in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from local.web import WebFront
+
+ENV = {
+    "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+    "OBJEKTIFY_COGNITO_USER_POOL_ID": "us-east-1_pool",
+    "OBJEKTIFY_COGNITO_CLIENT_IDS": "client",
+}
+
+
+@pytest.fixture
+def front() -> WebFront:
+    return WebFront(env=ENV)
+
+
+def test_the_root_is_the_page_with_a_strict_policy(front: WebFront) -> None:
+    answer = front.answer("GET", "/", {}, b"")
+    assert answer.status == 200
+    assert answer.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert b'<script type="module" src="/app/main.js">' in answer.body
+    policy = answer.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    assert "script-src 'self';" in policy
+    assert "img-src 'self' blob: data: http://127.0.0.1:4566;" in policy
+    assert "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type"),
+    [
+        ("/app/main.js", "text/javascript; charset=utf-8"),
+        ("/app/views/gallery.js", "text/javascript; charset=utf-8"),
+        ("/app/style.css", "text/css; charset=utf-8"),
+        ("/app/icon.svg", "image/svg+xml"),
+    ],
+)
+def test_static_files_carry_their_content_type(
+    front: WebFront, path: str, content_type: str
+) -> None:
+    answer = front.answer("GET", path, {}, b"")
+    assert answer.status == 200
+    assert answer.headers["Content-Type"] == content_type
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/app/../local/web.py",
+        "/app/%2e%2e/pyproject.toml",
+        "/app/..%2f..%2fpyproject.toml",
+        "/app/missing.js",
+        "/app/",
+        "/app/views",
+    ],
+)
+def test_nothing_outside_the_client_folder_is_served(front: WebFront, path: str) -> None:
+    answer = front.answer("GET", path, {}, b"")
+    assert answer.status == 404
+    assert json.loads(answer.body)["code"] == "not_found"
+
+
+def test_hidden_files_and_unknown_types_are_not_served(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / ".secret.js").write_text("x")
+    (tmp_path / "app" / "notes.md").write_text("x")
+    front = WebFront(root=tmp_path, env=ENV)
+    assert front.answer("GET", "/app/.secret.js", {}, b"").status == 404
+    assert front.answer("GET", "/app/notes.md", {}, b"").status == 404
+
+
+def test_api_paths_stay_with_the_api(front: WebFront) -> None:
+    assert front.handles("GET", "/")
+    assert front.handles("GET", "/?code=abc&state=xyz")
+    assert front.handles("HEAD", "/app/main.js")
+    assert front.handles("POST", "/_local/token")
+    for method, path in [("GET", "/gallery"), ("POST", "/"), ("GET", "/application"),
+                         ("GET", "/me"), ("DELETE", "/app/main.js")]:  # fmt: skip
+        assert not front.handles(method, path)
+
+
+def test_the_client_config_names_the_local_mode(front: WebFront) -> None:
+    config = json.loads(front.answer("GET", "/app/config.json", {}, b"").body)
+    assert config == {"mode": "local", "apiBaseUrl": "", "devSignIn": "/_local/token"}
+    sized = WebFront(env={**ENV, "OBJEKTIFY_WEB_PAGE_SIZE": "5"})
+    assert json.loads(sized.answer("GET", "/app/config.json", {}, b"").body)["pageSize"] == 5
+
+
+def _token(front: WebFront, body: object, **headers: str) -> tuple[int, dict[str, object]]:
+    sent = {"Content-Type": "application/json", "Host": "127.0.0.1:8000", **headers}
+    answer = front.answer("POST", "/_local/token", sent, json.dumps(body).encode())
+    return answer.status, json.loads(answer.body)
+
+
+def test_dev_sign_in_wants_json_from_its_own_origin(front: WebFront) -> None:
+    answer = front.answer("POST", "/_local/token", {"Content-Type": "text/plain"}, b"{}")
+    assert answer.status == 415
+    status, body = _token(front, {"username": "ada"}, Origin="http://evil.example")
+    assert (status, body["code"]) == (403, "forbidden")
+    assert front.answer("GET", "/_local/token", {}, b"").status == 405
+
+
+def test_dev_sign_in_checks_the_name_and_groups(front: WebFront) -> None:
+    status, body = _token(front, {"username": "a b", "groups": ["root"]})
+    assert status == 400
+    assert body["code"] == "invalid_request"
+    assert set(body["details"]) == {"username", "groups"}
+    status, body = _token(front, ["ada"])
+    assert status == 400
+
+
+def test_dev_sign_in_issues_a_token_from_the_local_pool(
+    front: WebFront, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: dict[str, object] = {}
+
+    def issue(state: object, username: str, groups: tuple[str, ...] = ()) -> str:
+        seen.update(pool=getattr(state, "user_pool_id", None), username=username, groups=groups)
+        return "token-for-ada"
+
+    monkeypatch.setattr("local.tokens.issue_token", issue)
+    status, body = _token(
+        front,
+        {"username": "ada", "groups": ["admins", "moderators"]},
+        Origin="http://127.0.0.1:8000",
+    )
+    assert (status, body) == (200, {"token": "token-for-ada"})
+    assert seen == {"pool": "us-east-1_pool", "username": "ada", "groups": ("admins", "moderators")}

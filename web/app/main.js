@@ -1,0 +1,147 @@
+// The shell: loads the config, finishes a hosted sign-in, draws the navigation and the banner,
+// and shows the screen the URL names, checking who may see it.
+
+import { signOut, completeHostedSignIn } from "./auth.js";
+import { h, notice } from "./dom.js";
+import { refusal } from "./refusals.js";
+import { go, match, route, startRouter } from "./router.js";
+import {
+  consentRequired, hasRole, loadConfig, onSessionChange, refreshMe, session, signedIn, signedOut,
+} from "./session.js";
+import { accountView } from "./views/account.js";
+import { adminView } from "./views/admin.js";
+import { auditView } from "./views/audit.js";
+import { createView } from "./views/create.js";
+import { creatorView, galleryView } from "./views/gallery.js";
+import { imageView } from "./views/image.js";
+import { mineView } from "./views/mine.js";
+import { moderationView } from "./views/moderation.js";
+import { signInView } from "./views/signin.js";
+import { termsView } from "./views/terms.js";
+
+route("/", galleryView, { title: "Gallery", nav: "/" });
+route("/image/:id", imageView, { title: "Image", nav: "/" });
+route("/users/:id", creatorView, { title: "Creator", nav: "/" });
+route("/terms", termsView, { title: "Terms of Service", nav: "/terms" });
+route("/sign-in", signInView, { title: "Sign in" });
+route("/create", createView, { title: "Create", nav: "/create", needs: "user" });
+route("/mine", mineView, { title: "My images", nav: "/mine", needs: "user" });
+route("/moderation", moderationView, { title: "Moderation", nav: "/moderation",
+  needs: "moderators" });
+route("/audit", auditView, { title: "Audit log", nav: "/moderation", needs: "moderators" });
+route("/admin", adminView, { title: "Operations", nav: "/admin", needs: "admins" });
+route("/account", accountView, { title: "Account", nav: "/account", needs: "user" });
+
+const main = document.getElementById("main");
+let current = null; // the AbortController of the screen on show
+let meCheckedAt = 0;
+const PROMPTED_KEY = "objektify.terms-prompted";
+
+function navigation(active) {
+  const items = [["/", "Gallery"]];
+  if (signedIn()) items.push(["/create", "Create"], ["/mine", "My images"]);
+  if (hasRole("moderators")) items.push(["/moderation", "Moderation"]);
+  if (hasRole("admins")) items.push(["/admin", "Operations"]);
+  items.push(["/terms", "Terms"]);
+  if (signedIn()) items.push(["/account", "Account"]);
+  const links = items.map(([path, label]) => h("li", {}, h("a", {
+    href: `#${path}`, "aria-current": path === active ? "page" : null }, label)));
+  if (signedIn()) {
+    const out = h("button", { type: "button", class: "link" }, "Sign out");
+    out.addEventListener("click", () => {
+      if (!signOut(session.config)) {
+        signedOut();
+        go("#/");
+      }
+    });
+    links.push(h("li", {}, out));
+  } else {
+    links.push(h("li", {}, h("a", { href: "#/sign-in",
+      "aria-current": active === "/sign-in" ? "page" : null }, "Sign in")));
+  }
+  document.getElementById("nav").replaceChildren(...links);
+}
+
+function banner() {
+  const box = document.getElementById("banner");
+  box.replaceChildren();
+  const me = session.me;
+  if (!me) return;
+  if (me.status !== "active") {
+    box.append(notice("error", h("p", {}, `Your account is ${me.status}: you can browse, `
+      + "but not create, accept terms or report.")));
+  } else if (consentRequired() && location.hash !== "#/terms") {
+    const what = me.consent.accepted_version ? "The Terms of Service have been revised."
+      : "Accept the Terms of Service to start creating your images.";
+    box.append(notice("info", h("p", {}, `${what} `, h("a", { href: "#/terms" },
+      "Read the terms"))));
+  }
+}
+
+/** The terms come first: once per session and version, a signed-in person is taken there. */
+function termsFirst(entry) {
+  if (!consentRequired()) return false;
+  const version = String(session.me.consent.current_version);
+  const prompted = sessionStorage.getItem(PROMPTED_KEY) === version;
+  sessionStorage.setItem(PROMPTED_KEY, version);
+  if (prompted || entry.nav === "/terms" || entry.nav === "/account") return false;
+  go("#/terms");
+  return true;
+}
+
+async function show(initial) {
+  current?.abort();
+  current = new AbortController();
+  const { signal } = current;
+  if (Date.now() - meCheckedAt > 15_000 || initial) {
+    meCheckedAt = Date.now();
+    await refreshMe();
+  }
+  if (signal.aborted) return;
+  const found = match(location.hash);
+  if (!found) {
+    go("#/");
+    return;
+  }
+  const { entry, params } = found;
+  if (signedIn() && termsFirst(entry)) return;
+  navigation(entry.nav || location.hash.slice(1));
+  banner();
+  document.title = `${entry.title} · Objektify`;
+  main.replaceChildren();
+  main.setAttribute("aria-busy", "true");
+  try {
+    if (entry.needs && !signedIn()) {
+      main.append(notice("info", h("p", {}, "Sign in to see this page.")));
+      await signInView(main, {}, { signal, returnTo: location.hash });
+    } else if (entry.needs && entry.needs !== "user" && !hasRole(entry.needs)) {
+      main.append(h("h1", { tabindex: "-1" }, entry.title),
+        notice("error", h("p", {}, `This page is for ${entry.needs}.`)));
+    } else {
+      await entry.view(main, params, { signal });
+    }
+  } catch (error) {
+    if (error.name === "AbortError" || signal.aborted) return;
+    main.append(refusal(error, { signal }));
+  } finally {
+    main.removeAttribute("aria-busy");
+  }
+  if (!initial && !signal.aborted) (main.querySelector("h1") || main).focus();
+}
+
+async function boot() {
+  const config = await loadConfig();
+  document.querySelector(".skip-link").addEventListener("click", (event) => {
+    event.preventDefault();
+    main.focus();
+  });
+  onSessionChange(() => { navigation(match(location.hash)?.entry.nav); banner(); });
+  try {
+    if (config.mode === "cognito") await completeHostedSignIn(config);
+  } catch (error) {
+    document.getElementById("banner").after(notice("error", h("p", {}, error.message)));
+  }
+  startRouter(show);
+}
+
+boot();

@@ -1,0 +1,161 @@
+// Create: a prompt becomes an image. After submitting, the generation is polled through every
+// state (queued → scanning → published / in review / rejected / failed) until it settles.
+
+import { api, ApiError, pause } from "../api.js";
+import { announce, field, h, heading, notice, options, safeUrl } from "../dom.js";
+import { categoryText, refusal } from "../refusals.js";
+import { consentRequired, refreshMe, session } from "../session.js";
+
+const SIZES = [
+  ["512x512", "Square, 512 × 512"],
+  ["768x768", "Square, 768 × 768"],
+  ["1024x1024", "Square, 1024 × 1024"],
+  ["768x512", "Landscape, 768 × 512"],
+  ["512x768", "Portrait, 512 × 768"],
+  ["1024x768", "Landscape, 1024 × 768"],
+  ["768x1024", "Portrait, 768 × 1024"],
+];
+const STEPS = [
+  ["queued", "Queued", "Waiting for the model, then painting."],
+  ["scanning", "Checking", "An automatic check looks at the image before anyone sees it."],
+  ["done", "Done", ""],
+];
+const FINAL = new Set(["published", "in_review", "rejected", "failed", "removed"]);
+
+function outcome(generation) {
+  switch (generation.status) {
+    case "published": {
+      const link = `#/image/${encodeURIComponent(generation.image?.id || generation.id)}`;
+      return h("div", { class: "result" },
+        h("img", { src: safeUrl(generation.image?.image_url), alt: generation.prompt,
+          width: generation.width, height: generation.height }),
+        notice("info", h("p", {}, "Published. ", h("a", { href: link }, "Open its gallery page"),
+          " to download or share it.")));
+    }
+    case "in_review":
+      return notice("info", h("p", {}, "The automatic check was unsure, so a moderator will look "
+        + "at this image before it is published. You will see the outcome in My images."));
+    case "rejected":
+      return notice("error", h("p", {}, `The image was not published: it showed ${
+        categoryText(generation.category)}. This counts against your account.`));
+    case "removed":
+      return notice("error", h("p", {}, "This image was removed."));
+    default:
+      return notice("error", h("p", {}, generation.error?.message
+        || "The model could not paint this image; try again."));
+  }
+}
+
+function progress(generation) {
+  const reached = { queued: 0, scanning: 1 }[generation.status] ?? 2;
+  return h("ol", { class: "steps" }, STEPS.map(([key, label, hint], index) => h("li", {
+    class: index < reached ? "step done" : index === reached ? "step current" : "step",
+    "aria-current": index === reached ? "step" : null,
+  }, h("strong", {}, index === 2 && reached === 2 ? statusLabel(generation.status) : label),
+  hint && index === reached ? h("span", { class: "hint" }, ` ${hint}`) : null)));
+}
+
+export function statusLabel(status) {
+  return {
+    queued: "Queued", scanning: "Checking", published: "Published", in_review: "In review",
+    rejected: "Rejected", failed: "Failed", removed: "Removed",
+  }[status] || status;
+}
+
+async function follow(id, panel, signal) {
+  let delay = 400;
+  let last = null;
+  const started = Date.now();
+  while (!signal.aborted) {
+    let generation;
+    try {
+      generation = await api("GET", `/generations/${encodeURIComponent(id)}`, { signal });
+    } catch (error) {
+      if (error.name === "AbortError") return;
+      panel.replaceChildren(refusal(error, { signal }));
+      return;
+    }
+    if (generation.status !== last) {
+      last = generation.status;
+      panel.replaceChildren(h("h2", {}, "Your image"), h("p", { class: "prompt" },
+        generation.prompt), progress(generation));
+      announce(statusLabel(generation.status));
+    }
+    if (FINAL.has(generation.status)) {
+      panel.append(outcome(generation));
+      return;
+    }
+    if (Date.now() - started > 10 * 60 * 1000) {
+      panel.append(notice("info", h("p", {}, "Still working. It will appear in My images.")));
+      return;
+    }
+    await pause(delay, signal);
+    delay = Math.min(delay * 1.5, 3000);
+  }
+}
+
+export async function createView(main, _params, { signal }) {
+  main.append(heading("Create an image"));
+  if (consentRequired()) {
+    main.append(notice("info", h("p", {}, "Accept the Terms of Service to start creating. ",
+      h("a", { href: "#/terms" }, "Read the terms"), ".")));
+  }
+  const prompt = h("textarea", { name: "prompt", rows: 3, required: true, maxlength: 2000 });
+  const negative = h("textarea", { name: "negative_prompt", rows: 2, maxlength: 2000 });
+  const size = h("select", { name: "size" }, options(SIZES, "512x512"));
+  const seed = h("input", { name: "seed", type: "number", min: 0, max: 4294967295, step: 1,
+    inputmode: "numeric" });
+  const submit = h("button", { type: "submit", class: "primary" }, "Create");
+  const messages = h("div", { class: "messages" });
+  const panel = h("section", { class: "progress" });
+  const form = h("form", { class: "create", novalidate: true },
+    field("Prompt", prompt, "Describe the image: subject, style, light."),
+    field("Negative prompt (optional)", negative, "What the image should not show."),
+    h("div", { class: "row" }, field("Size", size),
+      field("Seed (optional)", seed, "The same seed and prompt paint the same image.")),
+    submit, messages);
+  // One Idempotency-Key per request until the API answers it: resending after a lost answer
+  // creates nothing new.
+  let key = null;
+  let lastBody = "";
+  let following = null;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    messages.replaceChildren();
+    for (const control of [prompt, negative, seed]) control.removeAttribute("aria-invalid");
+    const [width, height] = size.value.split("x").map(Number);
+    const body = { prompt: prompt.value, width, height };
+    if (negative.value.trim()) body.negative_prompt = negative.value;
+    if (seed.value !== "") body.seed = Number(seed.value);
+    const text = JSON.stringify(body);
+    if (!key || text !== lastBody) key = crypto.randomUUID();
+    lastBody = text;
+    submit.disabled = true;
+    try {
+      const created = await api("POST", "/generations", {
+        body, headers: { "Idempotency-Key": key }, signal,
+      });
+      key = null;
+      submit.disabled = false;
+      // Accepted: whatever restriction or missing consent we knew of is over.
+      if (session.me?.status !== "active" || consentRequired()) refreshMe();
+      following?.abort();
+      following = new AbortController();
+      signal.addEventListener("abort", () => following.abort(), { once: true });
+      follow(created.id, panel, following.signal);
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      if (error.status !== 0) key = null;
+      const controls = { prompt, negative_prompt: negative, seed };
+      for (const name of Object.keys(error.details || {})) {
+        controls[name]?.setAttribute("aria-invalid", "true");
+      }
+      if (error.code === "consent_required" || error.code === "account_restricted") {
+        refreshMe();
+      }
+      messages.append(refusal(error, { signal, ready: () => { submit.disabled = false; } }));
+      submit.disabled = error.code === "rate_limited";
+    }
+  });
+  main.append(form, panel);
+}

@@ -1,0 +1,112 @@
+// One published image: the picture, its prompt, creator and date, download, report, delete,
+// and more from the same creator.
+
+import { api, apiUrl, ApiError } from "../api.js";
+import { announce, field, h, heading, notice, options, safeUrl, shortId, when } from "../dom.js";
+import { refusal } from "../refusals.js";
+import { go } from "../router.js";
+import { hasRole, session } from "../session.js";
+import { imageGrid } from "./gallery.js";
+
+export const REPORT_REASONS = [
+  ["sexual", "Sexual content"],
+  ["violent", "Violence or gore"],
+  ["hateful", "Hate or harassment"],
+  ["illegal", "Illegal content"],
+  ["copyright", "Copyright infringement"],
+  ["privacy", "Privacy (a real person)"],
+  ["other", "Something else"],
+];
+
+function reportForm(image, signal) {
+  const reason = h("select", { name: "reason", required: true },
+    h("option", { value: "" }, "Choose a reason…"), options(REPORT_REASONS));
+  const note = h("textarea", { name: "note", rows: 2, maxlength: 1000 });
+  const status = h("div");
+  const form = h("form", { class: "report", "aria-labelledby": "report-title" },
+    h("h2", { id: "report-title" }, "Report this image"),
+    field("Reason", reason),
+    field("Note for the moderators (optional)", note),
+    h("button", { type: "submit" }, "Send report"),
+    status);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    status.replaceChildren();
+    const body = { reason: reason.value };
+    if (note.value.trim()) body.note = note.value.trim();
+    try {
+      const receipt = await api("POST", `/gallery/${encodeURIComponent(image.id)}/reports`,
+        { body, signal });
+      form.replaceChildren(notice("info", h("p", {}, receipt?.counted === false
+        ? "You had already reported this image; moderators have your report."
+        : "Thank you. Your report was received and moderators will look at it.")));
+      announce("Report sent.");
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      status.append(refusal(error, { signal }));
+    }
+  });
+  return form;
+}
+
+function deleteControl(image, signal) {
+  const box = h("div", { class: "danger-zone" });
+  const ask = h("button", { type: "button", class: "danger" }, "Delete this image");
+  ask.addEventListener("click", () => {
+    const yes = h("button", { type: "button", class: "danger" }, "Delete");
+    const no = h("button", { type: "button" }, "Keep it");
+    no.addEventListener("click", () => { box.replaceChildren(ask); ask.focus(); });
+    yes.addEventListener("click", async () => {
+      yes.disabled = true;
+      try {
+        await api("DELETE", `/gallery/${encodeURIComponent(image.id)}`, { signal });
+        announce("The image was deleted.");
+        go("#/mine");
+      } catch (error) {
+        box.append(refusal(error, { signal }));
+        yes.disabled = false;
+      }
+    });
+    box.replaceChildren(h("p", {}, "Delete it from the gallery for good?"), yes, " ", no);
+    yes.focus();
+  });
+  box.append(ask);
+  return box;
+}
+
+export async function imageView(main, params, { signal }) {
+  const id = encodeURIComponent(params.id);
+  const image = await api("GET", `/gallery/${id}`, { auth: false, fresh: true, signal });
+  const creator = image.creator;
+  const mine = session.me?.user_id === creator;
+  main.append(
+    heading(mine ? "Your image" : `Image by creator ${shortId(creator)}`),
+    h("figure", { class: "artwork" },
+      h("img", {
+        src: safeUrl(image.image_url), alt: image.prompt, width: image.width, height: image.height,
+      }),
+      h("figcaption", {}, h("p", { class: "prompt" }, image.prompt))),
+    h("dl", { class: "facts" },
+      h("dt", {}, "Creator"),
+      h("dd", {}, h("a", { href: `#/users/${encodeURIComponent(creator)}` },
+        mine ? "you" : `creator ${shortId(creator)}`)),
+      h("dt", {}, "Created"), h("dd", {}, when(image.created_at)),
+      h("dt", {}, "Size"), h("dd", {}, `${image.width} × ${image.height}`),
+      image.model ? [h("dt", {}, "Model"), h("dd", {}, image.model.name)] : null),
+    h("p", { class: "actions" },
+      h("a", { class: "button primary", href: apiUrl(`/gallery/${id}/download`),
+        download: "" }, "Download PNG"),
+      " ",
+      h("span", { class: "hint" }, "Full size, marked as AI-generated in its metadata.")));
+  if (!session.me) {
+    main.append(h("p", {}, h("a", { href: "#/sign-in" }, "Sign in"), " to report this image."));
+  } else if (!mine) {
+    main.append(reportForm(image, signal));
+  }
+  if (mine || hasRole("moderators")) main.append(deleteControl(image, signal));
+  main.append(h("section", { "aria-labelledby": "more-title" },
+    h("h2", { id: "more-title" }, mine ? "Your other images" : "More from this creator"),
+    imageGrid(`/users/${encodeURIComponent(creator)}/gallery`, {
+      signal, limit: 12, empty: "No other images yet.", skip: (item) => item.id === image.id,
+    })));
+}
