@@ -31,15 +31,27 @@ CONTEXT := -c stage=$(STAGE) \
 	$(if $(MAX_INSTANCES),-c max_instances=$(MAX_INSTANCES)) \
 	$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL))
 
-.PHONY: install dev test lint typecheck unit integration infra-test bench clean layers synth \
+.PHONY: lock audit install dev test lint typecheck unit integration infra-test bench clean layers synth \
 	deploy deploy-params browser browser-deps security chaos
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install -q -e '.[dev,inference,scanner,operators,infra]'
+$(STAMP): pyproject.toml requirements/lock.txt | $(PY)
+	$(PY) -m pip install -q --require-hashes -r requirements/lock.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Re-pin every dependency, with hashes, after a change to pyproject.toml.
+lock: | $(PY)
+	$(PY) -m pip install -q pip-tools==7.6.2
+	$(VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--extra dev --extra inference --extra scanner --extra operators --extra infra \
+		--no-emit-index-url --find-links /opt/wheels -o requirements/lock.txt pyproject.toml
+
+# Known vulnerabilities in the locked dependencies (PyPI's advisory data), where reachable.
+audit: install
+	@$(PY) -m tests.security.audit
 
 install: $(STAMP)
 
@@ -68,7 +80,7 @@ browser-deps:
 browser: install browser-deps
 	$(VENV)/bin/pytest tests/browser
 
-test: install lint typecheck browser-deps
+test: install lint typecheck browser-deps audit
 	@rm -f test-artifacts/security-figures.json
 	$(VENV)/bin/pytest
 	@$(PY) -m tests.security.report
