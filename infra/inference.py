@@ -102,6 +102,25 @@ class Inference(Construct):
             endpoint_config_name=endpoint_config.attr_endpoint_config_name,
         )
         self._scaling(config)
+        # The alarm a model rollout's deployment policy watches (`objektify model publish`):
+        # failed invocations during the bake roll the endpoint back to its previous config.
+        self.errors_alarm = cloudwatch.Alarm(
+            self,
+            "EndpointErrors",
+            alarm_name=resources.endpoint_alarm(settings),
+            alarm_description="Async invocations fail: a model rollout in progress rolls back",
+            metric=cloudwatch.Metric(
+                namespace="AWS/SageMaker",
+                metric_name="InvocationFailures",
+                dimensions_map={"EndpointName": settings.endpoint_name},
+                statistic="Sum",
+                period=cdk.Duration.minutes(1),
+            ),
+            threshold=1,
+            evaluation_periods=2,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
 
     @property
     def endpoint_arn(self) -> str:

@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.adapters import clock
+from chalicelib.adapters import clock, secrets
 from chalicelib.models.base import transaction
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord
 from chalicelib.models.users import ACTIVE, UserProfile
@@ -58,7 +58,7 @@ def user_agent_family(user_agent: str | None) -> str | None:
 
 
 def address_hash(address: str | None) -> str | None:
-    key = get_settings().address_hash_key
+    key = secrets.address_hash_key()
     if not address or not key:
         return None
     return hmac.new(key.encode(), address.encode(), hashlib.sha256).hexdigest()

@@ -11,15 +11,15 @@ import hmac
 import json
 from typing import Any
 
+from chalicelib.adapters import secrets
 from chalicelib.services.errors import InvalidCursor
-from chalicelib.settings import get_settings
 
 _MAC_BYTES = 16
 MAX_CURSOR_CHARS = 2048
 
 
 def _keys() -> tuple[bytes, ...]:
-    keys = get_settings().signing_keys
+    keys = secrets.signing_keys()
     if not keys:
         raise RuntimeError("OBJEKTIFY_SIGNING_KEYS is not set")
     return tuple(k.encode() for k in keys)

@@ -14,7 +14,7 @@ import hmac
 import json
 from dataclasses import dataclass
 
-from chalicelib.adapters import clock, ids
+from chalicelib.adapters import clock, ids, secrets
 from chalicelib.services.errors import InvalidSignature, LinkExpired
 from chalicelib.settings import get_settings
 
@@ -46,7 +46,7 @@ def _sign(key: str, payload: bytes) -> bytes:
 
 
 def mint(image_id: str, minted_by: str, seconds: int | None = None) -> tuple[str, float]:
-    key = get_settings().signing_keys[0]
+    key = secrets.signing_keys()[0]
     expires = clock.epoch() + (seconds or get_settings().review_link_seconds)
     payload = json.dumps(
         {"i": image_id, "e": int(expires), "k": _key_id(key), "b": minted_by},
@@ -65,7 +65,7 @@ def verify(token: str) -> Grant:
         claims = json.loads(payload)
     except ValueError as exc:
         raise InvalidSignature() from exc
-    keys = {_key_id(k): k for k in get_settings().signing_keys}
+    keys = {_key_id(k): k for k in secrets.signing_keys()}
     key = keys.get(str(claims.get("k"))) if isinstance(claims, dict) else None
     if key is None or not hmac.compare_digest(mac, _sign(key, payload)):
         raise InvalidSignature()

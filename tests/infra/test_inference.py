@@ -132,3 +132,13 @@ def test_the_endpoint_role_reads_requests_writes_images_and_publishes(synth: Syn
     assert ("ecr:BatchGetImage", repository) in allowed
     assert ("s3:GetObject", "arn:aws:s3:::objektify-models-ci/diffusion/model.tar.gz") in allowed
     assert not any(a.startswith(("dynamodb:", "sqs:", "s3:Delete")) for a, _ in allowed)
+
+
+def test_the_endpoint_has_the_error_alarm_a_model_rollout_watches(synth: Synth) -> None:
+    from chalicelib import resources
+
+    _, alarm = synth.named(
+        "AWS::CloudWatch::Alarm", "AlarmName", resources.endpoint_alarm(stage_settings())
+    )
+    assert alarm["Properties"]["MetricName"] == "InvocationFailures"
+    assert alarm["Properties"]["Namespace"] == "AWS/SageMaker"

@@ -27,6 +27,24 @@ def test_secret_settings_are_not_printed(monkeypatch: pytest.MonkeyPatch) -> Non
     assert "very-secret" not in repr(Settings.from_env())
 
 
-def test_feature_flags_parameter_follows_the_stage(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_switches_parameter_follows_the_stage(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OBJEKTIFY_STAGE", "prod")
-    assert Settings.from_env().feature_flags_parameter == "/objektify/prod/feature-flags"
+    assert Settings.from_env().flags_parameter == "/objektify/prod/flags"
+
+
+def test_keys_come_from_secrets_manager_when_settings_name_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.adapters import secrets
+    from chalicelib.settings import get_settings
+
+    monkeypatch.delenv("OBJEKTIFY_SIGNING_KEYS", raising=False)
+    monkeypatch.setenv(
+        "OBJEKTIFY_SIGNING_KEYS_SECRET", "arn:aws:secretsmanager:eu-west-1:1:secret:k"
+    )
+    get_settings.cache_clear()
+    monkeypatch.setattr(secrets, "_secret", lambda secret_id: " new-key , old-key ")
+    try:
+        assert secrets.signing_keys() == ("new-key", "old-key")
+    finally:
+        get_settings.cache_clear()
