@@ -7,6 +7,7 @@ import os
 import secrets
 import socket
 from dataclasses import asdict, dataclass, field
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 REGION = "us-east-1"
@@ -15,6 +16,14 @@ STATE_FILE = "stack.json"
 
 def local_dir() -> Path:
     return Path(os.environ.get("OBJEKTIFY_LOCAL_DIR", ".local")).resolve()
+
+
+class LoopbackServer(ThreadingHTTPServer):
+    """The local stand-ins' HTTP server: a thread per request, and a backlog for bursts
+    (http.server's default of 5 resets connections that the real services would accept)."""
+
+    daemon_threads = True
+    request_queue_size = 256
 
 
 def free_port() -> int:

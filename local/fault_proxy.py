@@ -17,10 +17,12 @@ import random
 import re
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from local.config import LoopbackServer
 
 SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([a-z0-9-]+)/aws4_request")
 QUERY_SCOPE = re.compile(r"X-Amz-Credential=[^&]*%2F\d{8}%2F[^&%]+%2F([a-z0-9-]+)%2Faws4_request")
@@ -147,11 +149,6 @@ def make_handler(upstream: str, faults: Faults) -> type[BaseHTTPRequestHandler]:
             return
 
     return Handler
-
-
-class LoopbackServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # http.server's default backlog of 5 resets bursts
 
 
 def main() -> None:

@@ -16,13 +16,13 @@ import json
 import os
 import signal
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import unquote
 
 import boto3
 
-from local.config import REGION, local_dir
+from local.config import REGION, LoopbackServer, local_dir
 from local.model_fleet import Fleet
 from local.sagemaker_async import ACCOUNT, Runtime
 from local.sagemaker_control import ControlPlane
@@ -106,11 +106,6 @@ def make_handler(runtime: Runtime, control: ControlPlane) -> type[BaseHTTPReques
             return
 
     return Handler
-
-
-class LoopbackServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 256  # http.server's default backlog of 5 resets bursts
 
 
 def main() -> None:

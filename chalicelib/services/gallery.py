@@ -157,20 +157,41 @@ def delete_public_copies(image_id: str) -> None:
 # Reads ---------------------------------------------------------------------------------------
 
 
-def entry_view(entry: GalleryEntry) -> dict[str, Any]:
+def _public_view(
+    image_id: str,
+    creator: str,
+    prompt: str,
+    size: tuple[Any, Any],
+    created_at: Any,
+    published_at: Any,
+    model: Any,
+) -> dict[str, Any]:
+    """A published image as the public sees it, from a feed entry or a generation alike."""
     answer: dict[str, Any] = {
-        "id": entry.image_id,
-        "creator": entry.creator_id,
-        "prompt": entry.prompt,
-        "width": int(entry.width),
-        "height": int(entry.height),
-        "created_at": clock.iso(entry.created_at),
-        "published_at": clock.iso(entry.published_at),
-        **image_urls(entry.image_id),
+        "id": image_id,
+        "creator": creator,
+        "prompt": prompt,
+        "width": int(size[0]),
+        "height": int(size[1]),
+        "created_at": clock.iso(created_at),
+        "published_at": clock.iso(published_at) if published_at else None,
+        **image_urls(image_id),
     }
-    if entry.model is not None:
-        answer["model"] = {"name": entry.model.name, "version": entry.model.version}
+    if model is not None:
+        answer["model"] = {"name": model.name, "version": model.version}
     return answer
+
+
+def entry_view(entry: GalleryEntry) -> dict[str, Any]:
+    return _public_view(
+        entry.image_id,
+        entry.creator_id,
+        entry.prompt,
+        (entry.width, entry.height),
+        entry.created_at,
+        entry.published_at,
+        entry.model,
+    )
 
 
 @dataclass(frozen=True)
@@ -251,19 +272,15 @@ def published(image_id: str) -> Generation:
 
 
 def detail_view(generation: Generation) -> dict[str, Any]:
-    answer: dict[str, Any] = {
-        "id": generation.generation_id,
-        "creator": generation.owner_id,
-        "prompt": generation.prompt,
-        "width": int(generation.width),
-        "height": int(generation.height),
-        "created_at": clock.iso(generation.created_at),
-        "published_at": clock.iso(generation.published_at) if generation.published_at else None,
-        **image_urls(generation.generation_id),
-    }
-    if generation.model is not None:
-        answer["model"] = {"name": generation.model.name, "version": generation.model.version}
-    return answer
+    return _public_view(
+        generation.generation_id,
+        generation.owner_id,
+        generation.prompt,
+        (generation.width, generation.height),
+        generation.created_at,
+        generation.published_at,
+        generation.model,
+    )
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
