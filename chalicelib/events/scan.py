@@ -19,9 +19,11 @@ def handle_record(record: Any) -> None:
     from chalicelib.services import scan  # Pillow and the scanner: only this function needs them
 
     event = json.loads(record.body)
-    if event.get("Event") == "s3:TestEvent":
+    if isinstance(event, dict) and event.get("Event") == "s3:TestEvent":
         return  # S3 sends one when the notification is configured
-    for entry in event.get("Records", []):
+    if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
+        raise ValueError("not an S3 event notification")  # to the DLQ, never dropped
+    for entry in event["Records"]:
         if not str(entry.get("eventName", "")).startswith("ObjectCreated"):
             continue
         bucket = entry["s3"]["bucket"]["name"]
