@@ -74,11 +74,13 @@ def run_schemathesis(world: World, role: str, out: Path) -> dict:
     return {"rc": result.returncode, "out": result.stdout[-4000:]}
 
 
-def leaks_in(har_dir: Path) -> tuple[int, list[str]]:
-    seen, leaks = 0, []
-    for file in glob.glob(str(har_dir / "*.json")):
+def leaks_in(har_dir: Path) -> tuple[int, int, list[str]]:
+    """(requests sent, error answers seen, leaking answers) from the run's HAR."""
+    sent, seen, leaks = 0, 0, []
+    for file in glob.glob(str(har_dir / "har-*.json")):
         data = json.loads(Path(file).read_text())
         for entry in data.get("log", {}).get("entries", []):
+            sent += 1
             response = entry["response"]
             if response["status"] < 400:
                 continue
@@ -89,7 +91,7 @@ def leaks_in(har_dir: Path) -> tuple[int, list[str]]:
                 leaks.append(
                     f"{entry['request']['method']} {entry['request']['url']}: {text[:200]}"
                 )
-    return seen, leaks
+    return sent, seen, leaks
 
 
 @pytest.mark.parametrize("role", ["anonymous", "owner", "moderator", "admin"])
@@ -98,16 +100,8 @@ def test_fuzzing_finds_no_server_error_and_no_contract_violation(
 ) -> None:
     world.shared("published")
     outcome = run_schemathesis(world, role, tmp_path)
-    report = next(iter(glob.glob(str(tmp_path / "json-*.json"))), None)
-    cases = 0
+    cases, seen, leaks = leaks_in(tmp_path)  # every request the fuzzer sent is a case
     failures = 0
-    if report:
-        data = json.loads(Path(report).read_text())
-        text = json.dumps(data)
-        cases = sum(int(v) for v in re.findall(r'"total_cases":\s*(\d+)', text)) or text.count(
-            '"request"'
-        )
-    seen, leaks = leaks_in(tmp_path)
     if outcome["rc"] != 0:
         failures = max(1, outcome["out"].count("❌"))
     figures.add("fuzz cases", cases, failures)
