@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import TransactWriteError
 
-from chalicelib.adapters import clock, ids
+from chalicelib.adapters import clock
 from chalicelib.models.base import transaction
 from chalicelib.models.generations import PUBLISHED, Generation
 from chalicelib.models.reports import REASONS, Report
 from chalicelib.observability import logger
-from chalicelib.services import accounts, audit, moderation
-from chalicelib.services.errors import InvalidRequest, NotFound
+from chalicelib.services import accounts, audit, gallery, moderation
+from chalicelib.services.errors import InvalidRequest
 from chalicelib.settings import get_settings
 
 
@@ -19,14 +19,7 @@ def file_report(reporter_id: str, image_id: str, reason: str, note: str | None) 
     accounts.require_unrestricted(accounts.load_profile(reporter_id))
     if reason not in REASONS:
         raise InvalidRequest(details={"reason": f"one of {', '.join(REASONS)}"})
-    if not ids.is_id(image_id):
-        raise NotFound()
-    try:
-        image = Generation.get(image_id, consistent_read=True)
-    except DoesNotExist as exc:
-        raise NotFound() from exc
-    if image.status != PUBLISHED:
-        raise NotFound()
+    image = gallery.published(image_id)
     report = Report(image_id, reporter_id, reason=reason, note=note, created_at=clock.now())
     try:
         with transaction() as tx:
