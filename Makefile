@@ -32,7 +32,7 @@ CONTEXT := -c stage=$(STAGE) \
 	$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL))
 
 .PHONY: lock audit install dev test lint typecheck unit integration infra-test bench clean layers synth \
-	deploy deploy-params browser browser-deps security chaos
+	deploy deploy-params browser browser-deps security chaos reset
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,12 @@ install: $(STAMP)
 
 dev: install
 	$(PY) -m local
+
+# Wipe the local stack's data (tables, objects, queues, users, keys) on purpose.
+reset:
+	@test ! -e $${OBJEKTIFY_LOCAL_DIR:-.local}/stack.json || \
+		{ echo "make dev is running (stop it first): $${OBJEKTIFY_LOCAL_DIR:-.local}/stack.json"; exit 2; }
+	rm -rf $${OBJEKTIFY_LOCAL_DIR:-.local}
 
 lint: install
 	$(VENV)/bin/ruff check .

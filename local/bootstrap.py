@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import boto3
+from botocore.exceptions import ClientError
 
 from local.config import REGION
 
@@ -33,6 +34,18 @@ def create_tables() -> None:
             model.create_table(wait=True)
 
 
+def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> str:
+    """Create the queue, or give a kept one (a restarted stack) this run's settings."""
+    try:
+        return str(sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"])
+    except ClientError as error:
+        if error.response["Error"]["Code"] not in ("QueueAlreadyExists", "QueueNameExists"):
+            raise
+    url = str(sqs.get_queue_url(QueueName=name)["QueueUrl"])
+    sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
+    return url
+
+
 def create_messaging(endpoint: str) -> dict[str, str]:
     """Buckets, queues with DLQs, topics, SNS → SQS subscriptions, S3 → SQS notifications."""
     from chalicelib import resources
@@ -40,8 +53,12 @@ def create_messaging(endpoint: str) -> dict[str, str]:
 
     settings = get_settings()
     s3, sqs, sns = (_client(name, endpoint) for name in ("s3", "sqs", "sns"))
+    # In us-east-1 CreateBucket on a bucket of one's own succeeds, and moto then replaces it with
+    # an empty one: a kept bucket (a restarted stack) must not be created again.
+    existing_buckets = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     for bucket in resources.buckets(settings):
-        s3.create_bucket(Bucket=bucket)
+        if bucket not in existing_buckets:
+            s3.create_bucket(Bucket=bucket)
     rules: dict[str, list[dict[str, Any]]] = {}
     for bucket, prefix, days in resources.expiring_prefixes(settings):
         rules.setdefault(bucket, []).append(
@@ -62,15 +79,16 @@ def create_messaging(endpoint: str) -> dict[str, str]:
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
-        url = sqs.create_queue(
-            QueueName=spec.name,
-            Attributes={
+        url = _queue(
+            sqs,
+            spec.name,
+            {
                 "VisibilityTimeout": str(spec.visibility_seconds),
                 "RedrivePolicy": json.dumps(
                     {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(spec.max_receives)}
                 ),
             },
-        )["QueueUrl"]
+        )
         arns[spec.name] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]

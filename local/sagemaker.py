@@ -126,7 +126,10 @@ def main() -> None:
     control = ControlPlane(
         moto, aws("sagemaker"), aws("cloudwatch"), fleet, local_dir() / STATE_FILE
     )
-    runtime = Runtime(control, fleet, aws("s3"), aws("sns"))
+    runtime = Runtime(control, fleet, aws("s3"), aws("sns"), local_dir() / "sagemaker-async")
+    resumed = runtime.resume()
+    if resumed:
+        print(f"local SageMaker: {resumed} accepted jobs resumed from the spool", flush=True)
     server = LoopbackServer(("127.0.0.1", args.port), make_handler(runtime, control))
 
     def stop(*_: object) -> None:

@@ -8,6 +8,12 @@ notification to the config's SNS topics. The endpoint, the config it serves and 
 model are read from the control plane (`local/sagemaker_control.py`) when each job runs, and the
 job goes to that model's server (`local/model_fleet.py`): after a publish, the next invocation
 is painted by the new model.
+
+Accepted jobs are durable, as in SageMaker's internal queue: each is written to a spool folder
+before the 202 and removed once its notification is out, and a stand-in that starts again (after
+a crash or a restart of the whole stack) runs what its spool still holds. A job interrupted
+after its output was written runs again: the same output and notification once more, which the
+app takes as a duplicate delivery.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from local.config import REGION
@@ -53,8 +60,10 @@ def _now() -> str:
 
 
 class Runtime:
-    def __init__(self, control: ControlPlane, fleet: Fleet, s3: Any, sns: Any) -> None:
+    def __init__(self, control: ControlPlane, fleet: Fleet, s3: Any, sns: Any, spool: Path) -> None:
         self.control, self.fleet = control, fleet
+        self.spool = spool
+        spool.mkdir(parents=True, exist_ok=True)
         self.sagemaker: Any = control.sagemaker
         self.s3, self.sns = s3, sns
         self.pool = ThreadPoolExecutor(
@@ -109,6 +118,8 @@ class Runtime:
             "timeout": int(headers.get("x-amzn-sagemaker-invocationtimeoutseconds") or 900),
             "received": _now(),
         }
+        self._spool_path(job).with_suffix(".partial").write_text(json.dumps(job))
+        self._spool_path(job).with_suffix(".partial").replace(self._spool_path(job))
         self.pool.submit(self.run, job)
         return {
             "InferenceId": inference_id,
@@ -116,7 +127,28 @@ class Runtime:
             "FailureLocation": job["failure"],
         }
 
+    def _spool_path(self, job: dict[str, Any]) -> Path:
+        return self.spool / f"{uuid.uuid5(uuid.NAMESPACE_URL, job['inference_id'])}.json"
+
+    def resume(self) -> int:
+        """Run the jobs a previous stand-in accepted and did not finish, oldest first."""
+        jobs = []
+        for path in self.spool.glob("*.json"):
+            try:
+                jobs.append(json.loads(path.read_text()))
+            except ValueError:
+                path.unlink()  # a file cut short by a crash was never answered with a 202
+        for job in sorted(jobs, key=lambda j: str(j["received"])):
+            self.pool.submit(self.run, job)
+        return len(jobs)
+
     def run(self, job: dict[str, Any]) -> None:
+        try:
+            self._run_config(job)
+        finally:
+            self._spool_path(job).unlink(missing_ok=True)
+
+    def _run_config(self, job: dict[str, Any]) -> None:
         # The config is read when the job runs: a job queued before a deployment finished is
         # served by whichever fleet holds the traffic then, as in SageMaker's internal queue.
         config = self.config_of(job["endpoint"])

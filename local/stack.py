@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,7 @@ from pathlib import Path
 from local.config import StackState, app_env, aws_env, free_port, local_dir
 
 ROOT = Path(__file__).resolve().parent.parent
+AWS_STATE = "aws-state.pickle"  # the emulator's snapshot (local/persistence.py)
 
 
 def wait_http(
@@ -87,17 +89,22 @@ class Supervisor:
                     child.start()
 
     def stop(self) -> None:
+        """Stop the children one by one, newest first: the pump and the app before the local
+        SageMaker (which finishes the job it is running), that before the model container, and
+        the emulator last, once nothing writes to it, so that the state it saves holds every
+        write."""
         self.stopping.set()
-        for child in reversed(self.children):
-            if child.process is not None and child.process.poll() is None:
-                child.process.terminate()
-        for child in reversed(self.children):
-            if child.process is None:
+        order = [c for c in reversed(self.children) if c.name != "emulator"]
+        order += [c for c in self.children if c.name == "emulator"]
+        for child in order:
+            if child.process is None or child.process.poll() is not None:
                 continue
+            child.process.terminate()
             try:
-                child.process.wait(timeout=10)
+                child.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.process.kill()
+                child.process.wait()
 
 
 def main() -> None:
@@ -109,8 +116,11 @@ def main() -> None:
     directory = local_dir()
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "stack.json").unlink(missing_ok=True)
-    # The emulator starts empty, so the endpoint updates recorded by a previous run are void.
-    (directory / "sagemaker-endpoints.json").unlink(missing_ok=True)
+    aws_state = directory / AWS_STATE
+    if not aws_state.exists():
+        # The emulator starts empty, so what a previous run recorded beside it is void.
+        (directory / "sagemaker-endpoints.json").unlink(missing_ok=True)
+        shutil.rmtree(directory / "sagemaker-async", ignore_errors=True)
     supervisor = Supervisor()
 
     def shutdown(*_: object) -> None:
@@ -135,8 +145,13 @@ def main() -> None:
     try:
         aws_port = args.aws_port or free_port()
         endpoint = f"http://127.0.0.1:{aws_port}"
+        persisting = ["--state", str(aws_state), "--checkpoint-seconds"]
+        persisting.append(os.environ.get("OBJEKTIFY_LOCAL_CHECKPOINT_SECONDS", "30"))
         emulator = supervisor.start(
-            "emulator", "local.emulator", ["--port", str(aws_port)], base_env | aws_env(endpoint)
+            "emulator",
+            "local.emulator",
+            ["--port", str(aws_port), *persisting],
+            base_env | aws_env(endpoint),
         )
         wait_http(f"{endpoint}/moto-api/data.json", child=emulator.process)
         os.environ.update(base_env | aws_env(endpoint))
@@ -201,7 +216,8 @@ def main() -> None:
         print(
             f"\nObjektify is running.\n  API:          {state.api_url}\n"
             f"  AWS emulator: {endpoint}\n  Get a token:  .venv/bin/objektify token alice\n"
-            "  Local data lives in memory: it is gone when this stops.\nCtrl-C stops it.\n",
+            f"  Local data:   {directory} (kept across restarts; `make reset` wipes it)\n"
+            "Ctrl-C stops it.\n",
             flush=True,
         )
         supervisor.watch()

@@ -25,7 +25,14 @@ def running_stack(
     directory.mkdir(parents=True, exist_ok=True)
     STARTED.append(directory)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OBJEKTIFY_"))}
-    env.update({"OBJEKTIFY_LOCAL_DIR": str(directory), "PYTHONUNBUFFERED": "1"})
+    env.update(
+        {
+            "OBJEKTIFY_LOCAL_DIR": str(directory),
+            "PYTHONUNBUFFERED": "1",
+            # The emulator's state is saved when the stack stops; no pauses for checkpoints.
+            "OBJEKTIFY_LOCAL_CHECKPOINT_SECONDS": "0",
+        }
+    )
     env.update(extra_env or {})
     log = (directory / "stack.log").open("wb")
     process = subprocess.Popen(
