@@ -32,7 +32,7 @@ def submit_generation() -> Response:
             width=body.width or settings.default_size,
             height=body.height or settings.default_size,
             steps=body.steps or settings.default_steps,
-            seed=generation.random_seed() if body.seed is None else body.seed,
+            seed=body.seed,
         ),
         request.headers.get("idempotency-key"),
         bp.lambda_context,

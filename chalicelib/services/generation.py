@@ -9,6 +9,7 @@ the inputs bucket's lifecycle rule.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 from dataclasses import dataclass
@@ -56,7 +57,7 @@ class GenerationRequest:
     width: int
     height: int
     steps: int
-    seed: int
+    seed: int | None  # None: the service draws one when it creates the generation
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,10 @@ def _create(admission: Admission, request: GenerationRequest) -> dict[str, Any]:
             f"The prompt breaks the content policy ({verdict.category}).",
             details={"category": verdict.category},
         )
+    if request.seed is None:
+        # Drawn here, not before: a retry with the same Idempotency-Key and body must match the
+        # first request, which named no seed either.
+        request = dataclasses.replace(request, seed=random_seed())
     settings = get_settings()
     generation_id = ids.new_id()
     input_key = f"{resources.INPUT_PREFIX}{generation_id}.json"

@@ -84,12 +84,19 @@ def test_same_idempotency_key_and_body_returns_the_first_answer(stack: StackStat
     assert again.json()["id"] == first.json()["id"]
     mine = alice.get("/me/generations").json()["items"]
     assert [g["id"] for g in mine] == [first.json()["id"]]
+    # The service draws the seed of a request that names none: a retry still matches.
+    unseeded, key2 = {"prompt": "a paper plane"}, str(uuid.uuid4())
+    first2 = alice.post("/generations", json=unseeded, headers={"Idempotency-Key": key2})
+    again2 = alice.post("/generations", json=unseeded, headers={"Idempotency-Key": key2})
+    assert first2.status_code == again2.status_code == 202, again2.text
+    assert again2.json()["id"] == first2.json()["id"]
+    assert len(alice.get("/me/generations").json()["items"]) == 2
     other = alice.post(
         "/generations", json={"prompt": "something else"}, headers={"Idempotency-Key": key}
     )
     assert other.status_code == 400
     assert "Idempotency-Key" in other.json()["details"]
-    assert len(alice.get("/me/generations").json()["items"]) == 1
+    assert len(alice.get("/me/generations").json()["items"]) == 2
 
 
 def test_other_users_get_404_for_a_generation(stack: StackState) -> None:
