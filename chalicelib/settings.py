@@ -60,6 +60,8 @@ class Settings:
     quota_limit: int = 30
     quota_window_seconds: int = 600
     queued_deadline_seconds: int = 1200
+    # A generation the model has not taken yet is started again by the sweeper after this long.
+    start_retry_seconds: int = 30
     scanning_deadline_seconds: int = 300
     # Gallery
     feed_shards: int = 4

@@ -9,6 +9,7 @@ again, as Lambda would start a fresh instance.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import signal
@@ -65,12 +66,22 @@ class Child:
 class Supervisor:
     children: list[Child] = field(default_factory=list)
     stopping: threading.Event = field(default_factory=threading.Event)
+    pid_file: Path | None = None  # {name: pid} of the children now running
 
     def start(self, name: str, module: str, args: list[str], env: dict[str, str]) -> Child:
         child = Child(name, [sys.executable, "-m", module, *args], env)
         child.start()
         self.children.append(child)
+        self._write_pids()
         return child
+
+    def _write_pids(self) -> None:
+        if self.pid_file is None:
+            return
+        pids = {c.name: c.process.pid for c in self.children if c.process is not None}
+        partial = self.pid_file.with_suffix(".partial")
+        partial.write_text(json.dumps(pids))
+        partial.replace(self.pid_file)
 
     def watch(self) -> None:
         """Restart a child that died, until asked to stop."""
@@ -87,6 +98,7 @@ class Supervisor:
                     if self.stopping.wait(delay):
                         return
                     child.start()
+                    self._write_pids()
 
     def stop(self) -> None:
         """Stop the children one by one, newest first: the pump and the app before the local
@@ -121,7 +133,7 @@ def main() -> None:
         # The emulator starts empty, so what a previous run recorded beside it is void.
         (directory / "sagemaker-endpoints.json").unlink(missing_ok=True)
         shutil.rmtree(directory / "sagemaker-async", ignore_errors=True)
-    supervisor = Supervisor()
+    supervisor = Supervisor(pid_file=directory / "children.json")
 
     def shutdown(*_: object) -> None:
         supervisor.stopping.set()
@@ -139,6 +151,7 @@ def main() -> None:
         "OBJEKTIFY_QUEUE_VISIBILITY_SECONDS": "5",
         "OBJEKTIFY_QUEUED_DEADLINE_SECONDS": "120",
         "OBJEKTIFY_SCANNING_DEADLINE_SECONDS": "60",
+        "OBJEKTIFY_START_RETRY_SECONDS": "10",
         "OBJEKTIFY_LOCAL_SCHEDULE_SECONDS": "10",
     }
     base_env = local_defaults | base_env
@@ -224,6 +237,7 @@ def main() -> None:
     finally:
         supervisor.stop()
         (directory / "stack.json").unlink(missing_ok=True)
+        (directory / "children.json").unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

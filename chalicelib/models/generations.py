@@ -3,7 +3,8 @@
 Access patterns
 - a generation by id (owner check in the service): GetItem.
 - the caller's generations, newest first, paged: Query on GSI `by_owner` (owner_id, created_at).
-- generations still open past their deadline (the sweeper): Query on the sparse GSI `open_work`
+- generations still open past their deadline (the sweeper), or not yet taken by the model
+  (`invoke_pending`, a short deadline): Query on the sparse GSI `open_work`
   (sweep_shard, deadline_at < now); final states remove `sweep_shard`, so the index only ever
   holds work in flight, spread over a few shards.
 - the moderation queue, most urgent first: Query on the sparse GSI `review_queue`
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import (
+    BooleanAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -97,6 +99,8 @@ class Generation(Model):
     updated_at = UTCDateTimeAttribute()
     deadline_at = UTCDateTimeAttribute(null=True)
     sweep_shard = UnicodeAttribute(null=True)
+    # Set until the model's endpoint has taken the request; the sweeper starts it again.
+    invoke_pending = BooleanAttribute(null=True)
     error = UnicodeAttribute(null=True)
     model = ModelRef(null=True)  # type: ignore[no-untyped-call]
     # The automated scan's outcome: scanner, labels with scores, the deciding label.

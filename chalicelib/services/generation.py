@@ -36,9 +36,9 @@ from chalicelib.models.generations import (
 from chalicelib.models.users import UserProfile
 from chalicelib.observability import logger
 from chalicelib.services import accounts, consent, cursors, quota
-from chalicelib.services.errors import NotFound, PromptRejected, RateLimited, Unavailable
+from chalicelib.services.errors import NotFound, PromptRejected, RateLimited
 from chalicelib.services.terms import Terms
-from chalicelib.settings import get_settings
+from chalicelib.settings import Settings, get_settings
 
 QUOTA_ATTEMPTS = 3
 MAX_SEED = 2**32 - 1
@@ -127,19 +127,34 @@ def _create(admission: Admission, request: GenerationRequest) -> dict[str, Any]:
     }
     storage.put_json(settings.inputs_bucket, input_key, json.dumps(payload).encode())
     generation = _record(admission, request, generation_id, input_key)
+    _start(generation_id)
+    return view(generation)
+
+
+def _start(generation_id: str) -> bool:
+    """Hand the generation to the model. The record says `invoke_pending` until the endpoint
+    has taken it: if the call fails, or the process dies before or after it, the sweeper
+    starts it again (the same InferenceId and output key, so a second start of one that did
+    get through only repeats its notification, which changes nothing)."""
+    settings = get_settings()
     try:
         inference.invoke_async(
             settings.endpoint_name,
-            f"s3://{settings.inputs_bucket}/{input_key}",
+            f"s3://{settings.inputs_bucket}/{resources.INPUT_PREFIX}{generation_id}.json",
             generation_id,
             f"{generation_id}.png",
             settings.invocation_timeout_seconds,
         )
-    except Exception as exc:
-        logger.exception("invoke failed", extra={"generation_id": generation_id})
-        finish_failed(generation_id, "could_not_start", from_states=(QUEUED,))
-        raise Unavailable(USER_SAFE_ERRORS["could_not_start"], retry_after=5) from exc
-    return view(generation)
+    except Exception:
+        logger.warning("invoke failed; the sweeper retries", extra={"generation_id": generation_id})
+        return False
+    deadline = clock.now() + timedelta(seconds=settings.queued_deadline_seconds)
+    transition(
+        generation_id,
+        (QUEUED,),
+        [Generation.invoke_pending.remove(), Generation.deadline_at.set(deadline)],
+    )
+    return True
 
 
 def _record(
@@ -182,7 +197,10 @@ def _record(
             output_key=f"{resources.OUTPUT_PREFIX}{generation_id}.png",
             created_at=now,
             updated_at=now,
-            deadline_at=now + timedelta(seconds=settings.queued_deadline_seconds),
+            # Until the endpoint has taken it: a short deadline, so that the sweeper starts it
+            # again soon if this submit's own call to the model fails or never happens.
+            deadline_at=now + timedelta(seconds=settings.start_retry_seconds),
+            invoke_pending=True,
             sweep_shard=str(secrets.randbelow(SWEEP_SHARDS)),
         )
         seq = int(profile.quota_seq or 0)
@@ -351,14 +369,54 @@ def record_inference_result(notification: dict[str, Any]) -> str:
 
 
 def sweep_stale(limit_per_shard: int = 100) -> int:
-    """Finish generations stuck past their deadline so nobody waits forever."""
+    """Start again what the model never took; finish what is stuck past its deadline."""
     now = clock.now()
+    settings = get_settings()
     finished = 0
     for shard in range(SWEEP_SHARDS):
         for item in Generation.open_work.query(
             str(shard), Generation.deadline_at < now, limit=limit_per_shard
         ):
-            if finish_failed(item.generation_id, "timed_out", deadline_before=now):
-                logger.info("swept", extra={"generation_id": item.generation_id})
+            generation_id = item.generation_id
+            if _claim_restart(generation_id, now, settings):
+                started = _start(generation_id)
+                logger.info("restarted", extra={"generation_id": generation_id, "ok": started})
+                continue
+            reason = "could_not_start" if _pending(generation_id) else "timed_out"
+            if finish_failed(generation_id, reason, deadline_before=now):
+                logger.info("swept", extra={"generation_id": generation_id, "reason": reason})
                 finished += 1
     return finished
+
+
+def _claim_restart(generation_id: str, now: datetime, settings: Settings) -> bool:
+    """Take the next start attempt of a generation the model never took (one sweeper wins),
+    unless it has waited longer than the queued deadline since it was accepted."""
+    condition = (
+        Generation.generation_id.exists()
+        & (Generation.status == QUEUED)
+        & Generation.invoke_pending.exists()
+        & (Generation.deadline_at < now)
+        & (Generation.created_at > now - timedelta(seconds=settings.queued_deadline_seconds))
+    )
+    try:
+        Generation(generation_id).update(
+            actions=[
+                Generation.deadline_at.set(now + timedelta(seconds=settings.start_retry_seconds)),
+                Generation.updated_at.set(now),
+            ],
+            condition=condition,
+        )
+        return True
+    except UpdateError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def _pending(generation_id: str) -> bool:
+    try:
+        item = Generation.get(generation_id, consistent_read=True)
+    except DoesNotExist:
+        return False
+    return bool(item.invoke_pending) and item.status == QUEUED

@@ -6,8 +6,12 @@ import random
 import statistics
 import threading
 import time
+import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
+
+import requests
 
 from local.config import StackState
 from tests.reliability.history import FINAL, History
@@ -18,6 +22,7 @@ from tests.support.client import Api, sign_in
 class LoadResult:
     requests: int = 0
     server_errors: int = 0
+    connection_errors: int = 0  # no answer at all (a process was killed mid-request)
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     finished: int = 0
     seconds: float = 0.0
@@ -25,6 +30,7 @@ class LoadResult:
     def summary(self) -> str:
         lines = [
             f"requests {self.requests}, 5xx other than 503: {self.server_errors}, "
+            f"no answer: {self.connection_errors}, "
             f"generations finished {self.finished} in {self.seconds:.0f} s "
             f"({60 * self.finished / max(self.seconds, 1):.1f}/min)"
         ]
@@ -47,13 +53,47 @@ def run_load(
 
     def timed(api: Api, route: str, method: str, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
         started = time.perf_counter()
-        answer = api.request(method, path, allow_redirects=False, **kwargs)
+        try:
+            answer = api.request(method, path, allow_redirects=False, **kwargs)
+        except requests.ConnectionError:
+            with lock:
+                result.requests += 1
+                result.connection_errors += 1
+            return None
         with lock:
             result.requests += 1
             result.latencies[route].append(time.perf_counter() - started)
             if answer.status_code >= 500 and answer.status_code != 503:
                 result.server_errors += 1
         return answer
+
+    def submit(api: Api, name: str, prompt: str) -> dict[str, Any] | None:
+        """A submit with an Idempotency-Key, retried with that key while the answer is lost or
+        the first attempt is still in progress (bounded); a lost answer is recorded as such."""
+        key, deadline, interrupted = str(uuid.uuid4()), time.monotonic() + 90, False
+        while True:
+            answer = timed(
+                api,
+                "POST /generations",
+                "POST",
+                "/generations",
+                json={"prompt": prompt, "steps": 1},
+                headers={"Idempotency-Key": key},
+            )
+            retry = answer is None or (
+                answer.status_code == 409 and answer.json().get("code") == "conflict"
+            )
+            interrupted = interrupted or answer is None
+            if not retry or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        if interrupted:
+            history.record("interrupted submit", name, None, 0, {})
+        if answer is None:
+            return None
+        body = answer.json() if answer.content else {}
+        history.record("submit", name, body.get("id"), answer.status_code, body)
+        return dict(body) if answer.status_code == 202 else None
 
     def user(number: int) -> None:
         rng = random.Random(seed + number)
@@ -74,23 +114,16 @@ def run_load(
         while time.monotonic() < deadline:
             action = rng.random()
             if action < 0.35:
-                answer = timed(
-                    api,
-                    "POST /generations",
-                    "POST",
-                    "/generations",
-                    json={"prompt": f"load test {number} {rng.random():.5f}", "steps": 1},
-                )
-                body = answer.json() if answer.content else {}
-                history.record("submit", name, body.get("id"), answer.status_code, body)
-                if answer.status_code == 202:
+                body = submit(api, name, f"load test {number} {rng.random():.5f}")
+                if body is not None:
                     mine.append(body["id"])
             elif action < 0.6 and mine:
                 timed(api, "GET /generations/{id}", "GET", f"/generations/{rng.choice(mine)}")
             elif action < 0.85:
                 timed(api, "GET /gallery", "GET", "/gallery?limit=24")
             elif action < 0.92:
-                feed = timed(api, "GET /gallery", "GET", "/gallery?limit=10").json()["items"]
+                page = timed(api, "GET /gallery", "GET", "/gallery?limit=10")
+                feed = page.json()["items"] if page is not None and page.status_code == 200 else []
                 if feed:
                     target = rng.choice(feed)["id"]
                     answer = timed(
@@ -100,11 +133,13 @@ def run_load(
                         f"/gallery/{target}/reports",
                         json={"reason": "other"},
                     )
-                    history.record("report", name, target, answer.status_code, {})
+                    if answer is not None:
+                        history.record("report", name, target, answer.status_code, {})
             elif mine:
                 target = mine.pop(rng.randrange(len(mine)))
                 answer = timed(api, "DELETE /gallery/{id}", "DELETE", f"/gallery/{target}")
-                history.record("delete", name, target, answer.status_code, {})
+                if answer is not None:
+                    history.record("delete", name, target, answer.status_code, {})
             time.sleep(rng.uniform(0.05, 0.3))
 
     started = time.monotonic()

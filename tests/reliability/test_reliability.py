@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from local.config import StackState
+from tests.reliability import figures
 from tests.reliability.history import History, check
-from tests.reliability.scenarios import run_load
+from tests.reliability.scenarios import LoadResult, run_load
 from tests.support.aws import client, name
+from tests.support.client import Api
 from tests.support.stack import running_stack
 from tests.support.waiting import wait_for
 
@@ -21,18 +27,93 @@ USERS = int(os.environ.get("OBJEKTIFY_LOAD_USERS", "4"))
 SECONDS = float(os.environ.get("OBJEKTIFY_LOAD_SECONDS", "20"))
 
 
+def measured(
+    scenario: str,
+    state: StackState,
+    history: History,
+    users: dict[str, Api],
+    result: LoadResult,
+    notes: list[str] | None = None,
+) -> tuple[list[str], figures.Row]:
+    """Check the history, print the figures and add the scenario's row to the table."""
+    anomalies = check(history, state, users)
+    stuck, p95 = figures.generation_figures(history, users)
+    dlq = figures.dead_letters(state)
+    if dlq:
+        anomalies.append(f"{dlq} messages reached a DLQ")
+    row = figures.Row(
+        scenario,
+        operations=result.requests,
+        anomalies=len(anomalies),
+        server_errors=result.server_errors,
+        dlq_messages=dlq,
+        stuck=stuck,
+        p95_submit_to_final=p95,
+        notes=notes or [],
+    )
+    figures.add(row)
+    print(f"\n{scenario}, {USERS} users:\n{result.summary()}\nanomalies: {len(anomalies)}")
+    for anomaly in anomalies:
+        print("  " + anomaly)
+    return anomalies, row
+
+
 def test_load_leaves_no_anomaly(tmp_path: Path) -> None:
     with running_stack(tmp_path / "load", {"OBJEKTIFY_REPORT_THRESHOLD": "2"}) as state:
         history = History()
         result, users = run_load(state, USERS, SECONDS, history)
-        anomalies = check(history, state, users)
-    print(
-        f"\nload, {USERS} users for {SECONDS:.0f} s:\n{result.summary()}\nanomalies: {len(anomalies)}"
-    )
-    for anomaly in anomalies:
-        print("  " + anomaly)
+        anomalies, row = measured("1 load", state, history, users, result)
     assert result.server_errors == 0
     assert anomalies == []
+    assert row.stuck == 0
+
+
+def test_killed_processes_restart_and_in_flight_generations_finish(tmp_path: Path) -> None:
+    """Scenario 7: the app, the event pump and the local SageMaker each get SIGKILL mid-load."""
+    with running_stack(tmp_path / "restarts", {"OBJEKTIFY_REPORT_THRESHOLD": "2"}) as state:
+        pid_file = Path(state.extra["dir"]) / "children.json"
+        killed: list[str] = []
+
+        def kill_each() -> None:
+            for victim in ("api", "pump", "sagemaker"):
+                time.sleep(SECONDS / 4)
+                pid = json.loads(pid_file.read_text())[victim]
+                os.kill(pid, signal.SIGKILL)
+                wait_for(
+                    lambda v=victim, p=pid: json.loads(pid_file.read_text())[v] != p,
+                    timeout=30,
+                    what=f"the supervisor to start {victim} again",
+                )
+                killed.append(victim)
+
+        killer = threading.Thread(target=kill_each)
+        killer.start()
+        history = History()
+        result, users = run_load(state, USERS, SECONDS, history)
+        killer.join()
+        statuses = [
+            users[o.user].get(f"/generations/{o.answer['id']}").json()["status"]
+            for o in history.of("submit")
+            if o.status == 202
+        ]
+        interrupted = len(history.of("interrupted submit"))
+        anomalies, row = measured(
+            "7 restarts (SIGKILL)",
+            state,
+            history,
+            users,
+            result,
+            notes=[
+                f"killed {', '.join(killed)}; {result.connection_errors} requests got no answer, "
+                f"{interrupted} submits retried with their Idempotency-Key; "
+                f"{statuses.count('failed')} of {len(statuses)} generations failed"
+            ],
+        )
+    assert killed == ["api", "pump", "sagemaker"]
+    assert result.server_errors == 0
+    assert anomalies == []
+    assert row.stuck == 0
+    assert "failed" not in statuses  # in-flight work finished; none was given up
 
 
 @pytest.mark.chaos  # timing-sensitive on a loaded 2-core machine: run by make chaos
@@ -55,14 +136,10 @@ def test_aws_faults_during_load_leave_no_anomaly(tmp_path: Path) -> None:
         history = History()
         result, users = run_load(state, USERS, SECONDS, history)
         faults.write_text(json.dumps({"services": []}))  # read back without faults
-        anomalies = check(history, state, users)
-    print(
-        f"\nload with 10% AWS throttling and 5xx:\n{result.summary()}\nanomalies: {len(anomalies)}"
-    )
-    for anomaly in anomalies:
-        print("  " + anomaly)
+        anomalies, row = measured("6 AWS faults", state, history, users, result)
     assert result.server_errors == 0
     assert anomalies == []
+    assert row.stuck == 0
 
 
 def test_duplicated_and_reordered_events_change_nothing_twice(tmp_path: Path) -> None:
@@ -70,14 +147,9 @@ def test_duplicated_and_reordered_events_change_nothing_twice(tmp_path: Path) ->
     with running_stack(tmp_path / "duplicates", env) as state:
         history = History()
         result, users = run_load(state, USERS, SECONDS / 2, history)
-        anomalies = check(history, state, users)
-    print(
-        f"\nevery event delivered twice, reversed first:\n{result.summary()}\n"
-        f"anomalies: {len(anomalies)}"
-    )
-    for anomaly in anomalies:
-        print("  " + anomaly)
+        anomalies, row = measured("2 duplicate + reordered events", state, history, users, result)
     assert anomalies == []
+    assert row.stuck == 0
 
 
 @pytest.mark.parametrize("queue", ["results", "scan", "exports", "erasures"])
