@@ -220,7 +220,8 @@ def main() -> None:
             }
         )
         api = supervisor.start("api", "local.api_server", ["--port", str(args.port)], env)
-        supervisor.start("pump", "local.pump", [], env)
+        if os.environ.get("OBJEKTIFY_LOCAL_PUMP", "1") != "0":  # tests may drive events by hand
+            supervisor.start("pump", "local.pump", [], env)
         wait_http(f"{runtime_url}/ping", child=runtime.process)
         if container is not None:
             wait_http(f"{container_url}/ping", timeout=300, child=container.process)

@@ -12,6 +12,25 @@ def put_json(bucket: str, key: str, body: bytes) -> None:
     client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
 
 
+def put_json_once(bucket: str, key: str, body: bytes, metadata: dict[str, str]) -> dict[str, str]:
+    """Write the object unless one is there already; the metadata of the object that is there."""
+    s3 = client("s3")
+    try:
+        s3.put_object(
+            Bucket=bucket,
+            Key=key,
+            Body=body,
+            ContentType="application/json",
+            Metadata=metadata,
+            IfNoneMatch="*",
+        )
+        return metadata
+    except s3.exceptions.ClientError as error:
+        if error.response.get("Error", {}).get("Code") not in ("PreconditionFailed", "412"):
+            raise
+    return dict(s3.head_object(Bucket=bucket, Key=key).get("Metadata", {}))
+
+
 def put_bytes(bucket: str, key: str, body: bytes, content_type: str, **extra: Any) -> None:
     client("s3").put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type, **extra)
 

@@ -24,6 +24,11 @@ class Event:
     details: dict[str, Any] | None = None
 
 
+def entry(event: Event) -> AuditEntry:
+    """An entry to write in the same transaction as the change it records."""
+    return _entry(event, clock.now())
+
+
 def _entry(event: Event, at: datetime) -> AuditEntry:
     entry_id = ids.new_id()
     stamp = clock.iso(at)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.adapters import clock, ids, storage
+from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import transaction
 from chalicelib.models.gallery import GalleryEntry, creator_partition, feed_partition
 from chalicelib.models.generations import PUBLISHED, REMOVED, Generation
@@ -94,8 +95,14 @@ def _entries(generation: Generation, published_at: Any) -> list[GalleryEntry]:
     ]
 
 
-def publish(generation: Generation, actions: list[Any], from_states: tuple[str, ...]) -> bool:
-    """Make a generation public: its state change and both gallery entries, all or nothing."""
+def publish(
+    generation: Generation,
+    actions: list[Any],
+    from_states: tuple[str, ...],
+    audit_entry: AuditEntry | None = None,
+) -> bool:
+    """Make a generation public: its state change and both gallery entries (and the audit entry
+    of the decision that made it public), all or nothing."""
     now = clock.now()
     generation.published_at = now
     try:
@@ -114,6 +121,8 @@ def publish(generation: Generation, actions: list[Any], from_states: tuple[str, 
             )
             for entry in _entries(generation, now):
                 tx.save(entry)
+            if audit_entry is not None:
+                tx.save(audit_entry, condition=AuditEntry.sk.does_not_exist())
     except TransactWriteError:
         return False
     return True
@@ -124,9 +133,11 @@ def unpublish(
     actions: list[Any],
     from_states: tuple[str, ...],
     strike_owner: bool = False,
+    audit_entry: AuditEntry | None = None,
 ) -> bool:
     """Take an image out of every public read path at once, with its state change (and, for a
-    removal, the strike against its creator: all in one transaction, so never twice)."""
+    removal, the strike against its creator and the moderator's audit entry: all in one
+    transaction, so never twice and never one without the other)."""
     try:
         with transaction() as tx:
             tx.update(
@@ -143,6 +154,8 @@ def unpublish(
             if generation.status == PUBLISHED and generation.published_at is not None:
                 for entry in _entries(generation, generation.published_at):
                     tx.delete(entry)
+            if audit_entry is not None:
+                tx.save(audit_entry, condition=AuditEntry.sk.does_not_exist())
     except TransactWriteError:
         return False
     return True

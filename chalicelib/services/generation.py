@@ -10,6 +10,7 @@ the inputs bucket's lifecycle rule.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -94,12 +95,14 @@ def submit(
         admission.profile.user_id,
         idempotency_key,
         request,
-        lambda: _create(admission, request),
+        lambda: _create(admission, request, idempotency_key),
         lambda_context,
     )
 
 
-def _create(admission: Admission, request: GenerationRequest) -> dict[str, Any]:
+def _create(
+    admission: Admission, request: GenerationRequest, idempotency_key: str | None = None
+) -> dict[str, Any]:
     from chalicelib.services.prompt_policy import screen_prompt
 
     # Only the prompt: a negative prompt names what to keep out ("nude", "gore"), and screening
@@ -110,13 +113,13 @@ def _create(admission: Admission, request: GenerationRequest) -> dict[str, Any]:
             f"The prompt breaks the content policy ({verdict.category}).",
             details={"category": verdict.category},
         )
+    # What the caller asked, as asked: the seed is drawn below.
+    asked = json.dumps(dataclasses.asdict(request), sort_keys=True)
     if request.seed is None:
         # Drawn here, not before: a retry with the same Idempotency-Key and body must match the
         # first request, which named no seed either.
         request = dataclasses.replace(request, seed=random_seed())
     settings = get_settings()
-    generation_id = ids.new_id()
-    input_key = f"{resources.INPUT_PREFIX}{generation_id}.json"
     payload = {
         "prompt": request.prompt,
         "negative_prompt": request.negative_prompt,
@@ -125,13 +128,29 @@ def _create(admission: Admission, request: GenerationRequest) -> dict[str, Any]:
         "steps": request.steps,
         "seed": request.seed,
     }
-    storage.put_json(settings.inputs_bucket, input_key, json.dumps(payload).encode())
+    body = json.dumps(payload).encode()
+    generation_id = ids.new_id()
+    if idempotency_key is None:
+        input_key = f"{resources.INPUT_PREFIX}{generation_id}.json"
+        storage.put_json(settings.inputs_bucket, input_key, body)
+    else:
+        # A keyed submit's payload lives at a key derived from the caller, the key and the
+        # request, and names its generation: a retry of a submit that died part-way (after
+        # this write, after the record, after the call to the model) finds it and carries on
+        # with the same generation instead of starting a second one.
+        claim = "\n".join([admission.profile.user_id, idempotency_key, asked])
+        digest = hashlib.sha256(claim.encode()).hexdigest()
+        input_key = f"{resources.INPUT_PREFIX}keyed-{digest}.json"
+        stored = storage.put_json_once(
+            settings.inputs_bucket, input_key, body, {"generation-id": generation_id}
+        )
+        generation_id = stored.get("generation-id", generation_id)
     generation = _record(admission, request, generation_id, input_key)
-    _start(generation_id)
+    _start(generation_id, input_key)
     return view(generation)
 
 
-def _start(generation_id: str) -> bool:
+def _start(generation_id: str, input_key: str) -> bool:
     """Hand the generation to the model. The record says `invoke_pending` until the endpoint
     has taken it: if the call fails, or the process dies before or after it, the sweeper
     starts it again (the same InferenceId and output key, so a second start of one that did
@@ -140,7 +159,7 @@ def _start(generation_id: str) -> bool:
     try:
         inference.invoke_async(
             settings.endpoint_name,
-            f"s3://{settings.inputs_bucket}/{resources.INPUT_PREFIX}{generation_id}.json",
+            f"s3://{settings.inputs_bucket}/{input_key}",
             generation_id,
             f"{generation_id}.png",
             settings.invocation_timeout_seconds,
@@ -378,8 +397,9 @@ def sweep_stale(limit_per_shard: int = 100) -> int:
             str(shard), Generation.deadline_at < now, limit=limit_per_shard
         ):
             generation_id = item.generation_id
-            if _claim_restart(generation_id, now, settings):
-                started = _start(generation_id)
+            claimed = _claim_restart(generation_id, now, settings)
+            if claimed is not None:
+                started = _start(generation_id, claimed.input_key)
                 logger.info("restarted", extra={"generation_id": generation_id, "ok": started})
                 continue
             reason = "could_not_start" if _pending(generation_id) else "timed_out"
@@ -389,7 +409,7 @@ def sweep_stale(limit_per_shard: int = 100) -> int:
     return finished
 
 
-def _claim_restart(generation_id: str, now: datetime, settings: Settings) -> bool:
+def _claim_restart(generation_id: str, now: datetime, settings: Settings) -> Generation | None:
     """Take the next start attempt of a generation the model never took (one sweeper wins),
     unless it has waited longer than the queued deadline since it was accepted."""
     condition = (
@@ -399,18 +419,19 @@ def _claim_restart(generation_id: str, now: datetime, settings: Settings) -> boo
         & (Generation.deadline_at < now)
         & (Generation.created_at > now - timedelta(seconds=settings.queued_deadline_seconds))
     )
+    claimed = Generation(generation_id)
     try:
-        Generation(generation_id).update(
+        claimed.update(  # answers with the whole item (input_key included)
             actions=[
                 Generation.deadline_at.set(now + timedelta(seconds=settings.start_retry_seconds)),
                 Generation.updated_at.set(now),
             ],
             condition=condition,
         )
-        return True
+        return claimed
     except UpdateError as exc:
         if exc.cause_response_code == "ConditionalCheckFailedException":
-            return False
+            return None
         raise
 
 

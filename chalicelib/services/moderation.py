@@ -120,6 +120,11 @@ def decide(
     if category is not None and category not in CATEGORIES:
         raise InvalidRequest(details={"category": f"one of {', '.join(CATEGORIES)}"})
     leave_queue = [Generation.review_shard.remove(), Generation.review_rank.remove()]
+    details = {"category": category} if category else None
+    record = audit.entry(audit.Event(moderator, action, "image", image_id, reason, details))
+    # The audit entry is written in the decision's own transaction. A removal whose state
+    # change is already in (a retry of one cut short after its transaction) completes what
+    # follows it, idempotently, and answers as the first would have.
     if action == "approve":
         if image.status != IN_REVIEW:
             raise Conflict(f"Only an image in review can be approved; this one is {image.status}.")
@@ -129,36 +134,29 @@ def decide(
             get_settings().originals_bucket, image.output_key, get_settings().max_output_bytes
         )
         gallery.write_derivatives(verify(original), image_id)
-        if not gallery.publish(image, [*leave_queue, Generation.category.remove()], (IN_REVIEW,)):
+        changes = [*leave_queue, Generation.category.remove()]
+        if not gallery.publish(image, changes, (IN_REVIEW,), audit_entry=record):
             raise Conflict("The image changed while deciding; look again.")
     elif action == "remove":
-        if image.status not in (PUBLISHED, IN_REVIEW):
+        if image.status not in (PUBLISHED, IN_REVIEW, REMOVED):
             raise Conflict(
                 f"Only a published or in-review image can be removed; this one is {image.status}."
             )
         chosen = category or image.category or "other"
-        removed = gallery.unpublish(
-            image,
-            [*leave_queue, Generation.status.set(REMOVED), Generation.category.set(chosen)],
-            (image.status,),
-            strike_owner=True,
-        )
-        if not removed:
-            raise Conflict("The image changed while deciding; look again.")
+        if image.status != REMOVED:
+            removed = gallery.unpublish(
+                image,
+                [*leave_queue, Generation.status.set(REMOVED), Generation.category.set(chosen)],
+                (image.status,),
+                strike_owner=True,
+                audit_entry=record,
+            )
+            if not removed:
+                raise Conflict("The image changed while deciding; look again.")
         gallery.delete_public_copies(image_id)
         enforcement.apply_strike_policy(image.owner_id, f"removal ({chosen})")
     else:
         raise InvalidRequest(details={"action": "one of approve, remove"})
-    audit.record(
-        audit.Event(
-            moderator,
-            action,
-            "image",
-            image_id,
-            reason,
-            {"category": category} if category else None,
-        )
-    )
     image.refresh(consistent_read=True)
     answer: dict[str, Any] = {"image_id": image_id, "status": image.status}
     if image.status == REMOVED:
