@@ -53,12 +53,13 @@ class ObjektifyStack(cdk.Stack):
         self.settings = settings
         tables = Tables(self, "Tables", settings, TABLE_MODELS)
         storage = Storage(self, "Storage", settings)
+        identity = Identity(self, "Identity", config)
+        identity.add_web_client(storage.site_url)
         consumers = {
             getattr(settings, spec.queue): spec.timeout for spec in FUNCTIONS if spec.queue
         }
         messaging = Messaging(self, "Messaging", settings, consumers, config.alarm_email)
         messaging.notify(storage.by_name)
-        identity = Identity(self, "Identity", config.stage)
         inference = Inference(
             self,
             "Inference",
@@ -115,6 +116,7 @@ class ObjektifyStack(cdk.Stack):
         cdk.CfnOutput(self, "UserPoolId", value=identity.pool.user_pool_id)
         cdk.CfnOutput(self, "WebClientId", value=identity.web_client.user_pool_client_id)
         cdk.CfnOutput(self, "PublicBaseUrl", value=storage.public_base_url)
+        cdk.CfnOutput(self, "SignInDomain", value=identity.hosted_ui_url)
         cdk.CfnOutput(self, "GeneratorEndpoint", value=inference.endpoint.attr_endpoint_name)
 
 

@@ -96,7 +96,13 @@ class Storage(Construct):
 
     @property
     def public_base_url(self) -> str:
+        """Where the gallery's images are linked (`<this>/images/...`): the distribution."""
         return f"https://{self.distribution.distribution_domain_name}"
+
+    @property
+    def site_url(self) -> str:
+        """The web client's address: the distribution's root."""
+        return f"{self.public_base_url}/"
 
     def _bucket(self, setting: str, name: str, rules: BucketRules) -> s3.Bucket:
         lifecycle = [s3.LifecycleRule(abort_incomplete_multipart_upload_after=cdk.Duration.days(1))]
