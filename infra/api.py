@@ -8,7 +8,8 @@ has no setting for partial batch responses or gateway responses; so the template
 here through the construct's escape hatches:
 - each function gets its own role (infra/functions.py), name, size, timeout, layers, log group;
 - each SQS source points at the queue this stack creates and reports batch item failures;
-- the REST API gets the contract's gateway responses, access logs and throttling.
+- the REST API gets the contract's gateway responses, access logs and throttling, and names the
+  route function by its name rather than by reference (see `_invoke_by_name`).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from chalice.utils import to_cfn_resource_name
 
 from infra import gateway_responses
 from infra.config import DeployConfig
-from infra.functions import FUNCTIONS, FunctionSpec, Wiring, statements
+from infra.functions import API_HANDLER, FUNCTIONS, FunctionSpec, Wiring, statements
 from infra.nag import acknowledge, acknowledge_object_prefixes
 
 API_STAGE = "api"
@@ -70,7 +71,7 @@ class ChaliceApi:
         environment: dict[str, str],
         layers: dict[str, lambda_.ILayerVersion],
     ) -> None:
-        self.scope, self.config, self.wiring = scope, config, wiring
+        self.scope, self.config, self.wiring, self.app = scope, config, wiring, app
         self.chalice = Chalice(
             scope,
             "Api",
@@ -94,6 +95,11 @@ class ChaliceApi:
         for spec in FUNCTIONS:
             self._function(spec, layers, sqs_sources.get(spec.name))
         self._rest_api()
+
+    @property
+    def rest_api_id(self) -> str:
+        api = self.chalice.sam_template.get_resource("RestAPI")
+        return api.ref
 
     def _check_specs(self) -> None:
         packaged = {
@@ -179,6 +185,7 @@ class ChaliceApi:
     def _rest_api(self) -> None:
         api = self.chalice.sam_template.get_resource("RestAPI")
         assert isinstance(api, sam.CfnApi)
+        self._invoke_by_name(api)
         api.add_override(
             "Properties.DefinitionBody.x-amazon-apigateway-gateway-responses",
             gateway_responses.openapi_extension(),
@@ -218,6 +225,26 @@ class ChaliceApi:
                 }
             ],
         )
+
+    def _invoke_by_name(self, api: sam.CfnApi) -> None:
+        """Each route's integration names the route function by its fixed name, not by a
+        reference to it: the API must not wait for the function, because the function waits
+        (through its environment: the image links and the web client's id) for the CloudFront
+        distribution, which sends the API's paths to this API."""
+        (spec,) = [s for s in FUNCTIONS if s.name == API_HANDLER]
+        name = function_name(self.config.stage, spec)
+        uri = cdk.Fn.sub(
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/"
+            f"arn:${{AWS::Partition}}:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}"
+            "/invocations"
+        )
+        for path, methods in self.app.routes.items():
+            for method in methods:
+                api.add_override(
+                    f"Properties.DefinitionBody.paths.{path}.{method.lower()}"
+                    ".x-amazon-apigateway-integration.uri",
+                    uri,
+                )
 
     def _logging_role(self) -> apigateway.CfnAccount:
         role = iam.Role(

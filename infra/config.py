@@ -17,6 +17,8 @@ ECR_IMAGE = re.compile(
     r"(?P<repository>[a-z0-9][a-z0-9._/-]*)(?::[\w.-]+|@sha256:[0-9a-f]{64})$"
 )
 S3_URI = re.compile(r"^s3://(?P<bucket>[a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(?P<key>.+)$")
+# Words Cognito refuses in a sign-in domain prefix (the prefix holds the stage).
+RESERVED_IN_SIGN_IN_DOMAIN = ("aws", "amazon", "cognito")
 
 DEFAULTS: dict[str, str] = {
     "stage": "dev",
@@ -79,6 +81,11 @@ class DeployConfig:
     def validate(self) -> None:
         if not STAGE.match(self.stage):
             raise ConfigError(f"stage {self.stage!r}: lowercase letters, digits, '-', ≤ 20")
+        if any(word in self.stage for word in RESERVED_IN_SIGN_IN_DOMAIN):
+            raise ConfigError(
+                f"stage {self.stage!r}: Cognito refuses 'aws', 'amazon' or 'cognito' in the "
+                f"sign-in domain {self.sign_in_domain_prefix!r}"
+            )
         if not ACCOUNT.match(self.account):
             raise ConfigError(f"account {self.account!r}: twelve digits")
         if not ECR_IMAGE.match(self.model_image):
@@ -87,6 +94,12 @@ class DeployConfig:
             raise ConfigError(f"model_data {self.model_data!r}: s3://bucket/key.tar.gz")
         if not self.instance_type.startswith("ml."):
             raise ConfigError(f"instance_type {self.instance_type!r}: a SageMaker type (ml.*)")
+
+    @property
+    def sign_in_domain_prefix(self) -> str:
+        """The Cognito hosted UI's domain prefix: unique per region across all of AWS, so the
+        account is in it besides the stage (≤ 43 characters of the 63 allowed)."""
+        return f"objektify-{self.stage}-{self.account}"
 
     @property
     def image_repository_arn(self) -> str:

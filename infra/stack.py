@@ -1,5 +1,5 @@
-"""The whole service in one stack: data, storage, messaging, sign-in, inference, configuration and
-the Chalice app wired to all of them.
+"""The whole service in one stack: data, storage, messaging, sign-in, inference, configuration,
+the Chalice app wired to all of them, and the web client served beside the API.
 
 Import this only after `infra.app` has set the environment for the stage: chalicelib reads its
 settings (and so every resource name) once, at import.
@@ -15,15 +15,17 @@ from constructs import Construct
 
 from chalicelib.models import TABLE_MODELS
 from chalicelib.settings import PREFIX, Settings
-from infra.api import ChaliceApi
+from infra.api import API_STAGE, ChaliceApi
 from infra.config import DeployConfig
 from infra.data import Tables
 from infra.functions import FUNCTIONS, Wiring
-from infra.identity import Identity
+from infra.headers import ResponseHeaders, review_origins, site_content_security_policy
+from infra.identity import WEB_SCOPES, Identity
 from infra.inference import Inference
 from infra.layers import function_layers
 from infra.messaging import Messaging
 from infra.service_config import ServiceConfig
+from infra.site import Site, web_config
 from infra.storage import Storage
 
 # Settings whose AWS value differs from the local default.
@@ -52,13 +54,23 @@ class ObjektifyStack(cdk.Stack):
         )
         self.settings = settings
         tables = Tables(self, "Tables", settings, TABLE_MODELS)
-        storage = Storage(self, "Storage", settings)
+        identity = Identity(self, "Identity", config)
+        headers = ResponseHeaders(
+            self,
+            "ResponseHeaders",
+            site_content_security_policy(
+                identity.hosted_ui_url, review_origins(settings.originals_bucket, config.region)
+            ),
+        )
+        storage = Storage(
+            self, "Storage", settings, site_headers=headers.site, image_headers=headers.served
+        )
+        web_client = identity.add_web_client(storage.site_url)
         consumers = {
             getattr(settings, spec.queue): spec.timeout for spec in FUNCTIONS if spec.queue
         }
         messaging = Messaging(self, "Messaging", settings, consumers, config.alarm_email)
         messaging.notify(storage.by_name)
-        identity = Identity(self, "Identity", config.stage)
         inference = Inference(
             self,
             "Inference",
@@ -109,12 +121,30 @@ class ObjektifyStack(cdk.Stack):
             environment={**app_environment(wired), **POWERTOOLS},
             layers=function_layers(self, layers_dir, config.stage),
         )
+        Site(
+            self,
+            "Site",
+            distribution=storage.distribution,
+            bucket=storage.by_setting["public_bucket"],
+            rest_api_id=self.api.rest_api_id,
+            api_stage=API_STAGE,
+            routes=chalice_app.app.routes,
+            headers=headers.served,
+            config=web_config(
+                hosted_ui_url=identity.hosted_ui_url,
+                client_id=web_client.user_pool_client_id,
+                scopes=[scope.scope_name for scope in WEB_SCOPES],
+                site_url=storage.site_url,
+            ),
+        )
         self._outputs(identity, storage, inference)
 
     def _outputs(self, identity: Identity, storage: Storage, inference: Inference) -> None:
         cdk.CfnOutput(self, "UserPoolId", value=identity.pool.user_pool_id)
         cdk.CfnOutput(self, "WebClientId", value=identity.web_client.user_pool_client_id)
         cdk.CfnOutput(self, "PublicBaseUrl", value=storage.public_base_url)
+        cdk.CfnOutput(self, "SiteUrl", value=storage.site_url)
+        cdk.CfnOutput(self, "SignInDomain", value=identity.hosted_ui_url)
         cdk.CfnOutput(self, "GeneratorEndpoint", value=inference.endpoint.attr_endpoint_name)
 
 

@@ -1,8 +1,10 @@
 """S3 buckets from `chalicelib.resources.buckets(settings)` and the CDN in front of the public one.
 
 Every bucket is private (all four public-access blocks), encrypted, TLS-only and logs its
-access. The public derivatives reach people only through CloudFront with origin access control;
-nothing else can read any bucket without a role that is allowed to.
+access. The public derivatives (`images/`) and the web client (`site/`, infra/site.py) reach
+people only through CloudFront with origin access control; nothing else can read any bucket
+without a role that is allowed to. The same distribution serves the API (infra/site.py adds
+its behaviours), so the web client, its images and the API share one origin.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from infra.nag import acknowledge
 
 # Where the gallery writes the served copies (chalicelib.services.gallery.public_keys).
 PUBLIC_PREFIX = "images/"
+# Where the web client's files live in the same bucket (infra/site.py deploys them).
+SITE_PREFIX = "site/"
 # The CDN may keep a removed image this long; the app's own Cache-Control says a year, which
 # would keep removals and erasures visible at the edge for that long.
 CDN_MAX_AGE = cdk.Duration.minutes(5)
@@ -71,7 +75,15 @@ def bucket_setting(settings: Settings, bucket_name: str) -> str:
 
 
 class Storage(Construct):
-    def __init__(self, scope: Construct, id: str, settings: Settings) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        settings: Settings,
+        *,
+        site_headers: cloudfront.IResponseHeadersPolicy,
+        image_headers: cloudfront.IResponseHeadersPolicy,
+    ) -> None:
         super().__init__(scope, id)
         self.access_logs = s3.Bucket(
             self,
@@ -92,11 +104,17 @@ class Storage(Construct):
                 raise ValueError(f"{setting}: add its retention rules to infra/storage.py")
             bucket = self._bucket(setting, name, RULES[setting])
             self.by_setting[setting] = self.by_name[name] = bucket
-        self.distribution = self._cdn(self.by_setting["public_bucket"])
+        self.distribution = self._cdn(self.by_setting["public_bucket"], site_headers, image_headers)
 
     @property
     def public_base_url(self) -> str:
+        """Where the gallery's images are linked (`<this>/images/...`): the distribution."""
         return f"https://{self.distribution.distribution_domain_name}"
+
+    @property
+    def site_url(self) -> str:
+        """The web client's address: the distribution's root."""
+        return f"{self.public_base_url}/"
 
     def _bucket(self, setting: str, name: str, rules: BucketRules) -> s3.Bucket:
         lifecycle = [s3.LifecycleRule(abort_incomplete_multipart_upload_after=cdk.Duration.days(1))]
@@ -128,7 +146,12 @@ class Storage(Construct):
             removal_policy=cdk.RemovalPolicy.RETAIN,
         )
 
-    def _cdn(self, public: s3.Bucket) -> cloudfront.Distribution:
+    def _cdn(
+        self,
+        public: s3.Bucket,
+        site_headers: cloudfront.IResponseHeadersPolicy,
+        image_headers: cloudfront.IResponseHeadersPolicy,
+    ) -> cloudfront.Distribution:
         cache = cloudfront.CachePolicy(
             self,
             "PublicImagesCache",
@@ -140,35 +163,59 @@ class Storage(Construct):
             header_behavior=cloudfront.CacheHeaderBehavior.none(),
             cookie_behavior=cloudfront.CacheCookieBehavior.none(),
         )
+        # One identity for both origins on the bucket: CloudFront signs its reads with it.
+        access = cloudfront.S3OriginAccessControl(self, "PublicAccess")
+        site = origins.S3BucketOrigin.with_origin_access_control(
+            public,
+            origin_access_control=access,
+            origin_access_levels=[cloudfront.AccessLevel.READ],
+            origin_path="/" + SITE_PREFIX.rstrip("/"),
+        )
+        images = origins.S3BucketOrigin.with_origin_access_control(
+            public,
+            origin_access_control=access,
+            origin_access_levels=[cloudfront.AccessLevel.READ],
+        )
         cdn = cloudfront.Distribution(
             self,
             "PublicCdn",
-            comment="Objektify public gallery images",
+            comment="Objektify: the web client, the public gallery images and the API",
+            # The web client; the deployment invalidates its paths, and the page headers tell
+            # browsers to revalidate every file (its names carry no version).
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(
-                    public,
-                    origin_access_levels=[cloudfront.AccessLevel.READ],
-                ),
+                origin=site,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
-                cache_policy=cache,
-                response_headers_policy=cloudfront.ResponseHeadersPolicy.SECURITY_HEADERS,
+                cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+                response_headers_policy=site_headers,
             ),
+            default_root_object="index.html",
+            additional_behaviors={
+                f"/{PUBLIC_PREFIX}*": cloudfront.BehaviorOptions(
+                    origin=images,
+                    viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+                    allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+                    cache_policy=cache,
+                    response_headers_policy=image_headers,
+                )
+            },
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
         )
         acknowledge(cdn, "CFR1", "A public gallery for everyone: no country is to be refused.")
         acknowledge(
             cdn,
             "CFR2",
-            "Serves only published, immutable images (GET/HEAD, no query strings or cookies) from "
-            "a private origin; a CloudFront web ACL must live in us-east-1, outside this stack.",
+            "The web client and the published images are static GET/HEAD from a private "
+            "origin; the API behind the same distribution has its stage's throttling and checks "
+            "every token itself. A CloudFront web ACL must live in us-east-1, outside this "
+            "regional stack, and is a cost decision for production.",
         )
         acknowledge(
             cdn,
             "CFR3",
             "Viewer logs would record the network address of every anonymous visitor of the "
-            "gallery; the service keeps personal data to the minimum and CloudFront's metrics "
-            "cover operations.",
+            "gallery and the site; the service keeps personal data to the minimum, the API has "
+            "its own access log without addresses, and CloudFront's metrics cover operations.",
         )
         acknowledge(
             cdn,

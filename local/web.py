@@ -35,6 +35,16 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# Sent with every page and file of the client besides its Content-Security-Policy, here and, from
+# CloudFront, in AWS (infra/site.py). `no-cache`: the modules' names carry no version, so the
+# browser asks each time whether its copy is still current (a cheap 304 when it is).
+PAGE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
+    "Cache-Control": "no-cache",
+}
 
 
 @dataclass(frozen=True)
@@ -49,16 +59,21 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
 
 
-def content_security_policy(image_origins: list[str]) -> str:
-    """Only this origin's scripts and styles; images also from where the API's URLs point."""
+def content_security_policy(
+    image_origins: list[str], connect_origins: list[str] | None = None
+) -> str:
+    """Only this origin's scripts and styles; images also from where the API's URLs point;
+    fetches also to `connect_origins` (in AWS: the Cognito domain that trades the sign-in code
+    for tokens). The infra sends the same policy from CloudFront (infra/site.py)."""
     images = " ".join(["'self'", "blob:", "data:", *image_origins])
+    connect = " ".join(["'self'", *(connect_origins or [])])
     return "; ".join(
         [
             "default-src 'none'",
             "script-src 'self'",
             "style-src 'self'",
             f"img-src {images}",
-            "connect-src 'self'",
+            f"connect-src {connect}",
             "manifest-src 'self'",
             "form-action 'self'",
             "base-uri 'none'",
@@ -109,14 +124,7 @@ class WebFront:
         return answer
 
     def security_headers(self) -> dict[str, str]:
-        return {
-            "Content-Security-Policy": self.csp,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "Cross-Origin-Opener-Policy": "same-origin",
-            "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-            "Cache-Control": "no-cache",
-        }
+        return {"Content-Security-Policy": self.csp, **PAGE_HEADERS}
 
     def client_config(self) -> dict[str, object]:
         """What the infra writes as `app/config.json` in AWS, with this stack's values."""

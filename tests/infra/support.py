@@ -42,6 +42,16 @@ class Synth:
     def of_type(self, kind: str) -> dict[str, dict[str, Any]]:
         return {k: r for k, r in self.resources.items() if r["Type"] == kind}
 
+    def app_layers(self) -> dict[str, dict[str, Any]]:
+        """The functions' layers (infra/layers.py), not the CDK's own (the AWS CLI layer of the
+        web client's deployment)."""
+        prefix = f"objektify-{CONTEXT['stage']}-"
+        return {
+            k: r
+            for k, r in self.of_type("AWS::Lambda::LayerVersion").items()
+            if r["Properties"].get("LayerName", "").startswith(prefix)
+        }
+
     def named(self, kind: str, key: str, name: str) -> tuple[str, dict[str, Any]]:
         """The resource of `kind` whose property `key` is `name`: (logical id, resource)."""
         found = [(k, r) for k, r in self.of_type(kind).items() if r["Properties"].get(key) == name]

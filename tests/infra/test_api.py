@@ -68,7 +68,7 @@ def test_every_function_chalice_makes_is_deployed_with_its_own_role_and_log_grou
 
 
 def test_every_function_runs_python_3_11_with_both_layers(synth: Synth) -> None:
-    layers = sorted(synth.of_type("AWS::Lambda::LayerVersion"))
+    layers = sorted(synth.app_layers())
     assert len(layers) == 2
     for name in FUNCTIONS:
         props = synth.function(name)["Properties"]
@@ -185,14 +185,14 @@ def test_every_gateway_answer_has_the_contract_shape(synth: Synth) -> None:
 def test_the_stage_logs_access_without_addresses_and_is_throttled(synth: Synth) -> None:
     api = _api(synth)
     (group_id,) = [
-        k
-        for k, g in synth.of_type("AWS::Logs::LogGroup").items()
-        if "LogGroupName" not in g["Properties"]
+        part["Ref"]
+        for part in api["AccessLogSetting"]["DestinationArn"]["Fn::Join"][1]
+        if isinstance(part, dict)
     ]
+    assert synth.resources[group_id]["Type"] == "AWS::Logs::LogGroup"
     log_format = api["AccessLogSetting"]["Format"]
     assert "sourceIp" not in log_format and "userAgent" not in log_format
     assert json.loads(log_format)["route"] == "$context.resourcePath"
-    assert ref(group_id) in api["AccessLogSetting"]["DestinationArn"]["Fn::Join"][1]
     (settings,) = api["MethodSettings"]
     assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
     assert settings["LoggingLevel"] == "OFF" and settings["DataTraceEnabled"] is False

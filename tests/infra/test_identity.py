@@ -34,19 +34,37 @@ def test_the_user_pool_keeps_its_accounts_and_asks_for_strong_passwords(
     )
 
 
-def test_the_web_client_has_no_secret_and_signs_in_with_srp(
-    synth: Synth, template: Template
+def test_the_web_client_is_public_and_signs_in_through_the_hosted_ui_with_a_code(
+    synth: Synth,
 ) -> None:
     (pool_id,) = synth.of_type("AWS::Cognito::UserPool")
-    template.has_resource_properties(
-        "AWS::Cognito::UserPoolClient",
-        {
-            "UserPoolId": {"Ref": pool_id},
-            "GenerateSecret": False,
-            "ExplicitAuthFlows": ["ALLOW_USER_SRP_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
-            "PreventUserExistenceErrors": "ENABLED",
-        },
-    )
+    (cdn_id,) = synth.of_type("AWS::CloudFront::Distribution")
+    ((_, client),) = synth.of_type("AWS::Cognito::UserPoolClient").items()
+    props = client["Properties"]
+    site_url = {"Fn::Join": ["", ["https://", {"Fn::GetAtt": [cdn_id, "DomainName"]}, "/"]]}
+    assert props["UserPoolId"] == {"Ref": pool_id}
+    assert props.get("GenerateSecret", False) is False
+    # The authorization-code grant only (the client adds PKCE); never implicit.
+    assert props["AllowedOAuthFlows"] == ["code"]
+    assert props["AllowedOAuthFlowsUserPoolClient"] is True
+    assert props["AllowedOAuthScopes"] == ["openid"]
+    assert props["SupportedIdentityProviders"] == ["COGNITO"]
+    assert props["CallbackURLs"] == [site_url]
+    assert props["LogoutURLs"] == [site_url]
+    # No password or SRP sign-in around the hosted UI.
+    assert props["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]
+    assert props["PreventUserExistenceErrors"] == "ENABLED"
+
+
+def test_the_web_clients_tokens_are_short_lived_and_revocable(synth: Synth) -> None:
+    ((_, client),) = synth.of_type("AWS::Cognito::UserPoolClient").items()
+    props = client["Properties"]
+    minutes = {"minutes": 1, "hours": 60, "days": 1440}
+    units = props["TokenValidityUnits"]
+    assert props["AccessTokenValidity"] * minutes[units["AccessToken"]] <= 60
+    assert props["IdTokenValidity"] * minutes[units["IdToken"]] <= 60
+    assert props["RefreshTokenValidity"] * minutes[units["RefreshToken"]] <= 1440
+    assert props["EnableTokenRevocation"] is True
 
 
 def test_the_role_groups_the_app_checks_exist(synth: Synth) -> None:

@@ -134,7 +134,7 @@ def test_the_deployed_package_and_layers_load_every_handler_without_site_package
         synth.outdir
         / f"asset.{layer['Properties']['Content']['S3Key'].removesuffix('.zip')}"
         / "python"
-        for layer in synth.of_type("AWS::Lambda::LayerVersion").values()
+        for layer in synth.app_layers().values()
     ]
     assert all(p.is_dir() for p in layer_paths)
     handlers = sorted({f["Properties"]["Handler"] for f in functions})
@@ -178,9 +178,7 @@ def test_the_app_package_holds_the_app_and_no_dependencies(synth: Synth) -> None
 @pytest.mark.parametrize("layer", sorted(_layers()))
 def test_layer_bytecode_names_lambdas_paths(synth: Synth, layer: str) -> None:
     (found,) = [
-        v
-        for v in synth.of_type("AWS::Lambda::LayerVersion").values()
-        if v["Properties"]["LayerName"].endswith(f"-{layer}")
+        v for v in synth.app_layers().values() if v["Properties"]["LayerName"].endswith(f"-{layer}")
     ]
     folder = synth.outdir / f"asset.{found['Properties']['Content']['S3Key'].removesuffix('.zip')}"
     sample = next((folder / "python").rglob("*.cpython-311.pyc"))

@@ -4,6 +4,7 @@ change of permissions is a visible change of this file."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -114,11 +115,24 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
 }
 
 
+# The web client's deployment (the CDK's bucket deployment function, with a role written out in
+# infra/site.py): its own logs, its staged sources, and site/ of the public bucket only (never the
+# gallery's images/); invalidations of this distribution only.
+DEPLOYMENT_EXPECTED = LOGS | {
+    ("s3:GetObject", "staged assets/*"),
+    ("s3:ListBucket", 'bucket public if {"StringLike": {"s3:prefix": ["site/*"]}}'),
+    ("s3:PutObject", "objects public/site/*"),
+    ("s3:DeleteObject", "objects public/site/*"),
+    ("cloudfront:CreateInvalidation", "distribution cdn"),
+    ("cloudfront:GetInvalidation", "distribution cdn"),
+}
+
+
 class Names:
     """Reads a policy resource (Ref, GetAtt, Join, ARN) as `kind name`."""
 
-    def __init__(self, synth: Synth, log_group: str) -> None:
-        self.synth, self.log_group = synth, log_group
+    def __init__(self, synth: Synth, log_group: str, log_group_id: str = "") -> None:
+        self.synth, self.log_group, self.log_group_id = synth, log_group, log_group_id
 
     def _short(self, name: str) -> str:
         return name.removeprefix(STAGE_PREFIX).removeprefix(f"objektify/{CONTEXT['stage']}/")
@@ -139,19 +153,27 @@ class Names:
         if kind == "AWS::Cognito::UserPool":
             return "pool users"
         if kind == "AWS::Logs::LogGroup":
-            return "own logs" if props.get("LogGroupName") == self.log_group else "other logs"
+            own = props.get("LogGroupName") == self.log_group or logical_id == self.log_group_id
+            return "own logs" if own else "other logs"
+        if kind == "AWS::CloudFront::Distribution":
+            return "distribution cdn"
         raise AssertionError(f"unexpected resource in a policy: {kind}")
 
     def read(self, resource: Any) -> str:
         if resource == "*":
             return "*"
         if isinstance(resource, str):
+            staged = f"arn:aws:s3:::cdk-hnb659fds-assets-{CONTEXT['account']}-{CONTEXT['region']}/"
+            if resource.startswith(staged):
+                return f"staged assets/{resource.removeprefix(staged)}"
             assert resource.startswith("arn:aws:sagemaker:"), resource
             return f"endpoint {self._short(resource.rsplit('/', 1)[1])}"
         if "Ref" in resource:
             return self._of(resource["Ref"])
         if "Fn::GetAtt" in resource:
-            return self._of(resource["Fn::GetAtt"][0])
+            named = self._of(resource["Fn::GetAtt"][0])
+            # A bucket's own ARN (listing), not its objects.
+            return named.replace("objects ", "bucket ", 1)
         parts = resource["Fn::Join"][1]
         refs = [p for p in parts if isinstance(p, dict)]
         assert len(refs) == 1, resource
@@ -159,8 +181,10 @@ class Names:
         tail = "".join(p for p in parts if isinstance(p, str))
         if base.startswith("table "):
             return f"index {base.removeprefix('table ')}/{tail.removeprefix('/index/')}"
-        if base.startswith("objects "):
-            return f"{base}{tail}"
+        if base.startswith("bucket "):
+            return f"objects {base.removeprefix('bucket ')}{tail}"
+        if base == "distribution cdn":
+            assert tail.endswith(":distribution/"), resource
         return base  # an ARN written around a name (the SSM parameter)
 
 
@@ -203,3 +227,39 @@ def test_no_function_role_has_managed_policies_or_service_wide_actions(synth: Sy
             for a in as_list(st["Action"])
         ]
         assert [a for a in actions if "*" in a] == []
+
+
+def _deployment_function(synth: Synth) -> dict[str, Any]:
+    ((_, deployment),) = synth.of_type("Custom::CDKBucketDeployment").items()
+    function_id = deployment["Properties"]["ServiceToken"]["Fn::GetAtt"][0]
+    return dict(synth.resources[function_id]["Properties"])
+
+
+def test_the_site_deployment_may_write_only_the_site(synth: Synth) -> None:
+    props = _deployment_function(synth)
+    names = Names(synth, "", log_group_id=props["LoggingConfig"]["LogGroup"]["Ref"])
+    found = set()
+    for statement in synth.role_statements(props["Role"]):
+        assert statement["Effect"] == "Allow" and "NotAction" not in statement
+        condition = statement.get("Condition")
+        suffix = f" if {json.dumps(condition)}" if condition else ""
+        for action in as_list(statement["Action"]):
+            for resource in as_list(statement["Resource"]):
+                found.add((action, names.read(resource) + suffix))
+    assert found - DEPLOYMENT_EXPECTED == set(), "more than the deployment needs"
+    assert DEPLOYMENT_EXPECTED - found == set(), "less than the deployment needs"
+
+
+def test_the_site_deployment_role_is_its_own_and_has_no_managed_policies(synth: Synth) -> None:
+    role_id = _deployment_function(synth)["Role"]["Fn::GetAtt"][0]
+    role = synth.resources[role_id]["Properties"]
+    assert "ManagedPolicyArns" not in role
+    assert [p["Principal"] for p in role["AssumeRolePolicyDocument"]["Statement"]] == [
+        {"Service": "lambda.amazonaws.com"}
+    ]
+    # Nothing added to it from outside (grants the construct would make are refused).
+    assert not [
+        p
+        for p in synth.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in p["Properties"].get("Roles", [])
+    ]

@@ -14,7 +14,7 @@ from tests.infra.support import CONTEXT, REGION, Synth
 # (Logical ids are written without CDK's hash suffix.)
 ACKNOWLEDGED = {
     ("CFR1", "Storage/PublicCdn"),  # no geo restriction: a public gallery
-    ("CFR2", "Storage/PublicCdn"),  # no WAF on the image CDN
+    ("CFR2", "Storage/PublicCdn"),  # no WAF on the CDN (site, images, API)
     ("CFR3", "Storage/PublicCdn"),  # no viewer logs: visitors' addresses
     ("CFR4", "Storage/PublicCdn"),  # default certificate until there is a domain
     ("COG2", "Identity/Users"),  # MFA offered, not forced
@@ -57,6 +57,14 @@ ACKNOWLEDGED = {
         "Inference/ExecutionRole",
     ),
     ("IAM5[Action::kms:GenerateDataKey*]", "Inference/ExecutionRole"),
+    # The web client's deployment: site/ of the public bucket, and the CDK's staged sources.
+    ("IAM5[Resource::<StoragePublicBucket.Arn>/site/*]", "Site/DeploymentRole"),
+    (
+        "IAM5[Resource::arn:aws:s3:::cdk-hnb659fds-assets-210987654321-eu-west-1/*]",
+        "Site/DeploymentRole",
+    ),
+    # The CDK's own deployment handler keeps the runtime aws-cdk-lib gives it.
+    ("L1", "Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C256MiB"),
 }
 HASH_SUFFIX = re.compile(r"(<[A-Za-z0-9]+?)[0-9A-F]{8}(\.Arn>)")
 
