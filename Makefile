@@ -88,9 +88,10 @@ browser: install browser-deps
 	$(VENV)/bin/pytest tests/browser
 
 test: install lint typecheck browser-deps audit
-	@rm -f test-artifacts/security-figures.json
+	@rm -f test-artifacts/security-figures.json test-artifacts/reliability-figures.json
 	$(VENV)/bin/pytest
 	@$(PY) -m tests.security.report
+	@$(PY) -m tests.reliability.report
 
 # The security proof alone: authorization matrix, hostile tokens and input, fuzzing, logs.
 security: install
@@ -98,9 +99,11 @@ security: install
 	$(VENV)/bin/pytest tests/security
 	@$(PY) -m tests.security.report
 
-# The reliability scenarios at full length (make test runs shorter ones).
+# The reliability scenarios at full length (make test runs shorter ones): about ten minutes.
 chaos: install
-	OBJEKTIFY_LOAD_USERS=8 OBJEKTIFY_LOAD_SECONDS=120 $(VENV)/bin/pytest -s -m '' tests/reliability
+	@rm -f test-artifacts/reliability-figures.json
+	OBJEKTIFY_LOAD_USERS=8 OBJEKTIFY_LOAD_SECONDS=45 $(VENV)/bin/pytest -s -m '' tests/reliability
+	@$(PY) -m tests.reliability.report
 
 BENCHES := coldstart generation inference scan gallery moderation model
 

@@ -99,7 +99,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("exports_table", (GET, PUT)),
         ),
         objects=(
-            ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:PutObject",)),
+            # A keyed submit writes its payload only if it is not there, else reads its metadata.
+            ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:PutObject", "s3:GetObject")),
             # Download links of published copies; deletion; approval writes the copies.
             ObjectAccess(
                 "public_bucket", PUBLIC_PREFIX, ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
@@ -148,7 +149,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "sweep_stale_generations",
         timeout=60,
         memory=256,
-        tables=(TableAccess("generations_table", (UPDATE,), query_indexes=("open_work",)),),
+        # Starts again what the model never took (InvokeEndpointAsync), fails what is stuck.
+        tables=(TableAccess("generations_table", (GET, UPDATE), query_indexes=("open_work",)),),
+        invokes_endpoint=True,
     ),
     FunctionSpec(
         "on_export_requested",

@@ -44,7 +44,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     )
     | _grants({"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"}, "table audit")
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem"}, "table exports")
-    | _grants("s3:PutObject", "objects inputs/inputs/*")
+    | _grants({"s3:PutObject", "s3:GetObject"}, "objects inputs/inputs/*")
     | _grants({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, "objects public/images/*")
     | _grants("s3:GetObject", "objects originals/outputs/*", "objects exports/exports/*")
     | _grants("sagemaker:InvokeEndpointAsync", "endpoint generator")
@@ -63,8 +63,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants("rekognition:DetectModerationLabels", "*")
     | _grants(CONSUME, "queue scan"),
     "sweep_stale_generations": LOGS
-    | _grants("dynamodb:UpdateItem", "table generations")
-    | _grants("dynamodb:Query", "index generations/open_work"),
+    | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table generations")
+    | _grants("dynamodb:Query", "index generations/open_work")
+    | _grants("sagemaker:InvokeEndpointAsync", "endpoint generator"),
     "on_export_requested": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table exports")
     | _grants("dynamodb:BatchGetItem", "table users")

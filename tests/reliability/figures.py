@@ -39,6 +39,20 @@ def add(row: Row) -> None:
     FILE.write_text(json.dumps(data, indent=2))
 
 
+def accumulate(scenario: str, operations: int, dlq_messages: int, anomalies: int = 0) -> None:
+    """Add to a scenario's row (one test per queue, one row)."""
+    data: dict[str, Any] = json.loads(FILE.read_text()) if FILE.exists() else {}
+    old = data.get(scenario) or asdict(Row(scenario))
+    row = Row(
+        scenario,
+        operations=old["operations"] + operations,
+        anomalies=old["anomalies"] + anomalies,
+        dlq_messages=old["dlq_messages"] + dlq_messages,
+        notes=old["notes"],
+    )
+    add(row)
+
+
 def dead_letters(state: StackState) -> int:
     """Messages now waiting in every DLQ of the stack."""
     sqs = client(state, "sqs")

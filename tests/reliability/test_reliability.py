@@ -116,7 +116,6 @@ def test_killed_processes_restart_and_in_flight_generations_finish(tmp_path: Pat
     assert "failed" not in statuses  # in-flight work finished; none was given up
 
 
-@pytest.mark.chaos  # timing-sensitive on a loaded 2-core machine: run by make chaos
 def test_aws_faults_during_load_leave_no_anomaly(tmp_path: Path) -> None:
     faults = tmp_path / "faults.json"
     faults.write_text(
@@ -184,3 +183,4 @@ def test_poison_messages_reach_the_dlq_and_redrive_replays_them(tmp_path: Path, 
         assert f"{len(poison)} messages moved" in out.stdout
         # Still poison: they fail again and return to the DLQ; nothing is dropped silently.
         assert wait_for(dead_letters, timeout=60, what="the poison back in the DLQ") == len(poison)
+    figures.accumulate("3 poison messages", operations=len(poison), dlq_messages=len(poison))
