@@ -238,7 +238,7 @@ def _record(
                 )
             return generation
         except TransactWriteError:
-            if _recorded(generation_id):
+            if _stored(generation_id) is not None:
                 # The write landed and only its answer was lost (a retry then met its own
                 # write): it is recorded, so it is accepted.
                 return generation
@@ -251,12 +251,12 @@ def _record(
     raise RateLimited("Too many submits at once; try again.", retry_after=1)
 
 
-def _recorded(generation_id: str) -> bool:
+def _stored(generation_id: str) -> Generation | None:
+    """The generation as last written (a consistent read), or None."""
     try:
-        Generation.get(generation_id, consistent_read=True)
+        return Generation.get(generation_id, consistent_read=True)
     except DoesNotExist:
-        return False
-    return True
+        return None
 
 
 def get_for_owner(user_id: str, generation_id: str) -> Generation:
@@ -436,8 +436,5 @@ def _claim_restart(generation_id: str, now: datetime, settings: Settings) -> Gen
 
 
 def _pending(generation_id: str) -> bool:
-    try:
-        item = Generation.get(generation_id, consistent_read=True)
-    except DoesNotExist:
-        return False
-    return bool(item.invoke_pending) and item.status == QUEUED
+    item = _stored(generation_id)
+    return item is not None and bool(item.invoke_pending) and item.status == QUEUED

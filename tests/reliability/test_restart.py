@@ -83,9 +83,7 @@ def test_a_restarted_stack_keeps_galleries_consents_audit_and_queued_work(tmp_pa
         assert Api(second).get(f"/gallery/{removed}").status_code == 404
         assert Api(second).get(f"/gallery/{kept}/download", allow_redirects=True).status_code == 200
         audit_after = moderator.get("/moderation/audit?limit=100").json()["items"]
-        assert audit_after[: len(audit_before)] == audit_before or all(
-            entry in audit_after for entry in audit_before
-        )
+        assert all(entry in audit_after for entry in audit_before)
         assert any(e["target"]["id"] == removed for e in audit_after)
         assert dlq_bodies(second) == ['{"left": "for an operator"}']
         assert finished(alice, in_flight)["status"] == "published"
