@@ -152,14 +152,20 @@ def run_load(
     accepted = [o for o in history.of("submit") if o.status == 202]
     wait_until = time.monotonic() + 180
     while time.monotonic() < wait_until:
-        pending = [
-            o
-            for o in accepted
-            if apis[o.user].get(f"/generations/{o.answer['id']}").json()["status"] not in FINAL
-        ]
+        pending = [o for o in accepted if not _is_final(apis[o.user], o.answer["id"])]
         if not pending:
             break
         time.sleep(1)
     result.seconds = time.monotonic() - started
     result.finished = len(accepted)
     return result, apis
+
+
+def _is_final(api: Api, generation_id: str) -> bool:
+    """Whether a generation has reached a final status; an answer that is not a 200 (a 503
+    while AWS faults are injected, a lost connection) counts as not yet, and is asked again."""
+    try:
+        answer = api.get(f"/generations/{generation_id}")
+    except requests.ConnectionError:
+        return False
+    return answer.status_code == 200 and answer.json()["status"] in FINAL
