@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
+from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.adapters import clock
+from chalicelib.models.audit import AuditEntry
+from chalicelib.models.base import transaction
 from chalicelib.models.users import ACTIVE, BANNED, SUSPENDED, UserProfile
 from chalicelib.observability import logger
 from chalicelib.services import accounts, audit
@@ -41,15 +43,17 @@ def _save_status(
     user_id: str,
     status: str,
     until: datetime | None,
-    reason: str,
-    actor: str,
+    event: audit.Event,
     only_if_active: bool = False,
 ) -> bool:
+    """Write the account's new status and its audit entry in one transaction, so a crash or a
+    retry never leaves a restriction nobody can account for (or an entry for one never made).
+    False when `only_if_active` and the account was no longer active."""
     now = clock.now()
     actions: list[Any] = [
         UserProfile.status.set(status),
-        UserProfile.restriction_reason.set(reason),
-        UserProfile.restricted_by.set(actor),
+        UserProfile.restriction_reason.set(event.reason or ""),
+        UserProfile.restricted_by.set(event.actor),
         UserProfile.restricted_at.set(now),
         UserProfile.updated_at.set(now),
         UserProfile.created_at.set(UserProfile.created_at | now),
@@ -60,9 +64,16 @@ def _save_status(
     )
     condition = (UserProfile.status == ACTIVE) if only_if_active else None
     try:
-        UserProfile(user_id).update(actions=actions, condition=condition)
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        with transaction() as tx:
+            tx.update(UserProfile(user_id), actions=actions, condition=condition)
+            tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        if (
+            only_if_active
+            and reasons
+            and getattr(reasons[0], "code", None) == "ConditionalCheckFailed"
+        ):
             return False
         raise
     return True
@@ -77,11 +88,9 @@ def restrict(
         raise InvalidRequest(details={"action": "one of suspend, ban, restore"})
     if until is not None and (status != SUSPENDED or until <= clock.now()):
         raise InvalidRequest(details={"until": "only for a suspension, and in the future"})
-    _save_status(user_id, status, until, reason, actor)
-    audit.record(
-        audit.Event(
-            actor, action, "user", user_id, reason, {"until": clock.iso(until)} if until else None
-        )
+    details = {"until": clock.iso(until)} if until else None
+    _save_status(
+        user_id, status, until, audit.Event(actor, action, "user", user_id, reason, details)
     )
     return standing(user_id)
 
@@ -107,17 +116,15 @@ def apply_strike_policy(user_id: str, cause: str) -> bool:
         return False
     until = clock.now() + timedelta(days=settings.auto_suspend_days)
     reason = f"{int(profile.strikes)} strikes (latest: {cause})"
-    if not _save_status(user_id, SUSPENDED, until, reason, POLICY_ACTOR, only_if_active=True):
-        return False
-    audit.record(
-        audit.Event(
-            POLICY_ACTOR,
-            "suspend",
-            "user",
-            user_id,
-            reason,
-            {"until": clock.iso(until), "strikes": int(profile.strikes)},
-        )
+    event = audit.Event(
+        POLICY_ACTOR,
+        "suspend",
+        "user",
+        user_id,
+        reason,
+        {"until": clock.iso(until), "strikes": int(profile.strikes)},
     )
+    if not _save_status(user_id, SUSPENDED, until, event, only_if_active=True):
+        return False
     logger.info("automatic suspension", extra={"user_id": user_id, "strikes": profile.strikes})
     return True

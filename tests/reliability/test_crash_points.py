@@ -5,7 +5,8 @@ a moderator's removal) runs in a process of its own that dies right after its k-
 was applied, for every k, and is then run again. What the retry leaves (every table item and
 every object the step added, changed or removed, with ids and times abstracted) must equal
 what one uninterrupted run leaves. The stack runs without its event pump, so that nothing but
-the step under test moves the image along.
+the step under test moves the image along, and with a strike limit of one, so that the removal
+also suspends the creator automatically (the restriction and its audit entry).
 """
 
 from __future__ import annotations
@@ -42,16 +43,22 @@ ABSTRACT = [
     (re.compile(r"\b\d{10,}(?:\.\d+)?\b"), "<epoch>"),
 ]
 
+# The stack's settings, which the steps' own processes read too.
+SETTINGS = {
+    "OBJEKTIFY_LOCAL_PUMP": "0",
+    "OBJEKTIFY_REPORT_THRESHOLD": "5",
+    "OBJEKTIFY_STRIKE_LIMIT": "1",
+}
+
 
 @pytest.fixture(scope="module")
 def quiet_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackState]:
-    env = {"OBJEKTIFY_LOCAL_PUMP": "0", "OBJEKTIFY_REPORT_THRESHOLD": "5"}
-    with running_stack(Path(tmp_path_factory.mktemp("crash-points")), env) as state:
+    with running_stack(Path(tmp_path_factory.mktemp("crash-points")), SETTINGS) as state:
         yield state
 
 
 def step(state: StackState, what: str, *args: str, die_after: int | None = None) -> dict:
-    env = {**os.environ, **app_env(state, Path(state.extra["dir"]))}
+    env = {**os.environ, **app_env(state, Path(state.extra["dir"])), **SETTINGS}
     command = [sys.executable, "-m", "tests.support.crash_at_write", what, *args]
     if die_after is not None:
         command.append(f"--die-after={die_after}")
