@@ -6,6 +6,8 @@ drops the connection before the answer (the request was applied; the client does
 The fault file (JSON) is re-read every second, so a test can turn faults on and off:
   {"services": ["dynamodb", "s3", "sqs", "sns"], "throttle_rate": 0.05, "error_rate": 0.05,
    "drop_after_apply_rate": 0.0, "latency_ms": 0, "seed": 1}
+An optional "operations" list narrows the faults to requests whose X-Amz-Target names one of
+those operations (e.g. "TransactWriteItems"), so a test can fail one kind of write on purpose.
 """
 
 from __future__ import annotations
@@ -49,9 +51,12 @@ class Faults:
                 self.config = config
             return self.config
 
-    def draw(self, service: str) -> str | None:
+    def draw(self, service: str, operation: str = "") -> str | None:
         config = self.current()
         if service not in config.get("services", []):
+            return None
+        operations = config.get("operations")
+        if operations and operation not in operations:
             return None
         with self.lock:
             roll = self.rng.random()
@@ -111,7 +116,8 @@ def make_handler(upstream: str, faults: Faults) -> type[BaseHTTPRequestHandler]:
             latency = float(faults.current().get("latency_ms", 0))
             if latency and service in faults.current().get("services", []):
                 time.sleep(latency / 1000)
-            kind = faults.draw(service)
+            operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
+            kind = faults.draw(service, operation)
             if kind in ("throttle", "error"):
                 status, content_type, data = fault_answer(
                     service, kind, self.headers.get("X-Amz-Target", "")

@@ -15,6 +15,7 @@ from typing import Any, TypeVar, cast
 
 from chalice.app import Request, Response
 
+from chalicelib.adapters import aws
 from chalicelib.observability import count, flush, logger, metrics
 from chalicelib.services import accounts, errors, identity
 from chalicelib.settings import get_settings
@@ -53,6 +54,9 @@ _CHALICE_ERRORS: dict[int, type[errors.ServiceError]] = {
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# Seconds a client waits before asking again after a dependency was briefly unavailable.
+TRANSIENT_RETRY_AFTER = 2
+
 
 def error_response(error: errors.ServiceError, headers: dict[str, str] | None = None) -> Response:
     status = STATUS.get(type(error), 500)
@@ -63,8 +67,17 @@ def error_response(error: errors.ServiceError, headers: dict[str, str] | None = 
     return Response(body=body, status_code=status, headers=out)
 
 
+def _dependency_unavailable() -> Response:
+    """botocore's retries gave up on a throttle, a 5xx or a lost connection: 503 with
+    Retry-After. Nothing half-done is acknowledged, and asking again converges on the state
+    one uninterrupted request would have left (the crash-point tests check each handler)."""
+    logger.warning("dependency unavailable", exc_info=True)
+    return error_response(errors.Unavailable(retry_after=TRANSIENT_RETRY_AFTER))
+
+
 def endpoint(view: F) -> F:
-    """Wrap a view so a `ServiceError` becomes the contract's error answer."""
+    """Wrap a view so a `ServiceError` becomes the contract's error answer, and AWS still
+    throttling or failing after botocore's retries becomes 503 `unavailable`."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -72,6 +85,10 @@ def endpoint(view: F) -> F:
             return view(*args, **kwargs)
         except errors.ServiceError as error:
             return error_response(error)
+        except Exception as exc:
+            if aws.is_transient(exc):
+                return _dependency_unavailable()
+            raise
 
     return cast(F, wrapper)
 
@@ -165,9 +182,12 @@ def http_middleware(request: Request | None, get_response: Callable[[Any], Respo
     try:
         with accounts.request_scope():
             response = _normalise(get_response(request))
-    except Exception:
-        logger.exception("unhandled error")
-        response = error_response(errors.ServiceError())
+    except Exception as exc:
+        if aws.is_transient(exc):
+            response = _dependency_unavailable()
+        else:
+            logger.exception("unhandled error")
+            response = error_response(errors.ServiceError())
     _secure(response)
     _cors(request, response)
     elapsed_ms = (time.perf_counter() - started) * 1000

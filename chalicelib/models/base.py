@@ -6,6 +6,7 @@ from functools import lru_cache
 
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.settings import get_settings
@@ -26,3 +27,23 @@ def transaction(token: str | None = None) -> TransactWrite:
     """A DynamoDB write transaction: all of its writes happen, or none. With a token, a retry
     of the same transaction (botocore's, after a lost answer) is applied once."""
     return TransactWrite(connection=_connection(), client_request_token=token)
+
+
+def refused_by_condition(exc: PynamoDBException) -> bool:
+    """True when DynamoDB turned a write down because one of its conditions did not hold: a
+    real "no" the caller answers. False for throttling, a conflicting transaction, a 5xx or a
+    lost connection: those must not read as a refusal, so the caller raises them again (the
+    API answers 503 with Retry-After, an event handler has its message delivered again)."""
+    if exc.cause_response_code == "ConditionalCheckFailedException":
+        return True
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return any(getattr(reason, "code", None) == "ConditionalCheckFailed" for reason in reasons)
+
+
+def lost_a_race(exc: PynamoDBException) -> bool:
+    """A failed condition, or another transaction on the same item at the same moment: either
+    way the state moved under the writer, who may read it again and decide again."""
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return refused_by_condition(exc) or any(
+        getattr(reason, "code", None) == "TransactionConflict" for reason in reasons
+    )

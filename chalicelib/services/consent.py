@@ -11,7 +11,7 @@ from datetime import timedelta
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.adapters import clock, secrets
-from chalicelib.models.base import transaction
+from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord
 from chalicelib.models.users import ACTIVE, UserProfile
 from chalicelib.services import accounts, terms
@@ -149,6 +149,8 @@ def accept(
                     condition=UserProfile.status == profile.status,
                 )
     except TransactWriteError as exc:
+        if not refused_by_condition(exc):
+            raise
         # The profile changed under us (a restriction, or a parallel first consent).
         fresh = accounts.load_profile(user_id, fresh=True)
         accounts.require_unrestricted(fresh)

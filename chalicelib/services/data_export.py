@@ -14,6 +14,7 @@ from chalicelib import resources
 from chalicelib.adapters import clock, ids, storage
 from chalicelib.adapters.aws import client
 from chalicelib.models.audit import AuditEntry
+from chalicelib.models.base import refused_by_condition
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord
 from chalicelib.models.exports import PENDING, READY, Export
 from chalicelib.models.generations import Generation
@@ -166,6 +167,8 @@ def run_export(user_id: str, export_id: str) -> str:
             ],
             condition=Export.status == PENDING,
         )
-    except UpdateError:
+    except UpdateError as exc:
+        if not refused_by_condition(exc):
+            raise
         return "unchanged"
     return READY

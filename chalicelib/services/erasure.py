@@ -22,7 +22,7 @@ from chalicelib import resources
 from chalicelib.adapters import clock, storage
 from chalicelib.adapters.aws import client
 from chalicelib.models.audit import AuditEntry
-from chalicelib.models.base import transaction
+from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord, ConsentTombstone
 from chalicelib.models.exports import Export
 from chalicelib.models.generations import IN_REVIEW, PUBLISHED, REMOVED, Generation
@@ -106,8 +106,10 @@ def tombstone_consents(user_id: str) -> None:
             with transaction() as tx:
                 tx.save(tombstone)
                 tx.delete(record, condition=ConsentRecord.consent_id.exists())
-        except TransactWriteError:
-            pass  # already tombstoned by an earlier run
+        except TransactWriteError as exc:
+            if not refused_by_condition(exc):
+                raise
+            # already tombstoned by an earlier run
     with ConsentEvidence.batch_write() as batch:
         for evidence in ConsentEvidence.query(user_id):
             batch.delete(evidence)

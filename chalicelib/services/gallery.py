@@ -13,7 +13,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.adapters import clock, ids, storage
 from chalicelib.models.audit import AuditEntry
-from chalicelib.models.base import transaction
+from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.gallery import GalleryEntry, creator_partition, feed_partition
 from chalicelib.models.generations import PUBLISHED, REMOVED, Generation
 from chalicelib.models.users import UserProfile
@@ -123,7 +123,9 @@ def publish(
                 tx.save(entry)
             if audit_entry is not None:
                 tx.save(audit_entry, condition=AuditEntry.sk.does_not_exist())
-    except TransactWriteError:
+    except TransactWriteError as exc:
+        if not refused_by_condition(exc):
+            raise
         return False
     return True
 
@@ -156,7 +158,9 @@ def unpublish(
                     tx.delete(entry)
             if audit_entry is not None:
                 tx.save(audit_entry, condition=AuditEntry.sk.does_not_exist())
-    except TransactWriteError:
+    except TransactWriteError as exc:
+        if not refused_by_condition(exc):
+            raise
         return False
     return True
 

@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import resources
 from chalicelib.adapters import clock, ids, inference, storage
-from chalicelib.models.base import transaction
+from chalicelib.models.base import lost_a_race, transaction
 from chalicelib.models.generations import (
     FAILED,
     IN_REVIEW,
@@ -237,11 +237,13 @@ def _record(
                     else UserProfile.quota_seq.does_not_exist(),
                 )
             return generation
-        except TransactWriteError:
+        except TransactWriteError as exc:
             if _stored(generation_id) is not None:
                 # The write landed and only its answer was lost (a retry then met its own
                 # write): it is recorded, so it is accepted.
                 return generation
+            if not lost_a_race(exc):
+                raise
             # Another submit of the same user took a unit first: look again.
             fresh = accounts.load_profile(profile.user_id, fresh=True)
             accounts.require_unrestricted(fresh)

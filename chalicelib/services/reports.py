@@ -5,7 +5,7 @@ from __future__ import annotations
 from pynamodb.exceptions import TransactWriteError
 
 from chalicelib.adapters import clock
-from chalicelib.models.base import transaction
+from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.generations import PUBLISHED, Generation
 from chalicelib.models.reports import REASONS, Report
 from chalicelib.observability import logger
@@ -29,7 +29,9 @@ def file_report(reporter_id: str, image_id: str, reason: str, note: str | None) 
                 actions=[Generation.report_count.add(1), Generation.report_reasons.add({reason})],
                 condition=Generation.status == PUBLISHED,
             )
-    except TransactWriteError:
+    except TransactWriteError as exc:
+        if not refused_by_condition(exc):
+            raise
         return False  # already reported by this user, or no longer public
     image.refresh(consistent_read=True)
     over_threshold = int(image.report_count or 0) >= get_settings().report_threshold

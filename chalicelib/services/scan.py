@@ -15,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from chalicelib import imaging, resources
 from chalicelib.adapters import clock, ids, storage
 from chalicelib.adapters.image_scanner import get_scanner
-from chalicelib.models.base import transaction
+from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.generations import (
     IN_REVIEW,
     OPEN_STATES,
@@ -133,7 +133,9 @@ def _reject(item: Generation, actions: list[Any], decision: ScanDecision) -> boo
                 actions=[UserProfile.strikes.add(1)],
                 condition=UserProfile.user_id.exists(),
             )
-    except TransactWriteError:
+    except TransactWriteError as exc:
+        if not refused_by_condition(exc):
+            raise
         return False
     return True
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.adapters import clock
-from chalicelib.models.base import transaction
+from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.terms import POINTER_KEY, TermsDocument, TermsPointer, document_key
 from chalicelib.services.errors import Conflict, InvalidRequest
 from chalicelib.settings import get_settings
@@ -119,6 +119,8 @@ def _publish(text: str, expected_version: int | None, actor: str | None) -> Term
             tx.save(doc, condition=TermsDocument.key.does_not_exist())
             tx.save(pointer, condition=pointer_condition)
     except TransactWriteError as exc:
+        if not refused_by_condition(exc):
+            raise
         # Someone else published at the same moment: whatever they wrote is now current.
         if expected_version is None:
             return _from_document(TermsDocument.get(document_key(1), consistent_read=True))

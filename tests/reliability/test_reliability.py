@@ -18,7 +18,7 @@ from tests.reliability import figures
 from tests.reliability.history import History, check
 from tests.reliability.scenarios import LoadResult, run_load
 from tests.support.aws import client, name
-from tests.support.client import Api
+from tests.support.client import Api, anonymous, sign_in
 from tests.support.stack import running_stack
 from tests.support.waiting import wait_for
 
@@ -139,6 +139,80 @@ def test_aws_faults_during_load_leave_no_anomaly(tmp_path: Path) -> None:
     assert result.server_errors == 0
     assert anomalies == []
     assert row.stuck == 0
+
+
+def test_a_write_aws_keeps_refusing_answers_503_and_is_never_read_as_a_refusal(
+    tmp_path: Path,
+) -> None:
+    """When every DynamoDB transaction is throttled past botocore's retries, a report, a delete
+    and a moderator's removal answer 503 with Retry-After (not 202, 404 or 409), change nothing,
+    and go through once the throttling stops."""
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps({"services": []}))
+    with running_stack(tmp_path / "throttled", {"OBJEKTIFY_LOCAL_FAULTS": str(faults)}) as state:
+        alice, bob = sign_in(state), sign_in(state)
+        moderator = sign_in(state, "moderators")
+        for api in (alice, bob):
+            api.accept_current_terms()
+        images = [_published(alice, f"a quiet harbour {n}") for n in range(2)]
+        public = anonymous(state)
+
+        faults.write_text(
+            json.dumps(
+                {
+                    "services": ["dynamodb"],
+                    "operations": ["TransactWriteItems"],
+                    "throttle_rate": 1.0,
+                    "seed": 7,
+                }
+            )
+        )
+        time.sleep(1.5)  # the proxy reads its fault file every second
+        refused = [
+            bob.post(f"/gallery/{images[0]}/reports", json={"reason": "other"}),
+            alice.delete(f"/gallery/{images[0]}"),
+            moderator.post(
+                f"/moderation/images/{images[1]}/decision",
+                json={"action": "remove", "reason": "violent"},
+            ),
+        ]
+        for answer in refused:
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["code"] == "unavailable"
+            assert int(answer.headers["Retry-After"]) > 0
+        for image_id in images:
+            assert public.get(f"/gallery/{image_id}").status_code == 200
+        audit = moderator.get("/moderation/audit").json()["items"]
+        assert not [e for e in audit if e["target"]["id"] in images]
+
+        faults.write_text(json.dumps({"services": []}))
+        time.sleep(1.5)
+        assert (
+            bob.post(f"/gallery/{images[0]}/reports", json={"reason": "other"}).status_code == 202
+        )
+        assert alice.delete(f"/gallery/{images[0]}").status_code == 204
+        removal = moderator.post(
+            f"/moderation/images/{images[1]}/decision",
+            json={"action": "remove", "reason": "violent"},
+        )
+        assert removal.status_code == 200, removal.text
+        for image_id in images:
+            assert public.get(f"/gallery/{image_id}").status_code == 404
+        audit = moderator.get("/moderation/audit").json()["items"]
+        assert len([e for e in audit if e["target"]["id"] == images[1]]) == 1
+
+
+def _published(api: Api, prompt: str) -> str:
+    created = api.post("/generations", json={"prompt": prompt, "steps": 2})
+    assert created.status_code == 202, created.text
+    generation_id = str(created.json()["id"])
+
+    def status() -> str | None:
+        found = api.get(f"/generations/{generation_id}").json().get("status")
+        return found if found in ("published", "in_review", "rejected", "failed") else None
+
+    assert wait_for(status, timeout=90, what="the image to be published") == "published"
+    return generation_id
 
 
 def test_duplicated_and_reordered_events_change_nothing_twice(tmp_path: Path) -> None:

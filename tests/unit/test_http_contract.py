@@ -56,3 +56,74 @@ def test_body_validation_lists_each_bad_field() -> None:
         schemas.parse(schemas.ConsentBody, {"version": 0, "sha256": "zz", "owner": "x"})
     assert set(refused.value.details) == {"version", "sha256", "owner"}
     assert refused.value.details["owner"] == "unknown field"
+
+
+def _client_error(code: str, status: int) -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError(
+        {"Error": {"Code": code, "Message": "x"}, "ResponseMetadata": {"HTTPStatusCode": status}},
+        "TransactWriteItems",
+    )
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        _client_error("ThrottlingException", 400),
+        _client_error("ProvisionedThroughputExceededException", 400),
+        _client_error("ServiceUnavailable", 503),
+        _client_error("SlowDown", 503),
+    ],
+)
+def test_aws_still_refusing_after_retries_is_a_503_with_retry_after(failure: Exception) -> None:
+    from pynamodb.exceptions import TransactWriteError
+
+    def throttled(_: object) -> Response:
+        raise TransactWriteError("Failed to write transaction items", cause=failure)
+
+    answer = http.http_middleware(None, throttled)
+    assert answer.status_code == 503
+    assert answer.body["code"] == "unavailable"
+    assert int(answer.headers["Retry-After"]) > 0
+
+
+def test_a_lost_connection_to_aws_is_a_503() -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    def unreachable(_: object) -> Response:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:1")
+
+    assert http.http_middleware(None, unreachable).status_code == 503
+
+
+def test_an_aws_refusal_that_a_retry_cannot_fix_stays_a_500() -> None:
+    def invalid(_: object) -> Response:
+        raise _client_error("ValidationException", 400)
+
+    answer = http.http_middleware(None, invalid)
+    assert answer.status_code == 500
+    assert "Retry-After" not in answer.headers
+
+
+def test_a_view_whose_write_stays_throttled_answers_503() -> None:
+    from pynamodb.exceptions import TransactWriteError
+
+    @http.endpoint
+    def view() -> Response:
+        raise TransactWriteError(
+            "Failed to write transaction items", cause=_client_error("ThrottlingException", 400)
+        )
+
+    answer = view()
+    assert answer.status_code == 503
+    assert answer.body["code"] == "unavailable"
+
+
+def test_a_view_with_a_programming_error_still_raises() -> None:
+    @http.endpoint
+    def view() -> Response:
+        raise KeyError("bug")
+
+    with pytest.raises(KeyError):
+        view()
