@@ -92,7 +92,8 @@ class Settings:
     signing_keys_secret: str = ""
     address_hash_key_secret: str = ""
     presign_seconds: int = 600
-    # AWS clients: botocore's own retry modes, never hand-written loops.
+    # AWS clients (PynamoDB's too): botocore's own retry modes, never hand-written loops;
+    # aws_max_attempts is botocore's `max_attempts`, the retries after the first try.
     aws_retry_mode: str = "standard"
     aws_max_attempts: int = 4
     # Sign-in: a Cognito user pool (moto's locally). The JWKS URL is its own setting because

@@ -12,6 +12,12 @@ from typing import Any
 from chalicelib.settings import get_settings
 
 
+def retries() -> Any:
+    """botocore's retry configuration for every AWS client, PynamoDB's included."""
+    settings = get_settings()
+    return {"mode": settings.aws_retry_mode, "max_attempts": settings.aws_max_attempts}
+
+
 @lru_cache(maxsize=16)
 def client(service: str) -> Any:
     import boto3
@@ -20,7 +26,7 @@ def client(service: str) -> Any:
     settings = get_settings()
     config = Config(
         region_name=settings.region,
-        retries={"mode": settings.aws_retry_mode, "max_attempts": settings.aws_max_attempts},
+        retries=retries(),
         connect_timeout=5,
         read_timeout=30,
         max_pool_connections=32,

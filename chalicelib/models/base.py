@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from pynamodb import settings as pynamodb_settings
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
 from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
+from chalicelib.adapters import aws
 from chalicelib.settings import get_settings
 
 BILLING_MODE = PAY_PER_REQUEST_BILLING_MODE
+
+# A model's table connection reads its retry configuration from PynamoDB's settings (no model
+# option reaches it): the same botocore retry mode and attempts as every other AWS client,
+# instead of PynamoDB's own fixed "standard, 3 retries".
+pynamodb_settings.default_settings_dict["retry_configuration"] = aws.retries()
 
 
 def region() -> str:
@@ -20,7 +27,7 @@ def region() -> str:
 
 @lru_cache(maxsize=1)
 def _connection() -> Connection:
-    return Connection(region=region())
+    return Connection(region=region(), retry_configuration=aws.retries())
 
 
 def transaction(token: str | None = None) -> TransactWrite:
