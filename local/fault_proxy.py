@@ -75,7 +75,7 @@ def service_of(headers: Any, path: str) -> str:
     return found.group(1) if found else "unknown"
 
 
-def fault_answer(service: str, kind: str, target: str) -> tuple[int, str, bytes]:
+def fault_answer(service: str, kind: str) -> tuple[int, str, bytes]:
     """A throttling error or a 5xx as the service itself would send it."""
     if kind == "error":
         return 503, "text/plain", b"Service Unavailable"
@@ -119,9 +119,7 @@ def make_handler(upstream: str, faults: Faults) -> type[BaseHTTPRequestHandler]:
             operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
             kind = faults.draw(service, operation)
             if kind in ("throttle", "error"):
-                status, content_type, data = fault_answer(
-                    service, kind, self.headers.get("X-Amz-Target", "")
-                )
+                status, content_type, data = fault_answer(service, kind)
                 self._send(status, {"Content-Type": content_type}, data)
                 return
             connection = http.client.HTTPConnection(target.hostname, target.port, timeout=70)

@@ -35,56 +35,45 @@ def client(service: str) -> Any:
     return boto3.session.Session().client(service, config=config)
 
 
-# Error codes that mean "not now" rather than "no": what botocore's retry modes retry, plus
-# DynamoDB's transaction cancellation reasons of the same kind.
-_TRANSIENT_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "ThrottlingError",
-        "RequestThrottled",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "ProvisionedThroughputExceeded",
-        "ProvisionedThroughputExceededException",
-        "TransactionInProgressException",
-        "TransactionConflict",
-        "RequestLimitExceeded",
-        "BandwidthLimitExceeded",
-        "LimitExceededException",
-        "SlowDown",
-        "EC2ThrottledException",
-        "InternalError",
-        "InternalFailure",
-        "InternalServerError",
-        "ServiceUnavailable",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "PriorRequestNotComplete",
-    }
+# DynamoDB's transaction cancellation reasons that mean "not now" rather than "no" (botocore's
+# retry checkers only see the call's own error code, TransactionCanceledException).
+_TRANSIENT_CANCELLATIONS = frozenset(
+    {"ThrottlingError", "ProvisionedThroughputExceeded", "TransactionConflict"}
 )
 
 
 def is_transient(exc: BaseException) -> bool:
     """True when an AWS call failed for a reason that a later try may not meet (throttling, a
     5xx, a lost connection), after botocore's own retries gave up; False for a real refusal.
-    PynamoDB's errors are looked through to the botocore error they carry."""
-    from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
+    The judgement is botocore's standard retry mode's own; PynamoDB's errors are looked
+    through to the botocore error they carry."""
+    from botocore.awsrequest import AWSResponse
+    from botocore.exceptions import ClientError
+    from botocore.retries.standard import (
+        OrRetryChecker,
+        RetryContext,
+        ThrottledRetryableChecker,
+        TransientRetryableChecker,
+    )
 
+    checker = OrRetryChecker([TransientRetryableChecker(), ThrottledRetryableChecker()])
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, (ConnectionError, HTTPClientError)):
-            return True
         if isinstance(current, ClientError):
-            error = current.response.get("Error", {})
-            status = current.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            if error.get("Code") in _TRANSIENT_CODES or status >= 500:
-                return True
+            status = current.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+            context = RetryContext(
+                attempt_number=1,
+                parsed_response=current.response,
+                http_response=AWSResponse(None, status, {}, None) if status else None,
+            )
+        else:
+            context = RetryContext(attempt_number=1, caught_exception=current)
+        if checker.is_retryable(context):
+            return True
         reasons = getattr(current, "cancellation_reasons", None) or []
-        if any(getattr(reason, "code", None) in _TRANSIENT_CODES for reason in reasons):
+        if any(getattr(reason, "code", None) in _TRANSIENT_CANCELLATIONS for reason in reasons):
             return True
         current = getattr(current, "cause", None) or current.__cause__ or current.__context__
     return False

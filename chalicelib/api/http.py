@@ -182,12 +182,9 @@ def http_middleware(request: Request | None, get_response: Callable[[Any], Respo
     try:
         with accounts.request_scope():
             response = _normalise(get_response(request))
-    except Exception as exc:
-        if aws.is_transient(exc):
-            response = _dependency_unavailable()
-        else:
-            logger.exception("unhandled error")
-            response = error_response(errors.ServiceError())
+    except Exception:
+        logger.exception("unhandled error")
+        response = error_response(errors.ServiceError())
     _secure(response)
     _cors(request, response)
     elapsed_ms = (time.perf_counter() - started) * 1000

@@ -15,9 +15,9 @@ from chalicelib.settings import get_settings
 
 BILLING_MODE = PAY_PER_REQUEST_BILLING_MODE
 
-# A model's table connection reads its retry configuration from PynamoDB's settings (no model
-# option reaches it): the same botocore retry mode and attempts as every other AWS client,
-# instead of PynamoDB's own fixed "standard, 3 retries".
+# PynamoDB's connections (each model's, and the transactions' below) read their retry
+# configuration from PynamoDB's settings (no model option reaches it): the same botocore retry
+# mode and attempts as every other AWS client, instead of PynamoDB's fixed "standard, 3 retries".
 pynamodb_settings.default_settings_dict["retry_configuration"] = aws.retries()
 
 
@@ -27,7 +27,7 @@ def region() -> str:
 
 @lru_cache(maxsize=1)
 def _connection() -> Connection:
-    return Connection(region=region(), retry_configuration=aws.retries())
+    return Connection(region=region())
 
 
 def transaction(token: str | None = None) -> TransactWrite:
@@ -36,21 +36,23 @@ def transaction(token: str | None = None) -> TransactWrite:
     return TransactWrite(connection=_connection(), client_request_token=token)
 
 
+def _cancellation_codes(exc: PynamoDBException) -> set[str]:
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    return {reason.code for reason in reasons if reason is not None}
+
+
 def refused_by_condition(exc: PynamoDBException) -> bool:
     """True when DynamoDB turned a write down because one of its conditions did not hold: a
     real "no" the caller answers. False for throttling, a conflicting transaction, a 5xx or a
     lost connection: those must not read as a refusal, so the caller raises them again (the
     API answers 503 with Retry-After, an event handler has its message delivered again)."""
-    if exc.cause_response_code == "ConditionalCheckFailedException":
-        return True
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    return any(getattr(reason, "code", None) == "ConditionalCheckFailed" for reason in reasons)
+    return (
+        exc.cause_response_code == "ConditionalCheckFailedException"
+        or "ConditionalCheckFailed" in _cancellation_codes(exc)
+    )
 
 
 def lost_a_race(exc: PynamoDBException) -> bool:
     """A failed condition, or another transaction on the same item at the same moment: either
     way the state moved under the writer, who may read it again and decide again."""
-    reasons = getattr(exc, "cancellation_reasons", None) or []
-    return refused_by_condition(exc) or any(
-        getattr(reason, "code", None) == "TransactionConflict" for reason in reasons
-    )
+    return refused_by_condition(exc) or "TransactionConflict" in _cancellation_codes(exc)

@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import resources
 from chalicelib.adapters import clock, ids, inference, storage
-from chalicelib.models.base import lost_a_race, transaction
+from chalicelib.models.base import lost_a_race, refused_by_condition, transaction
 from chalicelib.models.generations import (
     FAILED,
     IN_REVIEW,
@@ -337,7 +337,7 @@ def transition(
         )
         return True
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if refused_by_condition(exc):
             return False
         raise
 
@@ -432,7 +432,7 @@ def _claim_restart(generation_id: str, now: datetime, settings: Settings) -> Gen
         )
         return claimed
     except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
+        if refused_by_condition(exc):
             return None
         raise
 
