@@ -33,6 +33,7 @@ class Settings:
     reports_table: str = ""
     audit_table: str = ""
     exports_table: str = ""
+    quota_table: str = ""
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""
     originals_bucket: str = ""

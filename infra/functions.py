@@ -97,6 +97,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("reports_table", (PUT,)),
             TableAccess("audit_table", (PUT, BATCH_WRITE, QUERY)),
             TableAccess("exports_table", (GET, PUT)),
+            # A submit claims a quota slot in its transaction; a lost claim reads the slots.
+            TableAccess("quota_table", (UPDATE, QUERY)),
         ),
         objects=(
             # A keyed submit writes its payload only if it is not there, else reads its metadata.
@@ -166,6 +168,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("generations_table", (), query_indexes=("by_owner",)),
             TableAccess("reports_table", (), query_indexes=("by_reporter",)),
             TableAccess("audit_table", (), query_indexes=("by_target",)),
+            TableAccess("quota_table", (QUERY,)),
         ),
         objects=(
             ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject",)),
@@ -186,6 +189,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("consent_evidence_table", (QUERY, BATCH_WRITE)),
             TableAccess("audit_table", (PUT,), query_indexes=("by_target", "by_actor")),
             TableAccess("exports_table", (QUERY, DELETE)),
+            TableAccess("quota_table", (QUERY, BATCH_WRITE)),
         ),
         objects=(
             ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:DeleteObject",)),

@@ -6,9 +6,9 @@ the local emulator. Retries use botocore's retry modes from settings.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
+from chalicelib.once import built_once
 from chalicelib.settings import get_settings
 
 
@@ -18,7 +18,7 @@ def retries() -> Any:
     return {"mode": settings.aws_retry_mode, "max_attempts": settings.aws_max_attempts}
 
 
-@lru_cache(maxsize=16)
+@built_once
 def client(service: str) -> Any:
     import boto3
     from botocore.config import Config

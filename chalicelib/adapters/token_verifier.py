@@ -8,8 +8,9 @@ on first use: they cost ~40 ms, which routes that need no token should not pay a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
+
+from chalicelib.once import built_once
 
 if TYPE_CHECKING:
     from jwt import PyJWKClient
@@ -89,7 +90,7 @@ class TokenVerifier:
         )
 
 
-@lru_cache(maxsize=4)
+@built_once
 def get_verifier(
     issuer: str, jwks_url: str, client_ids: tuple[str, ...], token_use: str, cache_seconds: int
 ) -> TokenVerifier:

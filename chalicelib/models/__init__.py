@@ -10,6 +10,7 @@ from chalicelib.models.exports import Export
 from chalicelib.models.gallery import GalleryEntry
 from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
+from chalicelib.models.quota import QuotaSlot
 from chalicelib.models.reports import Report
 from chalicelib.models.terms import TermsDocument, TermsPointer
 from chalicelib.models.users import UserProfile
@@ -27,6 +28,7 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     Report,
     AuditEntry,
     Export,
+    QuotaSlot,
 )
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "GalleryEntry",
     "Generation",
     "IdempotencyRecord",
+    "QuotaSlot",
     "Report",
     "TermsDocument",
     "TermsPointer",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pynamodb import settings as pynamodb_settings
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
@@ -11,6 +9,7 @@ from pynamodb.exceptions import PynamoDBException
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.adapters import aws
+from chalicelib.once import built_once
 from chalicelib.settings import get_settings
 
 BILLING_MODE = PAY_PER_REQUEST_BILLING_MODE
@@ -25,7 +24,7 @@ def region() -> str:
     return get_settings().region
 
 
-@lru_cache(maxsize=1)
+@built_once
 def _connection() -> Connection:
     return Connection(region=region())
 
@@ -50,6 +49,14 @@ def refused_by_condition(exc: PynamoDBException) -> bool:
         exc.cause_response_code == "ConditionalCheckFailedException"
         or "ConditionalCheckFailed" in _cancellation_codes(exc)
     )
+
+
+def refused_on(exc: PynamoDBException, position: int) -> bool:
+    """True when the transaction's write at `position` (in the order they were added) is one
+    whose condition failed."""
+    reasons = getattr(exc, "cancellation_reasons", None) or []
+    reason = reasons[position] if position < len(reasons) else None
+    return reason is not None and reason.code == "ConditionalCheckFailed"
 
 
 def lost_a_race(exc: PynamoDBException) -> bool:

@@ -6,9 +6,6 @@ Access patterns
   request).
 - record an accepted terms version: UpdateItem inside the consent transaction.
 - is this account erased: the erasure marker, read in the same BatchGetItem as the profile.
-- take one unit of the rolling generation quota: UpdateItem inside the transaction that writes
-  the generation, conditional on `quota_seq` (optimistic concurrency: parallel submits cannot
-  both take the last unit).
 
 No e-mail, name or address is ever stored here: the user id is the opaque `sub`.
 """
@@ -16,7 +13,6 @@ No e-mail, name or address is ever stored here: the user id is the opaque `sub`.
 from __future__ import annotations
 
 from pynamodb.attributes import (
-    ListAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
@@ -48,10 +44,6 @@ class UserProfile(Model):
     strikes = NumberAttribute(default=0)
     accepted_terms_version = NumberAttribute(null=True)
     accepted_terms_sha256 = UnicodeAttribute(null=True)
-    # The rolling generation quota: epoch-ms times of the latest accepted generations (at most
-    # the quota's size) and a sequence number that makes each update conditional.
-    quota_times = ListAttribute[float](null=True)
-    quota_seq = NumberAttribute(default=0)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     # Only on an erasure marker (`user_id = "erased#<sha256 of the sub>"`), which refuses the

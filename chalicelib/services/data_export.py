@@ -19,7 +19,7 @@ from chalicelib.models.consents import ConsentEvidence, ConsentRecord
 from chalicelib.models.exports import PENDING, READY, Export
 from chalicelib.models.generations import Generation
 from chalicelib.models.reports import Report
-from chalicelib.services import accounts, audit, generation
+from chalicelib.services import accounts, audit, generation, quota
 from chalicelib.services.errors import NotFound
 from chalicelib.settings import get_settings
 
@@ -90,8 +90,8 @@ def collect(user_id: str) -> dict[str, Any]:
             "suspended_until": profile.suspended_until,
             "restriction_reason": profile.restriction_reason,
             "created_at": profile.created_at,
-            "recent_generation_times_ms": list(profile.quota_times or []),
         },
+        "recent_generation_times_ms": sorted(quota.slots_in_use(user_id).values()),
         "consents": [
             {
                 "terms_version": int(c.terms_version),

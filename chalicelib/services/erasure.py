@@ -29,7 +29,7 @@ from chalicelib.models.generations import IN_REVIEW, PUBLISHED, REMOVED, Generat
 from chalicelib.models.reports import Report
 from chalicelib.models.users import ERASED, UserProfile, erased_marker_key
 from chalicelib.observability import logger
-from chalicelib.services import gallery
+from chalicelib.services import gallery, quota
 from chalicelib.settings import get_settings
 
 ERASED_ACTOR = "erased-user"
@@ -156,6 +156,7 @@ STEPS: tuple[Callable[[str], None], ...] = (
     anonymise_audit,
     delete_exports,
     delete_sign_in,
+    quota.release_all,
     delete_profile,
 )
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
+from chalicelib.once import built_once
 from chalicelib.services.errors import InvalidRequest, NotFound, ServiceSuspended
 from chalicelib.settings import get_settings
 
@@ -32,7 +32,7 @@ def default_document() -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=1)
+@built_once
 def _flags() -> Any:
     from aws_lambda_powertools.utilities.feature_flags import FeatureFlags
     from aws_lambda_powertools.utilities.feature_flags.base import StoreProvider

@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 
 from chalicelib import resources
 from chalicelib.adapters import clock, ids, inference, storage
-from chalicelib.models.base import lost_a_race, refused_by_condition, transaction
+from chalicelib.models.base import lost_a_race, refused_by_condition, refused_on, transaction
 from chalicelib.models.generations import (
     FAILED,
     IN_REVIEW,
@@ -37,11 +37,10 @@ from chalicelib.models.generations import (
 from chalicelib.models.users import UserProfile
 from chalicelib.observability import logger
 from chalicelib.services import accounts, consent, cursors, quota
-from chalicelib.services.errors import NotFound, PromptRejected, RateLimited
+from chalicelib.services.errors import NotFound, PromptRejected
 from chalicelib.services.terms import Terms
 from chalicelib.settings import Settings, get_settings
 
-QUOTA_ATTEMPTS = 3
 MAX_SEED = 2**32 - 1
 USER_SAFE_ERRORS = {
     "model_error": "The model could not paint this image. Try again.",
@@ -179,78 +178,48 @@ def _start(generation_id: str, input_key: str) -> bool:
 def _record(
     admission: Admission, request: GenerationRequest, generation_id: str, input_key: str
 ) -> Generation:
-    """Write the generation and take a quota unit in one transaction."""
+    """Write the generation and take a quota unit for it, in one transaction."""
     settings = get_settings()
-    profile = admission.profile
-    for _ in range(QUOTA_ATTEMPTS):
-        now = clock.now()
-        decision = quota.take(
-            list(profile.quota_times or []),
-            now.timestamp() * 1000,
-            settings.quota_limit,
-            settings.quota_window_seconds,
-        )
-        if not decision.allowed:
-            raise RateLimited(
-                f"At most {settings.quota_limit} images per {settings.quota_window_seconds // 60} "
-                "minutes.",
-                details={
-                    "limit": settings.quota_limit,
-                    "window_seconds": settings.quota_window_seconds,
-                },
-                retry_after=decision.retry_after,
-            )
-        generation = Generation(
-            generation_id,
-            owner_id=profile.user_id,
-            status=QUEUED,
-            prompt=request.prompt,
-            negative_prompt=request.negative_prompt,
-            width=request.width,
-            height=request.height,
-            steps=request.steps,
-            seed=request.seed,
-            terms_version=admission.terms.version,
-            terms_sha256=admission.terms.sha256,
-            input_key=input_key,
-            output_key=f"{resources.OUTPUT_PREFIX}{generation_id}.png",
-            created_at=now,
-            updated_at=now,
-            # Until the endpoint has taken it: a short deadline, so that the sweeper starts it
-            # again soon if this submit's own call to the model fails or never happens.
-            deadline_at=now + timedelta(seconds=settings.start_retry_seconds),
-            invoke_pending=True,
-            sweep_shard=str(secrets.randbelow(SWEEP_SHARDS)),
-        )
-        seq = int(profile.quota_seq or 0)
+    user_id = admission.profile.user_id
+    now = clock.now()
+    generation = Generation(
+        generation_id,
+        owner_id=user_id,
+        status=QUEUED,
+        prompt=request.prompt,
+        negative_prompt=request.negative_prompt,
+        width=request.width,
+        height=request.height,
+        steps=request.steps,
+        seed=request.seed,
+        terms_version=admission.terms.version,
+        terms_sha256=admission.terms.sha256,
+        input_key=input_key,
+        output_key=f"{resources.OUTPUT_PREFIX}{generation_id}.png",
+        created_at=now,
+        updated_at=now,
+        # Until the endpoint has taken it: a short deadline, so that the sweeper starts it
+        # again soon if this submit's own call to the model fails or never happens.
+        deadline_at=now + timedelta(seconds=settings.start_retry_seconds),
+        invoke_pending=True,
+        sweep_shard=str(secrets.randbelow(SWEEP_SHARDS)),
+    )
+    window = quota.Window.current()
+    for attempt, slot in enumerate(quota.candidates(user_id, window)):
         try:
-            with transaction(token=f"{generation_id}-{seq}") as tx:
+            with transaction(token=f"{generation_id}-{attempt}") as tx:
                 tx.save(generation, condition=Generation.generation_id.does_not_exist())
-                tx.update(
-                    profile,
-                    actions=[
-                        UserProfile.quota_times.set(decision.times),
-                        UserProfile.quota_seq.set(seq + 1),
-                    ],
-                    condition=(UserProfile.quota_seq == seq)
-                    if profile.quota_seq is not None
-                    else UserProfile.quota_seq.does_not_exist(),
-                )
+                quota.claim(tx, user_id, slot, window, generation_id)
             return generation
         except TransactWriteError as exc:
-            if _stored(generation_id) is not None:
+            if refused_on(exc, 0) and _stored(generation_id) is not None:
                 # The write landed and only its answer was lost (a retry then met its own
                 # write): it is recorded, so it is accepted.
                 return generation
             if not lost_a_race(exc):
                 raise
-            # Another submit of the same user took a unit first: look again.
-            fresh = accounts.load_profile(profile.user_id, fresh=True)
-            accounts.require_unrestricted(fresh)
-            if fresh is None:
-                break
-            profile = fresh
-    raise RateLimited("Too many submits at once; try again.", retry_after=1)
+            # Another submit of the same user took that slot first: try another.
+    raise AssertionError("quota.candidates ends by raising")
 
 
 def _stored(generation_id: str) -> Generation | None:

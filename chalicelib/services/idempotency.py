@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any, cast
 
+from chalicelib.once import built_once
 from chalicelib.services.errors import Conflict, InvalidRequest
 from chalicelib.settings import get_settings
 
@@ -19,7 +19,7 @@ MAX_KEY_CHARS = 128
 RECORD_SECONDS = 24 * 3600
 
 
-@lru_cache(maxsize=1)
+@built_once
 def _config() -> Any:
     from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
 
@@ -31,7 +31,7 @@ def _config() -> Any:
     )
 
 
-@lru_cache(maxsize=1)
+@built_once
 def _runner() -> Callable[..., dict[str, Any]]:
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,

@@ -43,6 +43,7 @@ from itertools import accumulate, groupby
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from chalicelib.once import built_once
 from chalicelib.settings import get_settings
 
 # Most severe first: a prompt that breaks several rules is refused for the worst.
@@ -101,7 +102,7 @@ class _Haystack(NamedTuple):
     word_of: list[int]
 
 
-@lru_cache(maxsize=1)
+@built_once
 def _confusables() -> dict[str, str]:
     """Every character the confusables table says imitates one ASCII letter or digit."""
     from confusable_homoglyphs import confusables
@@ -259,7 +260,7 @@ def _load(path: Path) -> _Policy:
     return _Policy(automaton=automaton, combinations=tuple(combinations))
 
 
-@lru_cache(maxsize=1)
+@built_once
 def _policy() -> _Policy:
     """The policy of this process, built once on first use."""
     return _load(Path(get_settings().prompt_policy_path or DEFAULT_POLICY_PATH))

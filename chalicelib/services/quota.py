@@ -1,24 +1,113 @@
-"""The rolling-window generation quota, as a pure rule over the profile's recent times."""
+"""The rolling-window generation quota, taken as slot items (`models/quota.py`).
+
+A submit claims one slot in the transaction that writes its generation. Its first guess is a
+random slot, with no read at all: while a user is under the quota that guess almost always
+holds, so the common submit costs no more AWS calls than the generation write itself. Only a
+guess that lost (the slot was in use, or another submit took it that instant) reads the user's
+slots, and then the submit tries the free ones in random order. A submit is refused only when a
+fresh read shows every slot in use, so under any race exactly `limit` submits get through in a
+window, and the refusal says when the oldest unit frees up.
+"""
 
 from __future__ import annotations
 
 import math
+import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.adapters import clock
+from chalicelib.models.quota import QuotaSlot
+from chalicelib.services.errors import RateLimited
+from chalicelib.settings import get_settings
 
 
 @dataclass(frozen=True)
-class QuotaDecision:
-    allowed: bool
-    times: list[float]  # what to store if allowed: the recent accepted times, oldest first
-    retry_after: int  # seconds until a unit frees up, when refused
+class Window:
+    """The rule: at most `limit` units within any `seconds`, seen at `now_ms`."""
+
+    limit: int
+    seconds: int
+    now_ms: float
+
+    @classmethod
+    def current(cls) -> Window:
+        settings = get_settings()
+        return cls(settings.quota_limit, settings.quota_window_seconds, clock.epoch() * 1000)
+
+    def is_free(self, taken_at: float | None) -> bool:
+        return taken_at is None or taken_at <= self.now_ms - self.seconds * 1000
+
+    def free_slots(self, taken: dict[int, float]) -> list[int]:
+        return [n for n in range(self.limit) if self.is_free(taken.get(n))]
+
+    def retry_after(self, taken: dict[int, float]) -> int:
+        """Whole seconds until the oldest unit in use leaves the window (at least 1)."""
+        in_use = [t for n, t in taken.items() if n < self.limit and not self.is_free(t)]
+        if not in_use:
+            return 1
+        wait_ms = min(in_use) + self.seconds * 1000 - self.now_ms
+        return max(1, math.ceil(wait_ms / 1000))
+
+    def refusal(self, taken: dict[int, float]) -> RateLimited:
+        return RateLimited(
+            f"At most {self.limit} images per {self.seconds // 60} minutes.",
+            details={"limit": self.limit, "window_seconds": self.seconds},
+            retry_after=self.retry_after(taken),
+        )
 
 
-def take(recent: list[float] | None, now_ms: float, limit: int, window_s: int) -> QuotaDecision:
-    """Take one unit: allowed while fewer than `limit` acceptances fall in the last `window_s`."""
-    window_ms = window_s * 1000
-    live = sorted(t for t in (recent or []) if t > now_ms - window_ms)
-    if len(live) >= limit:
-        oldest_that_matters = live[len(live) - limit]
-        wait_ms = oldest_that_matters + window_ms - now_ms
-        return QuotaDecision(False, live[-limit:], max(1, math.ceil(wait_ms / 1000)))
-    return QuotaDecision(True, [*live, now_ms][-limit:], 0)
+def slots_in_use(user_id: str) -> dict[int, float]:
+    """Each slot the user has ever taken, with when (a consistent read)."""
+    return {
+        int(slot.slot): float(slot.taken_at)
+        for slot in QuotaSlot.query(user_id, consistent_read=True)
+        if slot.taken_at is not None
+    }
+
+
+_shuffle = secrets.SystemRandom().shuffle
+
+
+def candidates(user_id: str, window: Window) -> Iterator[int]:
+    """Slots to try, one at a time, for as long as the caller's claims lose their races: a
+    random guess first, then the free slots of a fresh read (read again once all were tried).
+    Raises RateLimited once a read finds none free; gives up (429, retry at once) after
+    `limit + 2` tries, which only a storm of conflicting transactions can reach."""
+    yield secrets.randbelow(window.limit)
+    tries = 1
+    while tries < window.limit + 2:
+        taken = slots_in_use(user_id)
+        free = window.free_slots(taken)
+        if not free:
+            raise window.refusal(taken)
+        _shuffle(free)
+        for slot in free[: window.limit + 2 - tries]:
+            tries += 1
+            yield slot
+    raise RateLimited("Too many submits at once; try again.", retry_after=1)
+
+
+def claim(tx: TransactWrite, user_id: str, slot: int, window: Window, paid_for: str) -> None:
+    """Add the conditional claim of `slot` to the transaction that writes what it pays for."""
+    expires = clock.from_epoch(window.now_ms / 1000) + timedelta(seconds=window.seconds)
+    actions: list[Any] = [
+        QuotaSlot.taken_at.set(window.now_ms),
+        QuotaSlot.generation_id.set(paid_for),
+        QuotaSlot.expires_at.set(expires),
+    ]
+    free = QuotaSlot.taken_at.does_not_exist() | (
+        QuotaSlot.taken_at <= window.now_ms - window.seconds * 1000
+    )
+    tx.update(QuotaSlot(user_id, slot), actions=actions, condition=free)
+
+
+def release_all(user_id: str) -> None:
+    """Erasure: the user's slots go (they name the user)."""
+    with QuotaSlot.batch_write() as batch:
+        for slot in QuotaSlot.query(user_id, consistent_read=True):
+            batch.delete(slot)

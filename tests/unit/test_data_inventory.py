@@ -18,6 +18,7 @@ from chalicelib.models import (
     gallery,
     generations,
     idempotency,
+    quota,
     reports,
     terms,
     users,
@@ -44,6 +45,7 @@ def all_models() -> dict[str, type[Model]]:
         reports,
         exports,
         idempotency,
+        quota,
     ):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:
