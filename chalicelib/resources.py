@@ -9,13 +9,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.adapters.ids import is_id
 from chalicelib.settings import Settings
 
-OUTPUT_PREFIX = "outputs/"
-FAILURE_PREFIX = "failures/"
-INPUT_PREFIX = "inputs/"
-EXPORT_PREFIX = "exports/"
-DATASET_PREFIX = "datasets/"
+# Object keys. Every key the app writes is built (and, where an event hands one back, parsed)
+# here, and the infrastructure's permissions and lifecycle rules name the same prefixes.
+OUTPUT_PREFIX = "outputs/"  # originals bucket: the model's output, `outputs/<generation id>.png`
+FAILURE_PREFIX = "failures/"  # originals bucket: the endpoint's failure records
+QUARANTINE_PREFIX = "quarantine/"  # originals bucket: outputs kept for inspection, never served
+INPUT_PREFIX = "inputs/"  # inputs bucket: request payloads
+EXPORT_PREFIX = "exports/"  # exports bucket: users' data exports
+DATASET_PREFIX = "datasets/"  # exports bucket: training data shards
+PUBLIC_PREFIX = "images/"  # public bucket: the served copies of published images
+
+
+def output_key(generation_id: str) -> str:
+    """Where the endpoint writes a generation's image (`Filename` = `<id>.png`)."""
+    return f"{OUTPUT_PREFIX}{generation_id}.png"
+
+
+def generation_id_of(output: str) -> str | None:
+    """`outputs/<generation id>.png` → the id; None for any other key."""
+    if not output.startswith(OUTPUT_PREFIX) or not output.endswith(".png"):
+        return None
+    candidate = output[len(OUTPUT_PREFIX) : -len(".png")]
+    return candidate if is_id(candidate) else None
+
+
+def failure_key(generation_id: str) -> str:
+    return f"{FAILURE_PREFIX}{generation_id}-error.out"
+
+
+def quarantine_key(output: str) -> str:
+    return QUARANTINE_PREFIX + output
+
+
+def public_keys(image_id: str) -> dict[str, str]:
+    """The served copies of a published image: thumbnail, web size, full size."""
+    return {
+        "thumbnail": f"{PUBLIC_PREFIX}{image_id}/thumbnail.webp",
+        "web": f"{PUBLIC_PREFIX}{image_id}/web.webp",
+        "full": f"{PUBLIC_PREFIX}{image_id}/{image_id}.png",
+    }
 
 
 @dataclass(frozen=True)

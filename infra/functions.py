@@ -20,9 +20,7 @@ from aws_cdk import aws_ssm as ssm
 from chalice.utils import to_cfn_resource_name
 
 from chalicelib import resources
-from chalicelib.services.scan import QUARANTINE_PREFIX
 from chalicelib.settings import Settings
-from infra.storage import PUBLIC_PREFIX
 
 API_HANDLER = "api_handler"
 GET, PUT, UPDATE, DELETE, QUERY = (
@@ -105,7 +103,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:PutObject", "s3:GetObject")),
             # Download links of published copies; deletion; approval writes the copies.
             ObjectAccess(
-                "public_bucket", PUBLIC_PREFIX, ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+                "public_bucket",
+                resources.PUBLIC_PREFIX,
+                ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
             ),
             # Review links of the private originals; approval reads the original.
             ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject",)),
@@ -142,8 +142,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ObjectAccess(
                 "originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject", "s3:DeleteObject")
             ),
-            ObjectAccess("originals_bucket", QUARANTINE_PREFIX, ("s3:PutObject",)),
-            ObjectAccess("public_bucket", PUBLIC_PREFIX, ("s3:PutObject",)),
+            ObjectAccess("originals_bucket", resources.QUARANTINE_PREFIX, ("s3:PutObject",)),
+            ObjectAccess("public_bucket", resources.PUBLIC_PREFIX, ("s3:PutObject",)),
         ),
         detects_moderation_labels=True,
     ),
@@ -194,9 +194,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         objects=(
             ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:DeleteObject",)),
             ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:DeleteObject",)),
-            ObjectAccess("originals_bucket", QUARANTINE_PREFIX, ("s3:DeleteObject",)),
+            ObjectAccess("originals_bucket", resources.QUARANTINE_PREFIX, ("s3:DeleteObject",)),
             ObjectAccess("originals_bucket", resources.FAILURE_PREFIX, ("s3:DeleteObject",)),
-            ObjectAccess("public_bucket", PUBLIC_PREFIX, ("s3:DeleteObject",)),
+            ObjectAccess("public_bucket", resources.PUBLIC_PREFIX, ("s3:DeleteObject",)),
             ObjectAccess("exports_bucket", resources.EXPORT_PREFIX, ("s3:DeleteObject",)),
         ),
         manages_users=True,
@@ -210,7 +210,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("generations_table", (BATCH_GET,)),
         ),
         objects=(
-            ObjectAccess("public_bucket", PUBLIC_PREFIX, ("s3:GetObject",)),
+            ObjectAccess("public_bucket", resources.PUBLIC_PREFIX, ("s3:GetObject",)),
             ObjectAccess(
                 "exports_bucket",
                 resources.DATASET_PREFIX,

@@ -18,12 +18,11 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from chalicelib import resources
-from chalicelib.services.scan import QUARANTINE_PREFIX
 from chalicelib.settings import Settings
 from infra.nag import acknowledge
 
 # Where the gallery writes the served copies (chalicelib.services.gallery.public_keys).
-PUBLIC_PREFIX = "images/"
+PUBLIC_PREFIX = resources.PUBLIC_PREFIX
 # Where the web client's files live in the same bucket (infra/site.py deploys them).
 SITE_PREFIX = "site/"
 # The CDN may keep a removed image this long; the app's own Cache-Control says a year, which
@@ -53,7 +52,7 @@ RULES: dict[str, BucketRules] = {
         noncurrent_days=30,
         expire_prefixes=(
             (resources.FAILURE_PREFIX, 30),
-            (QUARANTINE_PREFIX, 30),
+            (resources.QUARANTINE_PREFIX, 30),
         ),
     ),
     # Derivatives are rebuilt from the originals; a removal must really remove, so no versions.

@@ -7,7 +7,7 @@ import secrets
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_PATTERN = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
+_PATTERN = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")
 
 
 def new_id(now_ms: int | None = None) -> str:
@@ -23,4 +23,4 @@ def new_id(now_ms: int | None = None) -> str:
 
 def is_id(text: str) -> bool:
     """True for a well-formed id: anything else (paths, key-injection characters) is not."""
-    return bool(_PATTERN.match(text))
+    return bool(_PATTERN.fullmatch(text))

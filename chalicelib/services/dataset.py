@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib import resources
 from chalicelib.adapters import clock, storage
 from chalicelib.adapters.aws import client
 from chalicelib.models.gallery import GalleryEntry
 from chalicelib.models.generations import PUBLISHED, Generation
-from chalicelib.services import gallery
 from chalicelib.settings import get_settings
 
 PROGRESS = "_progress.json"
@@ -85,7 +85,7 @@ def _shard(items: list[Generation]) -> bytes:
     with tarfile.open(fileobj=out, mode="w", format=tarfile.USTAR_FORMAT) as archive:
         for item in items:
             mtime = int((item.published_at or item.created_at).timestamp())
-            key = gallery.public_keys(item.generation_id)["full"]
+            key = resources.public_keys(item.generation_id)["full"]
             image = storage.read(get_settings().public_bucket, key, MAX_IMAGE_BYTES)
             _add(archive, f"{item.generation_id}.png", image, mtime)
             body = json.dumps(record(item), sort_keys=True, ensure_ascii=False).encode()

@@ -74,12 +74,12 @@ def delete_content(user_id: str) -> None:
     settings = get_settings()
     for item in Generation.by_owner.query(user_id):
         gid = item.generation_id
-        for key in gallery.public_keys(gid).values():
+        for key in resources.public_keys(gid).values():
             storage.delete(settings.public_bucket, key)
         storage.delete(settings.inputs_bucket, item.input_key)
         storage.delete(settings.originals_bucket, item.output_key)
-        storage.delete(settings.originals_bucket, "quarantine/" + item.output_key)
-        storage.delete(settings.originals_bucket, f"{resources.FAILURE_PREFIX}{gid}-error.out")
+        storage.delete(settings.originals_bucket, resources.quarantine_key(item.output_key))
+        storage.delete(settings.originals_bucket, resources.failure_key(gid))
         with Report.batch_write() as batch:
             for report in Report.query(gid):
                 batch.delete(report)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
+from chalicelib import resources
 from chalicelib.adapters import clock, ids, storage
 from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import refused_by_condition, transaction
@@ -27,14 +28,6 @@ if TYPE_CHECKING:
 FEED = "feed"
 
 
-def public_keys(image_id: str) -> dict[str, str]:
-    return {
-        "thumbnail": f"images/{image_id}/thumbnail.webp",
-        "web": f"images/{image_id}/web.webp",
-        "full": f"images/{image_id}/{image_id}.png",
-    }
-
-
 def _url(key: str, **params: str) -> str:
     settings = get_settings()
     if settings.public_base_url and not params:
@@ -43,7 +36,7 @@ def _url(key: str, **params: str) -> str:
 
 
 def image_urls(image_id: str) -> dict[str, str]:
-    keys = public_keys(image_id)
+    keys = resources.public_keys(image_id)
     return {"thumbnail_url": _url(keys["thumbnail"]), "image_url": _url(keys["web"])}
 
 
@@ -52,7 +45,7 @@ def write_derivatives(verified: VerifiedImage, image_id: str) -> None:
     from chalicelib.imaging import derivatives  # Pillow: only the functions that publish
 
     made = derivatives(verified, image_id)
-    bucket, keys = get_settings().public_bucket, public_keys(image_id)
+    bucket, keys = get_settings().public_bucket, resources.public_keys(image_id)
     storage.put_bytes(
         bucket,
         keys["thumbnail"],
@@ -167,7 +160,7 @@ def unpublish(
 
 def delete_public_copies(image_id: str) -> None:
     bucket = get_settings().public_bucket
-    for key in public_keys(image_id).values():
+    for key in resources.public_keys(image_id).values():
         storage.delete(bucket, key)
 
 
@@ -309,7 +302,7 @@ def download_url(image_id: str) -> str:
     slug = _UNSAFE.sub("-", generation.prompt.lower())[:40].strip("-.") or "image"
     filename = f"objektify-{slug}-{generation.generation_id[-8:].lower()}.png"
     return _url(
-        public_keys(image_id)["full"],
+        resources.public_keys(image_id)["full"],
         ResponseContentDisposition=f'attachment; filename="{filename}"',
         ResponseContentType="image/png",
     )

@@ -195,7 +195,7 @@ def _record(
         terms_version=admission.terms.version,
         terms_sha256=admission.terms.sha256,
         input_key=input_key,
-        output_key=f"{resources.OUTPUT_PREFIX}{generation_id}.png",
+        output_key=resources.output_key(generation_id),
         created_at=now,
         updated_at=now,
         # Until the endpoint has taken it: a short deadline, so that the sweeper starts it

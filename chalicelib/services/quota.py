@@ -51,7 +51,8 @@ class Window:
         if not in_use:
             return 1
         wait_ms = min(in_use) + self.seconds * 1000 - self.now_ms
-        return max(1, math.ceil(wait_ms / 1000))
+        # Never past one window, even if another clock wrote a time slightly ahead of ours.
+        return min(self.seconds, max(1, math.ceil(wait_ms / 1000)))
 
     def refusal(self, taken: dict[int, float]) -> RateLimited:
         return RateLimited(

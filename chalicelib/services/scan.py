@@ -13,7 +13,7 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib import imaging, resources
-from chalicelib.adapters import clock, ids, storage
+from chalicelib.adapters import clock, storage
 from chalicelib.adapters.image_scanner import get_scanner
 from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.generations import (
@@ -29,20 +29,10 @@ from chalicelib.services import gallery, generation
 from chalicelib.services.scan_policy import PUBLISH, REJECT, ScanDecision, decide
 from chalicelib.settings import get_settings
 
-QUARANTINE_PREFIX = "quarantine/"
-
-
-def generation_id_of(key: str) -> str | None:
-    """`outputs/<generation id>.png` → the id; None for anything else."""
-    if not key.startswith(resources.OUTPUT_PREFIX) or not key.endswith(".png"):
-        return None
-    candidate = key[len(resources.OUTPUT_PREFIX) : -len(".png")]
-    return candidate if ids.is_id(candidate) else None
-
 
 def scan_output(bucket: str, key: str) -> str:
     settings = get_settings()
-    generation_id = generation_id_of(key) if bucket == settings.originals_bucket else None
+    generation_id = resources.generation_id_of(key) if bucket == settings.originals_bucket else None
     if generation_id is None:
         return "ignored"
     try:
@@ -146,6 +136,6 @@ def _quarantine(bucket: str, key: str) -> None:
 
     s3 = client("s3")
     s3.copy_object(
-        Bucket=bucket, Key=QUARANTINE_PREFIX + key, CopySource={"Bucket": bucket, "Key": key}
+        Bucket=bucket, Key=resources.quarantine_key(key), CopySource={"Bucket": bucket, "Key": key}
     )
     s3.delete_object(Bucket=bucket, Key=key)

@@ -8,7 +8,7 @@ from typing import Any
 from aws_cdk.assertions import Match, Template
 
 from chalicelib import resources
-from chalicelib.services.gallery import public_keys
+from chalicelib.resources import public_keys
 from tests.infra.support import Synth, arn_of, as_list, ref, stage_settings
 
 BLOCK_ALL = {
