@@ -47,8 +47,11 @@ class TokenVerifier:
         self._token_use = token_use
         from jwt import PyJWKClient
 
+        # The JWK Set cache (refetched once `cache_seconds` have passed, or early for an unknown
+        # kid) is the only cache: PyJWT's per-key cache (`cache_keys`) never expires, so a key
+        # withdrawn from the JWKS would stay trusted for the life of the process.
         self._jwks: PyJWKClient = PyJWKClient(
-            jwks_url, cache_keys=True, lifespan=cache_seconds, timeout=5
+            jwks_url, cache_keys=False, lifespan=cache_seconds, timeout=5
         )
 
     def verify(self, token: str) -> VerifiedToken:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import jwt
@@ -98,3 +100,63 @@ def test_unreachable_keys_are_reported_as_unavailable() -> None:
     v = TokenVerifier(ISSUER, "http://127.0.0.1:9/jwks.json", ("client-1",))
     with pytest.raises(KeysUnavailable):
         v.verify(token())
+
+
+class _JwksServer:
+    """A JWKS endpoint on 127.0.0.1 whose key set the test changes, counting its fetches."""
+
+    def __init__(self) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.keys: dict[str, Any] = {}
+        self.fetches = 0
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.fetches += 1
+                body = json.dumps({"keys": list(server.keys.values())}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}/jwks.json"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def serve(self, kid: str, key: rsa.RSAPrivateKey) -> None:
+        public = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+        self.keys[kid] = {**public, "kid": kid, "alg": "RS256", "use": "sig"}
+
+
+@pytest.fixture
+def jwks_server() -> Iterator[_JwksServer]:
+    server = _JwksServer()
+    yield server
+    server.http.shutdown()
+    server.http.server_close()
+
+
+def test_a_key_withdrawn_from_the_jwks_is_refused_once_the_cache_lifetime_has_passed(
+    jwks_server: _JwksServer,
+) -> None:
+    rotated = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    jwks_server.serve("k1", KEY)
+    jwks_server.serve("k2", rotated)
+    v = TokenVerifier(ISSUER, jwks_server.url, ("client-1",), cache_seconds=1)
+    assert v.verify(token()).subject == "user-1"
+    del jwks_server.keys["k1"]
+    # Within the lifetime the set fetched once is trusted as it was; no fetch per request.
+    assert v.verify(token()).subject == "user-1"
+    assert jwks_server.fetches == 1
+    time.sleep(1.1)
+    with pytest.raises(TokenInvalid):
+        v.verify(token())
+    assert v.verify(token(key=rotated, kid="k2")).subject == "user-1"
+    assert jwks_server.fetches == 2
