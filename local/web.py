@@ -9,6 +9,7 @@ sign in through the Cognito hosted UI.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -82,6 +83,27 @@ def content_security_policy(
     )
 
 
+# `name` or `[v6]`, with an optional port: what a Host header holds.
+HOST = re.compile(r"^(?:(?P<name>[a-z0-9.-]+)|\[(?P<v6>[0-9a-f:.]+)\])(?::[0-9]{1,5})?$")
+
+
+def loopback_host(host: str | None) -> bool:
+    """A Host header naming this machine's loopback: `localhost`, 127.0.0.0/8 or `[::1]`, with
+    any port. A page from a DNS-rebound name (evil.example resolving to 127.0.0.1) sends its own
+    name here, which is how such a page is told from the client this server serves."""
+    match = HOST.match((host or "").strip().lower())
+    if match is None:
+        return False
+    name, v6 = match["name"], match["v6"]
+    if name == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(name or v6)
+    except ValueError:
+        return False
+    return address.is_loopback and (address.version == 6) == (v6 is not None)
+
+
 def _json(status: int, payload: object) -> Answer:
     return Answer(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
 
@@ -110,6 +132,12 @@ class WebFront:
 
     def answer(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes) -> Answer:
         path = urlsplit(raw_path).path
+        if path in (TOKEN_PATH, STATIC_PREFIX + "config.json"):
+            # Not a file from the client's folder (the sign-in mints tokens, admins' too): only
+            # for a page this machine's loopback served, whatever name resolves to it.
+            host = next((v for k, v in headers.items() if k.lower() == "host"), None)
+            if not loopback_host(host):
+                return _error(403, "forbidden", "Only for this machine's loopback address.")
         if path == TOKEN_PATH:
             if method != "POST":
                 return _error(405, "method_not_allowed", "Use POST.")

@@ -16,6 +16,9 @@ ENV = {
 }
 
 
+LOOPBACK = {"Host": "127.0.0.1:8000"}
+
+
 @pytest.fixture
 def front() -> WebFront:
     return WebFront(env=ENV)
@@ -89,10 +92,10 @@ def test_api_paths_stay_with_the_api(front: WebFront) -> None:
 
 
 def test_the_client_config_names_the_local_mode(front: WebFront) -> None:
-    config = json.loads(front.answer("GET", "/app/config.json", {}, b"").body)
+    config = json.loads(front.answer("GET", "/app/config.json", LOOPBACK, b"").body)
     assert config == {"mode": "local", "apiBaseUrl": "", "devSignIn": "/_local/token"}
     sized = WebFront(env={**ENV, "OBJEKTIFY_WEB_PAGE_SIZE": "5"})
-    assert json.loads(sized.answer("GET", "/app/config.json", {}, b"").body)["pageSize"] == 5
+    assert json.loads(sized.answer("GET", "/app/config.json", LOOPBACK, b"").body)["pageSize"] == 5
 
 
 def _token(front: WebFront, body: object, **headers: str) -> tuple[int, dict[str, object]]:
@@ -102,11 +105,11 @@ def _token(front: WebFront, body: object, **headers: str) -> tuple[int, dict[str
 
 
 def test_dev_sign_in_wants_json_from_its_own_origin(front: WebFront) -> None:
-    answer = front.answer("POST", "/_local/token", {"Content-Type": "text/plain"}, b"{}")
-    assert answer.status == 415
+    plain = {"Content-Type": "text/plain", **LOOPBACK}
+    assert front.answer("POST", "/_local/token", plain, b"{}").status == 415
     status, body = _token(front, {"username": "ada"}, Origin="http://evil.example")
     assert (status, body["code"]) == (403, "forbidden")
-    assert front.answer("GET", "/_local/token", {}, b"").status == 405
+    assert front.answer("GET", "/_local/token", LOOPBACK, b"").status == 405
 
 
 def test_dev_sign_in_checks_the_name_and_groups(front: WebFront) -> None:
@@ -135,3 +138,49 @@ def test_dev_sign_in_issues_a_token_from_the_local_pool(
     )
     assert (status, body) == (200, {"token": "token-for-ada"})
     assert seen == {"pool": "us-east-1_pool", "username": "ada", "groups": ("admins", "moderators")}
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1:8000", "127.0.0.1", "127.1.2.3:80", "localhost:8000", "[::1]:8000"]
+)
+def test_dev_sign_in_answers_a_loopback_host(
+    front: WebFront, monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    monkeypatch.setattr("local.tokens.issue_token", lambda *_, **__: "token")
+    status, body = _token(front, {"username": "ada"}, Host=host, Origin=f"http://{host}")
+    assert (status, body) == (200, {"token": "token"})
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "evil.example:8000",
+        "localhost.evil.example:8000",
+        "127.0.0.1.nip.io:8000",
+        "192.168.1.20:8000",
+        "0.0.0.0:8000",
+        "[::2]:8000",
+        "127.0.0.1:8000:80",
+        "",
+    ],
+)
+def test_dev_sign_in_refuses_a_rebound_host_even_from_its_own_origin(
+    front: WebFront, monkeypatch: pytest.MonkeyPatch, host: str
+) -> None:
+    # DNS rebinding: evil.example first served the page, then resolves to 127.0.0.1, so the
+    # page's requests reach this server same-origin, naming evil.example as Host and Origin.
+    monkeypatch.setattr("local.tokens.issue_token", lambda *_, **__: "token")
+    status, body = _token(
+        front, {"username": "ada", "groups": ["admins"]}, Host=host, Origin=f"http://{host}"
+    )
+    assert (status, body["code"]) == (403, "forbidden")
+    assert front.answer("GET", "/_local/token", {"Host": host}, b"").status == 403
+    no_host = {"Content-Type": "application/json"}
+    assert front.answer("POST", "/_local/token", no_host, b'{"username": "ada"}').status == 403
+
+
+def test_only_the_client_files_are_served_to_any_host(front: WebFront) -> None:
+    rebound = {"Host": "evil.example:8000"}
+    assert front.answer("GET", "/", rebound, b"").status == 200
+    assert front.answer("GET", "/app/main.js", rebound, b"").status == 200
+    assert front.answer("GET", "/app/config.json", rebound, b"").status == 403
