@@ -1,9 +1,9 @@
 """What CloudFront adds to its answers (infra/storage.py, infra/site.py).
 
-The web client's files get the headers the local server sends with them (local/web.py: its
-Content-Security-Policy and `PAGE_HEADERS`), adjusted to AWS; API answers and gallery images get
-the transport and framing headers only (a page's policy means nothing for JSON or an image, and
-their Cache-Control is their origin's).
+The web client's files get the headers the local server sends with them (its
+Content-Security-Policy and `PAGE_HEADERS`, both from chalicelib/web_front.py), adjusted to AWS;
+API answers and gallery images get the transport and framing headers only (a page's policy means
+nothing for JSON or an image, and their Cache-Control is their origin's).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cloudfront as cloudfront
 from constructs import Construct
 
-from local.web import PAGE_HEADERS, content_security_policy
+from chalicelib.web_front import PAGE_HEADERS, content_security_policy
 
 HSTS_SECONDS = 31_536_000  # as the app's own header (chalicelib/api/http.py)
 # PAGE_HEADERS that CloudFront sets through fields of its own, with the values it can send.
@@ -66,7 +66,7 @@ class ResponseHeaders(Construct):
     def __init__(self, scope: Construct, id: str, csp: str) -> None:
         super().__init__(scope, id)
         if {name: PAGE_HEADERS.get(name) for name in TYPED} != TYPED:
-            raise ValueError("local.web.PAGE_HEADERS changed: send the same from CloudFront")
+            raise ValueError("web_front.PAGE_HEADERS changed: send the same from CloudFront")
         self.site = cloudfront.ResponseHeadersPolicy(
             self,
             "Site",

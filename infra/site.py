@@ -31,9 +31,9 @@ from aws_cdk import aws_s3_assets as s3_assets
 from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
+from chalicelib.web_front import STATIC_PREFIX, WEB_ROOT
 from infra.nag import acknowledge, arn_token
 from infra.storage import PUBLIC_PREFIX, SITE_PREFIX
-from local.web import STATIC_PREFIX, WEB_ROOT
 
 CONFIG_KEY = STATIC_PREFIX.lstrip("/") + "config.json"  # app/config.json, what the client reads
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from chalicelib.web_front import PAGE_HEADERS, STATIC_PREFIX, WEB_ROOT, content_security_policy
 from local.config import REGION, StackState
 
-WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
-STATIC_PREFIX = "/app/"
 TOKEN_PATH = "/_local/token"
 CONTENT_TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -36,16 +35,6 @@ CONTENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
-# Sent with every page and file of the client besides its Content-Security-Policy, here and, from
-# CloudFront, in AWS (infra/site.py). `no-cache`: the modules' names carry no version, so the
-# browser asks each time whether its copy is still current (a cheap 304 when it is).
-PAGE_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cross-Origin-Opener-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Cache-Control": "no-cache",
-}
 
 
 @dataclass(frozen=True)
@@ -58,29 +47,6 @@ class Answer:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
-
-
-def content_security_policy(
-    image_origins: list[str], connect_origins: list[str] | None = None
-) -> str:
-    """Only this origin's scripts and styles; images also from where the API's URLs point;
-    fetches also to `connect_origins` (in AWS: the Cognito domain that trades the sign-in code
-    for tokens). The infra sends the same policy from CloudFront (infra/site.py)."""
-    images = " ".join(["'self'", "blob:", "data:", *image_origins])
-    connect = " ".join(["'self'", *(connect_origins or [])])
-    return "; ".join(
-        [
-            "default-src 'none'",
-            "script-src 'self'",
-            "style-src 'self'",
-            f"img-src {images}",
-            f"connect-src {connect}",
-            "manifest-src 'self'",
-            "form-action 'self'",
-            "base-uri 'none'",
-            "frame-ancestors 'none'",
-        ]
-    )
 
 
 # `name` or `[v6]`, with an optional port: what a Host header holds.

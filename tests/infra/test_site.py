@@ -12,7 +12,7 @@ import pytest
 
 import app as chalice_app
 from chalicelib.settings import PREFIX
-from local.web import PAGE_HEADERS, WEB_ROOT, content_security_policy
+from chalicelib.web_front import PAGE_HEADERS, WEB_ROOT, content_security_policy
 from tests.infra.support import ACCOUNT, CONTEXT, REGION, ROOT, Synth, ref, stage_settings
 
 # CloudFront's managed policies (their ids are fixed by AWS).
