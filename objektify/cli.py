@@ -14,23 +14,12 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _use_local_stack_if_running() -> str:
-    """Point at the local stack when one runs here and no AWS endpoint is configured."""
-    import os
-
-    from local.config import STATE_FILE, StackState, app_env, local_dir
-
-    if os.environ.get("AWS_ENDPOINT_URL") or not (local_dir() / STATE_FILE).exists():
-        return "AWS (from the environment)"
-    state = StackState.load()
-    os.environ.update(app_env(state, local_dir()))
-    return f"the local stack at {state.aws_endpoint}"
-
-
 def _dataset_export(args: argparse.Namespace) -> int:
     from datetime import datetime
 
-    where = _use_local_stack_if_running()
+    from objektify.local_stack import use_local_stack_if_running
+
+    where = use_local_stack_if_running()
     from chalicelib.services.dataset import export_dataset
 
     since = datetime.fromisoformat(args.since) if args.since else None
@@ -43,7 +32,9 @@ def _dataset_export(args: argparse.Namespace) -> int:
 
 
 def _dlq_redrive(args: argparse.Namespace) -> int:
-    where = _use_local_stack_if_running()
+    from objektify.local_stack import use_local_stack_if_running
+
+    where = use_local_stack_if_running()
     from objektify.dlq import redrive
 
     moved = redrive(args.queue)

@@ -144,9 +144,9 @@ def run(args: argparse.Namespace) -> int:
     """Commands that reach AWS use the local stack when one runs here (as `dataset export`)."""
     if not args.remote:
         return int(args.model_run(args))
-    from objektify.cli import _use_local_stack_if_running
+    from objektify.local_stack import use_local_stack_if_running
 
-    return int(args.model_run(args, _use_local_stack_if_running()))
+    return int(args.model_run(args, use_local_stack_if_running()))
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

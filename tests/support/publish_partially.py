@@ -8,7 +8,7 @@ import argparse
 import os
 from pathlib import Path
 
-from objektify.cli import _use_local_stack_if_running
+from objektify.local_stack import use_local_stack_if_running
 from objektify.rollout import publish
 from objektify.rollout.target import Target
 
@@ -19,7 +19,7 @@ def main() -> None:
     parser.add_argument("--version", required=True)
     parser.add_argument("--die-after", required=True)
     args = parser.parse_args()
-    _use_local_stack_if_running()
+    use_local_stack_if_running()
     steps = []
     for step in publish.STEPS:
         steps.append(step)
