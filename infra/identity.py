@@ -13,7 +13,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
-from chalicelib.services.identity import ADMINS, MODERATORS
+from chalicelib.roles import ADMINS, MODERATORS
 from infra.config import DeployConfig
 from infra.nag import acknowledge
 

@@ -19,13 +19,12 @@ from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from chalicelib.settings import Settings
+from chalicelib.switches import default_document
 from infra.nag import acknowledge
 
 
 def initial_flags() -> dict[str, Any]:
     """The app's own document: every switch on, with an empty operator's message."""
-    from chalicelib.services.flags import default_document
-
     return default_document()
 
 

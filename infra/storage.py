@@ -21,7 +21,7 @@ from chalicelib import resources
 from chalicelib.settings import Settings
 from infra.nag import acknowledge
 
-# Where the gallery writes the served copies (chalicelib.services.gallery.public_keys).
+# Where the gallery writes the served copies (chalicelib.resources.public_keys).
 PUBLIC_PREFIX = resources.PUBLIC_PREFIX
 # Where the web client's files live in the same bucket (infra/site.py deploys them).
 SITE_PREFIX = "site/"

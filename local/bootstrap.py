@@ -12,11 +12,11 @@ from typing import Any
 import boto3
 from botocore.exceptions import ClientError
 
+from chalicelib.roles import GROUPS
 from local.config import REGION
 
 POOL_NAME = "objektify-local"
 CLIENT_NAME = "objektify-web"
-GROUPS = ("moderators", "admins")
 LOCAL_MODEL = "objektify-tiny-local"
 LOCAL_IMAGE = "objektify-inference:local"
 ROLE_ARN = "arn:aws:iam::123456789012:role/objektify-local-sagemaker"
@@ -206,8 +206,8 @@ def ensure_user_pool(endpoint: str) -> tuple[str, str]:
 
 def create_flags(endpoint: str) -> None:
     """The service switches' parameter, every switch on, unless it exists."""
-    from chalicelib.services.flags import default_document
     from chalicelib.settings import get_settings
+    from chalicelib.switches import default_document
 
     ssm = _client("ssm", endpoint)
     name = get_settings().flags_parameter

@@ -8,9 +8,8 @@ from typing import Any
 
 import boto3
 
+from chalicelib.roles import GROUPS
 from local.config import StackState
-
-KNOWN_GROUPS = ("moderators", "admins")
 
 
 def _client(state: StackState) -> Any:
@@ -25,7 +24,7 @@ def _client(state: StackState) -> Any:
 
 def issue_token(state: StackState, username: str, groups: tuple[str, ...] = ()) -> str:
     """An access token for `username` (created if new) holding exactly `groups`."""
-    unknown = set(groups) - set(KNOWN_GROUPS)
+    unknown = set(groups) - set(GROUPS)
     if unknown:
         raise SystemExit(f"unknown group(s): {', '.join(sorted(unknown))}")
     idp = _client(state)

@@ -14,8 +14,7 @@ from typing import Any
 from chalicelib.once import built_once
 from chalicelib.services.errors import InvalidRequest, NotFound, ServiceSuspended
 from chalicelib.settings import get_settings
-
-SWITCHES = ("generation", "gallery", "reports")
+from chalicelib.switches import SWITCHES, default_document
 
 
 @dataclass(frozen=True)
@@ -23,13 +22,6 @@ class Switch:
     name: str
     enabled: bool
     message: str
-
-
-def default_document() -> dict[str, Any]:
-    return {
-        name: {"boolean_type": False, "default": {"enabled": True, "message": ""}}
-        for name in SWITCHES
-    }
 
 
 @built_once

@@ -6,11 +6,9 @@ from dataclasses import dataclass
 
 from chalicelib.adapters.token_verifier import KeysUnavailable, TokenInvalid, get_verifier
 from chalicelib.observability import logger
+from chalicelib.roles import ADMINS, MODERATORS
 from chalicelib.services.errors import Forbidden, Unauthorized, Unavailable
 from chalicelib.settings import get_settings
-
-MODERATORS = "moderators"
-ADMINS = "admins"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match, Template
 
-from chalicelib.services.identity import ADMINS, MODERATORS
+from chalicelib.roles import ADMINS, MODERATORS
 from tests.infra.support import Synth
 
 
