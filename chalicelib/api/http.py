@@ -15,7 +15,6 @@ from typing import Any, TypeVar, cast
 
 from chalice.app import Request, Response
 
-from chalicelib.adapters import aws
 from chalicelib.observability import count, flush, logger, metrics
 from chalicelib.services import accounts, errors, identity
 from chalicelib.settings import get_settings
@@ -86,7 +85,7 @@ def endpoint(view: F) -> F:
         except errors.ServiceError as error:
             return error_response(error)
         except Exception as exc:
-            if aws.is_transient(exc):
+            if errors.is_transient(exc):
                 return _dependency_unavailable()
             raise
 

@@ -6,7 +6,6 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.adapters.clock import iso
 from chalicelib.api.http import endpoint
 from chalicelib.services import terms
 
@@ -17,7 +16,7 @@ def terms_view(current: terms.Terms) -> dict[str, Any]:
     return {
         "version": current.version,
         "sha256": current.sha256,
-        "published_at": iso(current.published_at),
+        "published_at": current.published_at_iso,
         "text": current.text,
     }
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from chalicelib.adapters import aws
+
 
 class ServiceError(Exception):
     """A refusal the client is told about, with a stable machine-readable code."""
@@ -111,3 +113,11 @@ class Conflict(ServiceError):
 class Unavailable(ServiceError):
     code = "unavailable"
     default_message = "A dependency is unavailable; try again shortly."
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True when `exc` is an AWS call's failure that a later try may not meet (throttling, a
+    5xx, a lost connection) after botocore's own retries gave up: the client may ask again.
+    False for a real refusal and for anything that is not AWS's. The judgement is botocore's
+    (chalicelib/adapters/aws.py)."""
+    return aws.is_transient(exc)

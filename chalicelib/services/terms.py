@@ -28,6 +28,11 @@ class Terms:
     published_at: datetime
     text: str
 
+    @property
+    def published_at_iso(self) -> str:
+        """`published_at` as the API contract writes timestamps."""
+        return clock.iso(self.published_at)
+
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
