@@ -12,6 +12,8 @@ from pathlib import Path
 
 REGION = "us-east-1"
 STATE_FILE = "stack.json"
+# Written by `make dev` as it starts (its pid), removed once STATE_FILE is written or it stops.
+STARTING_FILE = "starting.pid"
 
 
 def local_dir() -> Path:
@@ -56,6 +58,30 @@ class StackState:
         if not path.exists():
             raise SystemExit(f"No local stack state at {path}: start it with `make dev`.")
         return cls(**json.loads(path.read_text()))
+
+
+def mark_starting(directory: Path) -> None:
+    """Tell clients that a stack is starting here, until `StackState.save` or its exit."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / STARTING_FILE).write_text(str(os.getpid()))
+
+
+def stack_starting(directory: Path) -> bool:
+    """Whether a stack is starting here: its marker names a process that still runs (a stack
+    killed outright leaves the marker behind, naming a process that is gone)."""
+    try:
+        pid = int((directory / STARTING_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
 
 def secret(directory: Path, name: str) -> str:

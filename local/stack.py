@@ -21,7 +21,15 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from local.config import StackState, app_env, aws_env, free_port, local_dir
+from local.config import (
+    STARTING_FILE,
+    StackState,
+    app_env,
+    aws_env,
+    free_port,
+    local_dir,
+    mark_starting,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 AWS_STATE = "aws-state.pickle"  # the emulator's snapshot (local/persistence.py)
@@ -156,6 +164,7 @@ def main() -> None:
     }
     base_env = local_defaults | base_env
     try:
+        mark_starting(directory)
         aws_port = args.aws_port or free_port()
         endpoint = f"http://127.0.0.1:{aws_port}"
         persisting = ["--state", str(aws_state), "--checkpoint-seconds"]
@@ -227,6 +236,7 @@ def main() -> None:
             wait_http(f"{container_url}/ping", timeout=300, child=container.process)
         wait_http(f"{state.api_url}/health", child=api.process)
         state.save(directory)
+        (directory / STARTING_FILE).unlink(missing_ok=True)
         print(
             f"\nObjektify is running.\n  API:          {state.api_url}\n"
             f"  AWS emulator: {endpoint}\n  Get a token:  .venv/bin/objektify token alice\n"
@@ -236,6 +246,7 @@ def main() -> None:
         )
         supervisor.watch()
     finally:
+        (directory / STARTING_FILE).unlink(missing_ok=True)  # stopping, no longer starting
         supervisor.stop()
         (directory / "stack.json").unlink(missing_ok=True)
         (directory / "children.json").unlink(missing_ok=True)

@@ -7,10 +7,10 @@ import sys
 
 
 def _token(args: argparse.Namespace) -> int:
-    from local.config import StackState
     from local.tokens import issue_token
+    from objektify.local_stack import wait_for_stack
 
-    print(issue_token(StackState.load(), args.user, tuple(args.group)))
+    print(issue_token(wait_for_stack(args.wait), args.user, tuple(args.group)))
     return 0
 
 
@@ -54,6 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         choices=["moderators", "admins"],
         help="a role for the user (repeatable)",
+    )
+    token.add_argument(
+        "--wait",
+        type=float,
+        default=180.0,
+        metavar="SECONDS",
+        help="while `make dev` is still starting, wait this long for it (default: 180)",
     )
     token.set_defaults(run=_token)
 
