@@ -44,6 +44,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     )
     | _grants({"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"}, "table audit")
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem"}, "table exports")
+    # A submit claims a quota slot in its transaction; a lost claim reads the user's slots.
+    | _grants({"dynamodb:UpdateItem", "dynamodb:Query"}, "table quota")
     | _grants({"s3:PutObject", "s3:GetObject"}, "objects inputs/inputs/*")
     | _grants({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, "objects public/images/*")
     | _grants("s3:GetObject", "objects originals/outputs/*", "objects exports/exports/*")
@@ -76,6 +78,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         "index generations/by_owner",
         "index reports/by_reporter",
         "index audit/by_target",
+        "table quota",  # the slots in use, in the export
     )
     | _grants("s3:GetObject", "objects originals/outputs/*")
     | _grants("s3:PutObject", "objects exports/exports/*")
@@ -92,7 +95,10 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     )
     | _grants("dynamodb:DeleteItem", "table gallery")
     | _grants(
-        {"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table reports", "table consent-evidence"
+        {"dynamodb:Query", "dynamodb:BatchWriteItem"},
+        "table reports",
+        "table consent-evidence",
+        "table quota",  # the user's quota slots released
     )
     | _grants({"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table consents")
     | _grants("dynamodb:PutItem", "table audit")
