@@ -16,7 +16,7 @@ RUNS = 15
 def seed_queue() -> None:
     from chalicelib.adapters import clock, ids
     from chalicelib.models.generations import IN_REVIEW, Generation
-    from chalicelib.services.moderation import QUEUE, review_rank
+    from chalicelib.services.lifecycle import QUEUE, review_rank
 
     now = datetime.now(UTC)
     with Generation.batch_write() as batch:

@@ -6,8 +6,9 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import views
 from chalicelib.api.http import caller_of, endpoint, query_params
-from chalicelib.services import cursors, flags, gallery
+from chalicelib.services import cursors, feed, flags, gallery
 
 bp = Blueprint(__name__)
 PUBLIC_CACHE = "public, max-age=30"
@@ -22,17 +23,18 @@ def _cached(request_headers: Any, body: dict[str, Any]) -> Response:
     return Response(body=body, headers=headers)
 
 
-def _page(page: gallery.Page) -> dict[str, Any]:
-    return {"items": [gallery.entry_view(e) for e in page.items], "next_cursor": page.next_cursor}
+def _page(page: feed.Page) -> dict[str, Any]:
+    items = [views.public_image(gallery.public_image(e)) for e in page.items]
+    return {"items": items, "next_cursor": page.next_cursor}
 
 
 @bp.route("/gallery", methods=["GET"])
 @endpoint
-def feed() -> Response:
+def newest() -> Response:
     flags.require_enabled("gallery")
     request = bp.current_request
     params = query_params(request)
-    page = gallery.feed(cursors.page_limit(params.get("limit")), params.get("cursor"))
+    page = feed.feed(cursors.page_limit(params.get("limit")), params.get("cursor"))
     return _cached(request.headers, _page(page))
 
 
@@ -40,7 +42,8 @@ def feed() -> Response:
 @endpoint
 def image(image_id: str) -> Response:
     flags.require_enabled("gallery")
-    return _cached(bp.current_request.headers, gallery.detail_view(gallery.published(image_id)))
+    detail = views.public_image(gallery.public_image(gallery.published(image_id)))
+    return _cached(bp.current_request.headers, detail)
 
 
 @bp.route("/gallery/{image_id}/download", methods=["GET"])
@@ -59,7 +62,7 @@ def creator(user_id: str) -> Response:
     limit = cursors.page_limit(params.get("limit"))
     if len(user_id) > 128:  # not a user id: an unknown user has no images
         return _cached(request.headers, {"items": [], "next_cursor": None})
-    page = gallery.creator_page(user_id, limit, params.get("cursor"))
+    page = feed.creator_page(user_id, limit, params.get("cursor"))
     return _cached(request.headers, _page(page))
 
 

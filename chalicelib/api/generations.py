@@ -6,8 +6,9 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
+from chalicelib.api import views
 from chalicelib.api.http import caller_of, endpoint, json_body, query_params
-from chalicelib.services import cursors, flags, generation
+from chalicelib.services import cursors, flags, generation, submission
 
 bp = Blueprint(__name__)
 
@@ -21,12 +22,12 @@ def submit_generation() -> Response:
     flags.require_enabled("generation")
     request = bp.current_request
     caller = caller_of(request)
-    admission = generation.admit(caller.user_id)
+    admission = submission.admit(caller.user_id)
     body = parse(GenerationBody, json_body(request))
     settings = get_settings()
-    answer = generation.submit(
+    answer = submission.submit(
         admission,
-        generation.GenerationRequest(
+        submission.GenerationRequest(
             prompt=body.prompt,
             negative_prompt=body.negative_prompt,
             width=body.width or settings.default_size,
@@ -38,7 +39,9 @@ def submit_generation() -> Response:
         bp.lambda_context,
     )
     return Response(
-        body=answer, status_code=202, headers={"Location": f"/generations/{answer['id']}"}
+        body=views.generation(answer),
+        status_code=202,
+        headers={"Location": f"/generations/{answer.id}"},
     )
 
 
@@ -46,7 +49,9 @@ def submit_generation() -> Response:
 @endpoint
 def get_generation(generation_id: str) -> dict[str, Any]:
     caller = caller_of(bp.current_request)
-    return generation.view(generation.get_for_owner(caller.user_id, generation_id))
+    return views.generation(
+        generation.owner_view(generation.get_for_owner(caller.user_id, generation_id))
+    )
 
 
 @bp.route("/me/generations", methods=["GET"])
@@ -58,4 +63,5 @@ def my_generations() -> dict[str, Any]:
     items, next_cursor = generation.list_for_owner(
         caller.user_id, cursors.page_limit(params.get("limit")), params.get("cursor")
     )
-    return {"items": [generation.view(g) for g in items], "next_cursor": next_cursor}
+    items_json = [views.generation(generation.owner_view(g)) for g in items]
+    return {"items": items_json, "next_cursor": next_cursor}

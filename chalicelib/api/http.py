@@ -58,7 +58,7 @@ TRANSIENT_RETRY_AFTER = 2
 
 
 def error_response(error: errors.ServiceError, headers: dict[str, str] | None = None) -> Response:
-    status = STATUS.get(type(error), 500)
+    status = next((STATUS[kind] for kind in type(error).__mro__ if kind in STATUS), 500)
     out: dict[str, str | list[str]] = dict(headers or {})
     if error.retry_after is not None:
         out["Retry-After"] = str(error.retry_after)

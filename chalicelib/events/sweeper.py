@@ -5,14 +5,14 @@ from __future__ import annotations
 from chalice.app import Blueprint, CloudWatchEvent, Rate
 
 from chalicelib.observability import count, flush, logger
-from chalicelib.services import generation
+from chalicelib.services import sweeper
 
 bp = Blueprint(__name__)
 
 
 @bp.schedule(Rate(1, unit=Rate.MINUTES))
 def sweep_stale_generations(event: CloudWatchEvent) -> None:
-    finished = generation.sweep_stale()
+    finished = sweeper.sweep_stale()
     logger.info("sweep", extra={"finished": finished})
     count("GenerationsSwept", finished)
     flush()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pynamodb import settings as pynamodb_settings
 from pynamodb.connection import Connection
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
@@ -29,10 +31,52 @@ def _connection() -> Connection:
     return Connection(region=region())
 
 
-def transaction(token: str | None = None) -> TransactWrite:
+class Transaction(TransactWrite):
+    """A DynamoDB write transaction that can say which of its writes a refusal was about.
+
+    DynamoDB answers a cancelled transaction with one reason per write, in the order they were
+    sent; PynamoDB sends condition checks, then deletes, then puts, then updates, whatever
+    order the code added them in. This keeps the same grouping to find a write's reason."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._sent: dict[str, list[Any]] = {"check": [], "delete": [], "put": [], "update": []}
+
+    def condition_check(
+        self, model_cls: Any, hash_key: Any, range_key: Any = None, condition: Any = None
+    ) -> None:
+        self._sent["check"].append((model_cls, hash_key, range_key))
+        super().condition_check(model_cls, hash_key, range_key, condition=condition)
+
+    def delete(self, model: Any, condition: Any = None, **kwargs: Any) -> None:
+        self._sent["delete"].append(model)
+        super().delete(model, condition=condition, **kwargs)
+
+    def save(self, model: Any, condition: Any = None, **kwargs: Any) -> None:  # type: ignore[override]
+        self._sent["put"].append(model)
+        super().save(model, condition=condition, **kwargs)
+
+    def update(self, model: Any, actions: Any, condition: Any = None, **kwargs: Any) -> None:  # type: ignore[override]
+        self._sent["update"].append(model)
+        super().update(model, actions, condition=condition, **kwargs)
+
+    def refused(self, exc: PynamoDBException, write: Any) -> bool:
+        """True when the condition of `write` (a model this transaction wrote, or the
+        `(model class, hash key, range key)` of a condition check) did not hold."""
+        order = [
+            *self._sent["check"],
+            *self._sent["delete"],
+            *self._sent["put"],
+            *self._sent["update"],
+        ]
+        matches = [n for n, sent in enumerate(order) if sent is write or sent == write]
+        return bool(matches) and _refused_at(exc, matches[0])
+
+
+def transaction(token: str | None = None) -> Transaction:
     """A DynamoDB write transaction: all of its writes happen, or none. With a token, a retry
     of the same transaction (botocore's, after a lost answer) is applied once."""
-    return TransactWrite(connection=_connection(), client_request_token=token)
+    return Transaction(connection=_connection(), client_request_token=token)
 
 
 def _cancellation_codes(exc: PynamoDBException) -> set[str]:
@@ -51,9 +95,9 @@ def refused_by_condition(exc: PynamoDBException) -> bool:
     )
 
 
-def refused_on(exc: PynamoDBException, position: int) -> bool:
-    """True when the transaction's write at `position` (in the order they were added) is one
-    whose condition failed."""
+def _refused_at(exc: PynamoDBException, position: int) -> bool:
+    """True when the cancelled transaction's write at `position` (as sent) failed its
+    condition."""
     reasons = getattr(exc, "cancellation_reasons", None) or []
     reason = reasons[position] if position < len(reasons) else None
     return reason is not None and reason.code == "ConditionalCheckFailed"

@@ -25,9 +25,18 @@ from chalicelib.models.generations import ModelRef
 from chalicelib.settings import get_settings
 
 
+def feed_shard(n: int) -> str:
+    return f"feed#{n}"
+
+
+def feed_partitions(shards: int) -> list[str]:
+    return [feed_shard(n) for n in range(shards)]
+
+
 def feed_partition(image_id: str, shards: int) -> str:
+    """The feed shard an image's entry lives in: a hash of its id."""
     digest = hashlib.sha256(image_id.encode()).digest()
-    return f"feed#{int.from_bytes(digest[:4], 'big') % shards}"
+    return feed_shard(int.from_bytes(digest[:4], "big") % shards)
 
 
 def creator_partition(user_id: str) -> str:

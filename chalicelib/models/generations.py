@@ -10,12 +10,16 @@ Access patterns
 - the moderation queue, most urgent first: Query on the sparse GSI `review_queue`
   (review_shard = "queue", review_rank = "<severity rank>#<created_at>"); only images in
   review carry the attributes.
-- state changes: UpdateItem with a condition on the current status, so a duplicate or late
-  event never moves a generation twice.
+- state changes: UpdateItem (or a transaction) with a condition on the current status, so a
+  duplicate or late event never moves a generation twice; all of them in
+  `chalicelib.services.lifecycle`.
+- one generation by an id that came from outside (a path, an event): `find`, which refuses a
+  malformed id without a read and reads consistently, so a change just made is seen.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pynamodb.attributes import (
@@ -26,9 +30,11 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
+from chalicelib.adapters import ids
 from chalicelib.models.base import BILLING_MODE, region
 from chalicelib.settings import get_settings
 
@@ -114,7 +120,31 @@ class Generation(Model):
     # Set only while in review: the queue's sparse index, most urgent first.
     review_shard = UnicodeAttribute(null=True)
     review_rank = UnicodeAttribute(null=True)
+    # Set while a published image is kept out of every public read because its creator is
+    # banned (a restore clears it and puts the image back).
+    withheld = BooleanAttribute(null=True)
 
     by_owner = ByOwner()
     open_work = OpenWork()
     review_queue = ReviewQueue()
+
+
+def is_public(generation: Generation) -> bool:
+    """Shown to everyone: published, and not withheld with its banned creator."""
+    return generation.status == PUBLISHED and not generation.withheld
+
+
+def find(
+    generation_id: str, visible: Callable[[Generation], bool] | None = None
+) -> Generation | None:
+    """The generation as last written, if the id is well formed, it exists and `visible`
+    (when given) says it may be seen; None otherwise."""
+    if not ids.is_id(generation_id):
+        return None
+    try:
+        generation = Generation.get(generation_id, consistent_read=True)
+    except DoesNotExist:
+        return None
+    if visible is not None and not visible(generation):
+        return None
+    return generation

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
+from typing import Any
 
 from chalicelib.adapters import clock
 from chalicelib.models.users import ACTIVE, BANNED, SUSPENDED, UserProfile, erased_marker_key
@@ -50,6 +51,16 @@ def effective_status(profile: UserProfile | None, now: datetime | None = None) -
     if profile.status == SUSPENDED and until is not None and (now or clock.now()) >= until:
         return ACTIVE
     return profile.status if profile.status in (ACTIVE, SUSPENDED, BANNED) else ACTIVE
+
+
+def active_condition(now: datetime | None = None) -> Any:
+    """`effective_status(profile) == ACTIVE` as a DynamoDB condition on the profile, for a
+    write that must only happen while the account is in good standing (a missing profile,
+    an erased account, fails it)."""
+    moment = now or clock.now()
+    return (UserProfile.status == ACTIVE) | (
+        (UserProfile.status == SUSPENDED) & (UserProfile.suspended_until <= moment)
+    )
 
 
 def require_unrestricted(profile: UserProfile | None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import zipfile
@@ -104,7 +105,7 @@ def collect(user_id: str) -> dict[str, Any]:
         ],
         "generations": [
             {
-                **generation.view(g),
+                **dataclasses.asdict(generation.owner_view(g)),
                 "scan": g.scan_result.as_dict() if g.scan_result else None,  # type: ignore[no-untyped-call]
                 "report_count": int(g.report_count or 0),
             }

@@ -13,7 +13,7 @@ from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import transaction
 from chalicelib.models.users import ACTIVE, BANNED, SUSPENDED, UserProfile
 from chalicelib.observability import logger
-from chalicelib.services import accounts, audit
+from chalicelib.services import accounts, audit, lifecycle
 from chalicelib.services.errors import InvalidRequest
 from chalicelib.settings import get_settings
 
@@ -63,17 +63,14 @@ def _save_status(
         UserProfile.suspended_until.set(until) if until else UserProfile.suspended_until.remove()
     )
     condition = (UserProfile.status == ACTIVE) if only_if_active else None
+    profile = UserProfile(user_id)
     try:
         with transaction() as tx:
-            tx.update(UserProfile(user_id), actions=actions, condition=condition)
+            tx.update(profile, actions=actions, condition=condition)
             tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
     except TransactWriteError as exc:
-        reasons = exc.cancellation_reasons or []
-        if (
-            only_if_active
-            and reasons
-            and getattr(reasons[0], "code", None) == "ConditionalCheckFailed"
-        ):
+        # Only the profile's own condition (a clash of the audit key is no "no longer active").
+        if only_if_active and tx.refused(exc, profile):
             return False
         raise
     return True
@@ -92,6 +89,12 @@ def restrict(
     _save_status(
         user_id, status, until, audit.Event(actor, action, "user", user_id, reason, details)
     )
+    # A ban takes the creator's published images out of every public read; lifting it puts
+    # them back; a suspension only stops new work (lifecycle.py). Both are safe to repeat.
+    if status == BANNED:
+        lifecycle.withhold_all(user_id)
+    else:
+        lifecycle.reinstate_all(user_id)
     return standing(user_id)
 
 

@@ -25,11 +25,11 @@ from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord, ConsentTombstone
 from chalicelib.models.exports import Export
-from chalicelib.models.generations import IN_REVIEW, PUBLISHED, REMOVED, Generation
+from chalicelib.models.generations import Generation
 from chalicelib.models.reports import Report
 from chalicelib.models.users import ERASED, UserProfile, erased_marker_key
 from chalicelib.observability import logger
-from chalicelib.services import gallery, quota
+from chalicelib.services import lifecycle, quota
 from chalicelib.settings import get_settings
 
 ERASED_ACTOR = "erased-user"
@@ -54,19 +54,9 @@ def request_erasure(user_id: str) -> None:
 
 
 def withdraw_images(user_id: str) -> None:
-    """Every published or in-review image of the user leaves every read path."""
+    """Every image of the user, whatever its state, leaves every read path and the queue."""
     for item in Generation.by_owner.query(user_id):
-        if item.status in (PUBLISHED, IN_REVIEW):
-            gallery.unpublish(
-                item,
-                [
-                    Generation.status.set(REMOVED),
-                    Generation.category.set("erased"),
-                    Generation.review_shard.remove(),
-                    Generation.review_rank.remove(),
-                ],
-                (item.status,),
-            )
+        lifecycle.erase(item.generation_id)
 
 
 def delete_content(user_id: str) -> None:

@@ -110,6 +110,11 @@ class Conflict(ServiceError):
     default_message = "The request conflicts with the current state."
 
 
+class UnderReview(Conflict):
+    code = "under_review"
+    default_message = "This image awaits a moderator's decision; it can be deleted after."
+
+
 class Unavailable(ServiceError):
     code = "unavailable"
     default_message = "A dependency is unavailable; try again shortly."

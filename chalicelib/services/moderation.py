@@ -8,43 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
-from chalicelib.adapters import clock, ids, storage
-from chalicelib.models.generations import IN_REVIEW, PUBLISHED, REMOVED, Generation
-from chalicelib.services import audit, cursors, enforcement, gallery, review_links
-from chalicelib.services.errors import Conflict, InvalidRequest, NotFound
+from chalicelib.adapters import clock, storage
+from chalicelib.models.generations import IN_REVIEW, PUBLISHED, REMOVED, Generation, find
+from chalicelib.services import audit, cursors, lifecycle, review_links
+from chalicelib.services.errors import InvalidRequest, NotFound
 from chalicelib.settings import get_settings
 
-QUEUE = "queue"
-SEVERITY = {"illegal": 0, "sexual": 1, "hateful": 2, "violent": 3}
-REPORTED_RANK = 4
 CATEGORIES = ("sexual", "violent", "hateful", "illegal", "copyright", "privacy", "other")
-
-
-def review_rank(category: str | None, created_at_iso: str) -> str:
-    rank = SEVERITY.get(category or "", REPORTED_RANK)
-    return f"{rank}#{created_at_iso}"
-
-
-def send_to_review(
-    image: Generation,
-    category: str | None,
-    from_states: tuple[str, ...],
-    extra: list[Any] | None = None,
-) -> bool:
-    """Out of public view (if public) and into the queue, in one transaction."""
-    actions = [
-        *(extra or []),
-        Generation.status.set(IN_REVIEW),
-        Generation.review_shard.set(QUEUE),
-        Generation.review_rank.set(review_rank(category, clock.iso(image.created_at))),
-        Generation.deadline_at.remove(),
-        Generation.sweep_shard.remove(),
-    ]
-    if category:
-        actions.append(Generation.category.set(category))
-    return gallery.unpublish(image, actions, from_states)
 
 
 def _original_url(image: Generation) -> tuple[str, str]:
@@ -74,9 +44,10 @@ def queue(
     moderator: str, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Items awaiting a human, most urgent first: one query, one batch of audit writes."""
-    start = cursors.decode(cursor, QUEUE) if cursor else None
-    result = Generation.review_queue.query(QUEUE, limit=limit, last_evaluated_key=start)
-    images = list(result)
+    start = cursors.decode(cursor, lifecycle.QUEUE) if cursor else None
+    result = Generation.review_queue.query(lifecycle.QUEUE, limit=limit, last_evaluated_key=start)
+    # The index lags its table for a moment: an image decided a moment ago is left out.
+    images = [image for image in result if image.status == IN_REVIEW]
     items = []
     for image in images:
         url, expires = _original_url(image)
@@ -100,16 +71,14 @@ def queue(
             ]
         )
     next_key = result.last_evaluated_key
-    return items, cursors.encode(next_key, QUEUE) if next_key else None
+    return items, cursors.encode(next_key, lifecycle.QUEUE) if next_key else None
 
 
 def _load(image_id: str) -> Generation:
-    if not ids.is_id(image_id):
+    generation = find(image_id)
+    if generation is None:
         raise NotFound()
-    try:
-        return Generation.get(image_id, consistent_read=True)
-    except DoesNotExist as exc:
-        raise NotFound() from exc
+    return generation
 
 
 def decide(
@@ -119,42 +88,11 @@ def decide(
     image = _load(image_id)
     if category is not None and category not in CATEGORIES:
         raise InvalidRequest(details={"category": f"one of {', '.join(CATEGORIES)}"})
-    leave_queue = [Generation.review_shard.remove(), Generation.review_rank.remove()]
-    details = {"category": category} if category else None
-    record = audit.entry(audit.Event(moderator, action, "image", image_id, reason, details))
-    # The audit entry is written in the decision's own transaction. A removal whose state
-    # change is already in (a retry of one cut short after its transaction) completes what
-    # follows it, idempotently, and answers as the first would have.
     if action == "approve":
-        if image.status != IN_REVIEW:
-            raise Conflict(f"Only an image in review can be approved; this one is {image.status}.")
-        from chalicelib.imaging import verify
-
-        original = storage.read(
-            get_settings().originals_bucket, image.output_key, get_settings().max_output_bytes
-        )
-        gallery.write_derivatives(verify(original), image_id)
-        changes = [*leave_queue, Generation.category.remove()]
-        if not gallery.publish(image, changes, (IN_REVIEW,), audit_entry=record):
-            raise Conflict("The image changed while deciding; look again.")
+        details = {"category": category} if category else None
+        lifecycle.approve(image, moderator, reason, details)
     elif action == "remove":
-        if image.status not in (PUBLISHED, IN_REVIEW, REMOVED):
-            raise Conflict(
-                f"Only a published or in-review image can be removed; this one is {image.status}."
-            )
-        chosen = category or image.category or "other"
-        if image.status != REMOVED:
-            removed = gallery.unpublish(
-                image,
-                [*leave_queue, Generation.status.set(REMOVED), Generation.category.set(chosen)],
-                (image.status,),
-                strike_owner=True,
-                audit_entry=record,
-            )
-            if not removed:
-                raise Conflict("The image changed while deciding; look again.")
-        gallery.delete_public_copies(image_id)
-        enforcement.apply_strike_policy(image.owner_id, f"removal ({chosen})")
+        lifecycle.remove(image, moderator, reason, category)
     else:
         raise InvalidRequest(details={"action": "one of approve, remove"})
     image.refresh(consistent_read=True)

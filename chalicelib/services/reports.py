@@ -9,14 +9,16 @@ from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.generations import PUBLISHED, Generation
 from chalicelib.models.reports import REASONS, Report
 from chalicelib.observability import logger
-from chalicelib.services import accounts, audit, gallery, moderation
+from chalicelib.services import accounts, consent, gallery, lifecycle
 from chalicelib.services.errors import InvalidRequest
 from chalicelib.settings import get_settings
 
 
 def file_report(reporter_id: str, image_id: str, reason: str, note: str | None) -> bool:
     """Record a report; True if it counted (a user's second report of an image does not)."""
-    accounts.require_unrestricted(accounts.load_profile(reporter_id))
+    profile = accounts.load_profile(reporter_id)
+    accounts.require_unrestricted(profile)
+    consent.require_consent(profile)  # reporting is acting under the terms, like creating
     if reason not in REASONS:
         raise InvalidRequest(details={"reason": f"one of {', '.join(REASONS)}"})
     image = gallery.published(image_id)
@@ -34,17 +36,9 @@ def file_report(reporter_id: str, image_id: str, reason: str, note: str | None) 
             raise
         return False  # already reported by this user, or no longer public
     image.refresh(consistent_read=True)
-    over_threshold = int(image.report_count or 0) >= get_settings().report_threshold
-    if over_threshold and moderation.send_to_review(image, None, (PUBLISHED,)):
-        logger.info("reported image taken into review", extra={"image_id": image_id})
-        audit.record(
-            audit.Event(
-                "policy",
-                "auto_review",
-                "image",
-                image_id,
-                f"{int(image.report_count)} reports",
-                {"reasons": sorted(image.report_reasons or [])},
-            )
-        )
+    threshold = get_settings().report_threshold
+    if image.status == PUBLISHED and int(image.report_count or 0) >= threshold:
+        reasons = {"reasons": sorted(image.report_reasons or [])}
+        if lifecycle.take_into_review(image, f"{int(image.report_count)} reports", reasons):
+            logger.info("reported image taken into review", extra={"image_id": image_id})
     return True

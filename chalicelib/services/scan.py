@@ -10,22 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-
 from chalicelib import imaging, resources
 from chalicelib.adapters import clock, storage
 from chalicelib.adapters.image_scanner import get_scanner
-from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.generations import (
     IN_REVIEW,
     OPEN_STATES,
     REJECTED,
     Generation,
     ModelRef,
+    find,
 )
-from chalicelib.models.users import UserProfile
 from chalicelib.observability import logger
-from chalicelib.services import gallery, generation
+from chalicelib.services import lifecycle, publishing
 from chalicelib.services.scan_policy import PUBLISH, REJECT, ScanDecision, decide
 from chalicelib.settings import get_settings
 
@@ -35,9 +32,8 @@ def scan_output(bucket: str, key: str) -> str:
     generation_id = resources.generation_id_of(key) if bucket == settings.originals_bucket else None
     if generation_id is None:
         return "ignored"
-    try:
-        item = Generation.get(generation_id, consistent_read=True)
-    except DoesNotExist:
+    item = find(generation_id)
+    if item is None:
         return "ignored"  # erased or never recorded: nothing may be published from it
     if item.status not in OPEN_STATES:
         return "unchanged"
@@ -51,7 +47,7 @@ def scan_output(bucket: str, key: str) -> str:
             "invalid model output", extra={"generation_id": generation_id, "reason": str(exc)}
         )
         _quarantine(bucket, key)
-        generation.finish_failed(generation_id, "invalid_output")
+        lifecycle.fail(generation_id, "invalid_output")
         return "failed"
     if verified.model_name:
         item.model = ModelRef(  # type: ignore[no-untyped-call]
@@ -61,18 +57,11 @@ def scan_output(bucket: str, key: str) -> str:
     model_actions = [Generation.model.set(item.model)] if item.model is not None else []
     actions = [Generation.scan_result.set(scan_record), *model_actions]
     if decision.outcome == PUBLISH:
-        gallery.write_derivatives(verified, generation_id)
-        return "published" if gallery.publish(item, actions, OPEN_STATES) else "unchanged"
+        publishing.write_copies(verified, generation_id)
+        return lifecycle.publish(item, actions)
     if decision.outcome == REJECT:
-        if not _reject(item, actions, decision):
-            return "unchanged"
-        from chalicelib.services.enforcement import apply_strike_policy
-
-        apply_strike_policy(item.owner_id, f"rejected image ({decision.category})")
-        return REJECTED
-    from chalicelib.services.moderation import send_to_review
-
-    moved = send_to_review(item, decision.category, OPEN_STATES, actions)
+        return REJECTED if lifecycle.reject(item, decision.category, actions) else "unchanged"
+    moved = lifecycle.hold_for_review(item, decision.category, actions)
     return IN_REVIEW if moved else "unchanged"
 
 
@@ -100,34 +89,6 @@ def _decide(
         "scanned_at": clock.iso(clock.now()),
     }
     return decision, record
-
-
-def _reject(item: Generation, actions: list[Any], decision: ScanDecision) -> bool:
-    """Reject and count a strike against the creator, in one transaction (so, once)."""
-    try:
-        with transaction() as tx:
-            tx.update(
-                item,
-                actions=[
-                    *actions,
-                    Generation.status.set(REJECTED),
-                    Generation.category.set(decision.category or "unspecified"),
-                    Generation.updated_at.set(clock.now()),
-                    Generation.deadline_at.remove(),
-                    Generation.sweep_shard.remove(),
-                ],
-                condition=Generation.status.is_in(*OPEN_STATES),
-            )
-            tx.update(
-                UserProfile(item.owner_id),
-                actions=[UserProfile.strikes.add(1)],
-                condition=UserProfile.user_id.exists(),
-            )
-    except TransactWriteError as exc:
-        if not refused_by_condition(exc):
-            raise
-        return False
-    return True
 
 
 def _quarantine(bucket: str, key: str) -> None:

@@ -307,3 +307,110 @@ def test_revised_terms_gate_everyone_and_keep_the_history(mod_stack: StackState)
     assert refused.status_code == 403 and refused.json()["details"]["current_version"] == version
     user.accept_current_terms()
     assert user.post("/generations", json={"prompt": "a tree"}).status_code == 202
+
+
+def _queued_ids(moderator: Api) -> set[str]:
+    return {i["image_id"] for i in moderator.get("/moderation/queue?limit=100").json()["items"]}
+
+
+def test_an_image_awaiting_a_decision_cannot_be_deleted_by_its_creator(
+    mod_stack: StackState,
+) -> None:
+    creator, image_id = reported_into_review(mod_stack)
+    moderator = sign_in(mod_stack, "moderators")
+    refused = creator.delete(f"/gallery/{image_id}")
+    assert refused.status_code == 409 and refused.json()["code"] == "under_review"
+    assert image_id in _queued_ids(moderator)  # still there, and still decidable
+    removed = moderator.post(
+        f"/moderation/images/{image_id}/decision",
+        json={"action": "remove", "reason": "violent", "category": "violent"},
+    )
+    assert removed.status_code == 200 and removed.json()["status"] == "removed"
+    assert image_id not in _queued_ids(moderator)
+    audit = moderator.get("/moderation/audit?limit=100").json()["items"]
+    assert any(e["action"] == "remove" and e["target"]["id"] == image_id for e in audit)
+    assert creator.delete(f"/gallery/{image_id}").status_code == 204  # decided: deletable
+
+
+def test_a_moderators_delete_is_a_decision_with_its_audit_entry(mod_stack: StackState) -> None:
+    creator = consented(mod_stack)
+    image_id = published_image(creator)
+    moderator = sign_in(mod_stack, "moderators")
+    assert moderator.delete(f"/gallery/{image_id}").status_code == 204
+    assert anonymous(mod_stack).get(f"/gallery/{image_id}").status_code == 404
+    assert creator.get(f"/generations/{image_id}").json()["status"] == "removed"
+    audit = moderator.get("/moderation/audit?limit=100").json()["items"]
+    assert any(
+        e["action"] == "delete"
+        and e["target"]["id"] == image_id
+        and e["actor"] == moderator.user_id
+        for e in audit
+    )
+
+
+def test_work_queued_when_its_creator_is_banned_never_becomes_public(
+    mod_stack: StackState,
+) -> None:
+    creator = consented(mod_stack)
+    moderator = sign_in(mod_stack, "moderators")
+    ids = [
+        creator.post("/generations", json={"prompt": f"a quiet harbour {n}", "steps": 1}).json()[
+            "id"
+        ]
+        for n in range(3)
+    ]
+    banned = moderator.post(
+        f"/moderation/users/{creator.user_id}/restriction", json={"action": "ban", "reason": "x"}
+    )
+    assert banned.status_code == 200
+
+    def finished() -> list[dict] | None:
+        states = [creator.get(f"/generations/{i}").json() for i in ids]
+        return states if all(s["status"] in FINAL for s in states) else None
+
+    states = wait_for(finished, timeout=120, what="the queued work to finish")
+    public = anonymous(mod_stack)
+    for state in states:
+        assert state["status"] != "published", state
+        assert public.get(f"/gallery/{state['id']}").status_code == 404
+    caught = [s for s in states if s["status"] == "failed"]
+    assert all(s["error"]["code"] == "account_restricted" for s in caught), caught
+    moderator.post(
+        f"/moderation/users/{creator.user_id}/restriction",
+        json={"action": "restore", "reason": "appeal"},
+    )
+    for generation_id in ids:  # a restore does not publish what the restriction caught
+        assert creator.get(f"/generations/{generation_id}").json()["status"] != "published"
+        assert public.get(f"/gallery/{generation_id}").status_code == 404
+
+
+def test_a_ban_withholds_every_published_image_and_lifting_it_brings_them_back(
+    mod_stack: StackState,
+) -> None:
+    creator = consented(mod_stack)
+    image_id = published_image(creator)
+    moderator = sign_in(mod_stack, "moderators")
+    public = anonymous(mod_stack)
+    served = public.get(f"/gallery/{image_id}").json()["image_url"]
+    assert requests.get(served, timeout=10).status_code == 200
+
+    def restrict(action: str) -> None:
+        answer = moderator.post(
+            f"/moderation/users/{creator.user_id}/restriction",
+            json={"action": action, "reason": "lifecycle test"},
+        )
+        assert answer.status_code == 200, answer.text
+
+    restrict("ban")
+    assert public.get(f"/gallery/{image_id}").status_code == 404
+    assert public.get(f"/gallery/{image_id}/download", allow_redirects=False).status_code == 404
+    assert public.get(f"/users/{creator.user_id}/gallery").json()["items"] == []
+    assert image_id not in [i["id"] for i in public.get("/gallery?limit=100").json()["items"]]
+    assert requests.get(served, timeout=10).status_code == 404  # the served copy is gone too
+    restrict("restore")
+    assert public.get(f"/gallery/{image_id}").status_code == 200
+    assert [i["id"] for i in public.get(f"/users/{creator.user_id}/gallery").json()["items"]] == [
+        image_id
+    ]
+    restrict("suspend")  # a suspension stops new work only
+    assert public.get(f"/gallery/{image_id}").status_code == 200

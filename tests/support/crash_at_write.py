@@ -47,13 +47,13 @@ class Context:
 
 
 def run(step: str, args: list[str]) -> Any:
-    from chalicelib.services import generation, moderation, reports, scan
+    from chalicelib.services import generation, moderation, reports, scan, submission
     from chalicelib.settings import get_settings
 
     if step == "submit":
         user, key, prompt = args
-        request = generation.GenerationRequest(prompt, None, 512, 512, 1, 7)
-        return generation.submit(generation.admit(user), request, key, Context())["id"]
+        request = submission.GenerationRequest(prompt, None, 512, 512, 1, 7)
+        return submission.submit(submission.admit(user), request, key, Context()).id
     if step == "result":
         note = {"inferenceId": args[0], "invocationStatus": "Completed"}
         return generation.record_inference_result(note)

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.models.gallery import GalleryEntry
-from chalicelib.services.gallery import merge_newest_first
+from chalicelib.services.feed import merge_newest_first
 
 
 def entry(shard: int, sk: str) -> GalleryEntry:

@@ -1,0 +1,24 @@
+"""The JSON of the services' typed results, as the contract writes them: optional parts are
+left out rather than sent as null."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from chalicelib.services.gallery import PublicImage
+from chalicelib.services.generation import OwnerGeneration
+
+_OPTIONAL = ("error", "model", "category", "image")
+
+
+def _without_empty(data: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if not (k in optional and v is None)}
+
+
+def generation(item: OwnerGeneration) -> dict[str, Any]:
+    return _without_empty(dataclasses.asdict(item), _OPTIONAL)
+
+
+def public_image(item: PublicImage) -> dict[str, Any]:
+    return _without_empty(dataclasses.asdict(item), ("model",))

@@ -1,0 +1,485 @@
+"""One lifecycle for an image: every state a generation can be in and every move between them.
+
+`TRANSITIONS` is the table: each row a named move, the states it may start from, the state it
+ends in, and what changes with it. Each move is one function below, and nothing else in the
+service writes a generation's status. A move is one DynamoDB transaction whose condition is
+the state it starts from, so a duplicate, late or racing event never moves an image twice; what
+the transaction cannot hold (objects in S3) is done so that a retry converges: served copies are
+written before the transaction that points at them and deleted after the one that stops
+pointing at them, and a move found already made does its after-work again.
+
+The rules the moves keep, and the property test (tests/unit/test_lifecycle_machine.py) checks:
+- public (the feed, the creator's page, the detail, the download, the served copies) iff
+  `published`, not withheld, and the creator not banned;
+- in the moderation queue iff `in_review`;
+- a move to `published` happens only while the creator is in good standing (a condition on the
+  profile in the same transaction): work of a creator restricted while it was queued ends
+  `failed` with `account_restricted`, and a later restore does not publish it;
+- a ban withholds the creator's published images from every public read; a restore puts them
+  back; a suspension only stops new work;
+- every strike is written with its audit entry (scan rejections with the scan's record), in
+  the same transaction as the move that earned it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import TransactWriteError, UpdateError
+
+from chalicelib.adapters import clock
+from chalicelib.models.audit import AuditEntry
+from chalicelib.models.base import refused_by_condition, transaction
+from chalicelib.models.generations import (
+    FAILED,
+    IN_REVIEW,
+    OPEN_STATES,
+    PUBLISHED,
+    QUEUED,
+    REJECTED,
+    REMOVED,
+    SCANNING,
+    Generation,
+    find,
+)
+from chalicelib.models.users import BANNED, UserProfile
+from chalicelib.observability import logger
+from chalicelib.services import accounts, audit, publishing
+from chalicelib.services.errors import Conflict, UnderReview
+from chalicelib.settings import get_settings
+
+POLICY_ACTOR = "policy"
+QUEUE = "queue"
+SEVERITY = {"illegal": 0, "sexual": 1, "hateful": 2, "violent": 3}
+REPORTED_RANK = 4
+ANY_STATE = (QUEUED, SCANNING, PUBLISHED, IN_REVIEW, REJECTED, FAILED, REMOVED)
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    sources: tuple[str, ...]
+    target: str
+    effects: str  # what changes with the state, as the table in docs/lifecycle.md says it
+
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition("start", (QUEUED,), QUEUED, "the model took it: no longer pending; queued deadline"),
+    Transition("claim_restart", (QUEUED,), QUEUED, "the sweeper's next start of a pending one"),
+    Transition("output_ready", (QUEUED,), SCANNING, "scanning deadline"),
+    Transition("fail", OPEN_STATES, FAILED, "leaves the sweeper; a user-safe reason"),
+    Transition(
+        "publish",
+        OPEN_STATES,
+        PUBLISHED,
+        "served copies first; feed and creator-page entries; only while the creator is in "
+        "good standing (else `fail` with account_restricted)",
+    ),
+    Transition("hold_for_review", OPEN_STATES, IN_REVIEW, "leaves the sweeper; joins the queue"),
+    Transition(
+        "reject", OPEN_STATES, REJECTED, "leaves the sweeper; a strike with its audit entry"
+    ),
+    Transition(
+        "take_into_review",
+        (PUBLISHED,),
+        IN_REVIEW,
+        "reports passed the threshold: out of the feed, creator page and served copies; "
+        "joins the queue; audit entry",
+    ),
+    Transition(
+        "approve",
+        (IN_REVIEW,),
+        PUBLISHED,
+        "a moderator's decision: leaves the queue; reports counted afresh; served copies, "
+        "feed and creator-page entries; audit entry; only while the creator is in good standing",
+    ),
+    Transition(
+        "remove",
+        (PUBLISHED, IN_REVIEW),
+        REMOVED,
+        "a moderator's decision (or delete): leaves the queue, feed, creator page and served "
+        "copies; a strike with the audit entry; the strike policy may suspend",
+    ),
+    Transition(
+        "delete",
+        (QUEUED, SCANNING, PUBLISHED, REJECTED, FAILED),
+        REMOVED,
+        "by its creator, never while in review (409 under_review): leaves the sweeper, feed, "
+        "creator page and served copies",
+    ),
+    Transition(
+        "erase",
+        (QUEUED, SCANNING, PUBLISHED, IN_REVIEW, REJECTED, FAILED),
+        REMOVED,
+        "the creator's erasure: leaves every read path and the queue at once",
+    ),
+    Transition(
+        "withhold",
+        (PUBLISHED,),
+        PUBLISHED,
+        "its creator was banned: out of the feed, creator page and served copies",
+    ),
+    Transition(
+        "reinstate",
+        (PUBLISHED,),
+        PUBLISHED,
+        "its creator's ban was lifted (restored, or only suspended): served copies, feed and "
+        "creator-page entries back",
+    ),
+)
+_BY_NAME = {transition.name: transition for transition in TRANSITIONS}
+
+# What `_move` answers.
+MOVED = "moved"
+REFUSED = "refused"  # the image was not in a state the move starts from
+CREATOR_RESTRICTED = "creator_restricted"  # a move to public while the creator may not publish
+
+
+@dataclass(frozen=True)
+class Strike:
+    """A strike against the creator, and the audit entry that accounts for it."""
+
+    event: audit.Event
+    cause: str
+
+
+def review_rank(category: str | None, created_at_iso: str) -> str:
+    rank = SEVERITY.get(category or "", REPORTED_RANK)
+    return f"{rank}#{created_at_iso}"
+
+
+def _move(
+    generation: Generation,
+    name: str,
+    extra: list[Any] | None = None,
+    *,
+    was: str | tuple[str, ...] | None = None,
+    deadline_before: datetime | None = None,
+    strike: Strike | None = None,
+    audit_event: audit.Event | None = None,
+) -> str:
+    """Apply transition `name` to the generation in one transaction.
+
+    `was`: the status the caller read (the move then requires exactly it, so the entries of
+    that state are the ones removed), or the states an event may find it in; without it, any
+    of the transition's sources."""
+    transition = _BY_NAME[name]
+    now = clock.now()
+    sources = transition.sources if was is None else (was,) if isinstance(was, str) else was
+    assert set(sources) <= set(transition.sources), (name, sources)
+    actions: list[Any] = [
+        *(extra or []),
+        Generation.status.set(transition.target),
+        Generation.updated_at.set(now),
+    ]
+    if transition.target not in OPEN_STATES:
+        actions += [
+            Generation.deadline_at.remove(),
+            Generation.sweep_shard.remove(),
+            Generation.invoke_pending.remove(),
+        ]
+    if transition.target == IN_REVIEW:
+        category = generation.category
+        created = clock.iso(generation.created_at) if generation.created_at else clock.iso(now)
+        actions += [
+            Generation.review_shard.set(QUEUE),
+            Generation.review_rank.set(review_rank(category, created)),
+        ]
+    elif IN_REVIEW in sources:
+        actions += [Generation.review_shard.remove(), Generation.review_rank.remove()]
+    condition = Generation.generation_id.exists() & Generation.status.is_in(*sources)
+    if deadline_before is not None:
+        condition &= Generation.deadline_at < deadline_before
+    if name == "withhold":
+        condition &= Generation.withheld.does_not_exist()
+    if name == "reinstate":
+        condition &= Generation.withheld.exists()
+    becomes_public = name in ("publish", "approve", "reinstate")
+    creator = (UserProfile, generation.owner_id, None)
+    if becomes_public:
+        generation.published_at = generation.published_at or now
+        actions.append(Generation.published_at.set(generation.published_at))
+    try:
+        with transaction() as tx:
+            tx.update(generation, actions=actions, condition=condition)
+            if becomes_public:
+                # In the same transaction: a restriction written a moment earlier wins. New
+                # work needs an account in good standing; a withheld image only an unbanned one.
+                standing = (
+                    UserProfile.status != BANNED
+                    if name == "reinstate"
+                    else accounts.active_condition(now)
+                )
+                tx.condition_check(UserProfile, creator[1], condition=standing)
+                for entry in publishing.entries(generation, generation.published_at):
+                    tx.save(entry)
+            elif PUBLISHED in sources and generation.published_at is not None:
+                for entry in publishing.entries(generation, generation.published_at):
+                    tx.delete(entry)
+            if strike is not None:
+                tx.update(
+                    UserProfile(generation.owner_id),
+                    actions=[UserProfile.strikes.add(1)],
+                    condition=UserProfile.user_id.exists(),
+                )
+            event = strike.event if strike is not None else audit_event
+            if event is not None:
+                tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
+    except TransactWriteError as exc:
+        if becomes_public and tx.refused(exc, creator) and not tx.refused(exc, generation):
+            return CREATOR_RESTRICTED
+        if refused_by_condition(exc):
+            return REFUSED
+        raise
+    return MOVED
+
+
+# The model's side ------------------------------------------------------------------------
+
+
+def start(generation_id: str) -> bool:
+    """The endpoint took the request: it is no longer pending, and has the queued deadline."""
+    deadline = clock.now() + timedelta(seconds=get_settings().queued_deadline_seconds)
+    extra = [Generation.invoke_pending.remove(), Generation.deadline_at.set(deadline)]
+    return _move(Generation(generation_id), "start", extra) == MOVED
+
+
+def claim_restart(generation_id: str, now: datetime, waited: bool = True) -> Generation | None:
+    """Take the next start attempt of a generation the model never took (one claimer wins:
+    the sweeper once its start deadline passed, or a retry of its submit at once when not
+    `waited`), unless it has waited longer than the queued deadline since it was accepted.
+    Answers the whole item (its input key included), or None."""
+    settings = get_settings()
+    claimed = Generation(generation_id)
+    condition = (
+        Generation.generation_id.exists()
+        & (Generation.status.is_in(*_BY_NAME["claim_restart"].sources))
+        & Generation.invoke_pending.exists()
+        & (Generation.created_at > now - timedelta(seconds=settings.queued_deadline_seconds))
+    )
+    if waited:
+        condition &= Generation.deadline_at < now
+    retry_at = now + timedelta(seconds=settings.start_retry_seconds)
+    try:
+        claimed.update(  # answers with the whole item
+            actions=[Generation.deadline_at.set(retry_at), Generation.updated_at.set(now)],
+            condition=condition,
+        )
+    except UpdateError as exc:
+        if refused_by_condition(exc):
+            return None
+        raise
+    return claimed
+
+
+def output_ready(generation_id: str) -> bool:
+    deadline = clock.now() + timedelta(seconds=get_settings().scanning_deadline_seconds)
+    return (
+        _move(Generation(generation_id), "output_ready", [Generation.deadline_at.set(deadline)])
+        == MOVED
+    )
+
+
+def fail(
+    generation_id: str,
+    reason: str,
+    from_states: tuple[str, ...] = OPEN_STATES,
+    deadline_before: datetime | None = None,
+    extra: list[Any] | None = None,
+) -> bool:
+    """Finish open work as failed, with a user-safe reason code."""
+    changes = [*(extra or []), Generation.error.set(reason)]
+    moved = _move(
+        Generation(generation_id), "fail", changes, was=from_states, deadline_before=deadline_before
+    )
+    return moved == MOVED
+
+
+# The scan's outcomes ---------------------------------------------------------------------
+
+
+def publish(generation: Generation, extra: list[Any]) -> str:
+    """The scan passed it (its served copies are written): public, if its creator may still
+    publish; otherwise `failed` with `account_restricted` (and its copies taken down again).
+    Answers the state it ended in, or "unchanged" when it was no longer open."""
+    moved = _move(generation, "publish", extra)
+    if moved == CREATOR_RESTRICTED:
+        fail(generation.generation_id, "account_restricted", extra=extra)
+        publishing.delete_copies(generation.generation_id)
+        logger.info(
+            "work of a restricted creator not published",
+            extra={"generation_id": generation.generation_id},
+        )
+        return FAILED
+    return PUBLISHED if moved == MOVED else "unchanged"
+
+
+def hold_for_review(generation: Generation, category: str | None, extra: list[Any]) -> bool:
+    generation.category = category
+    changes = [*extra, *([Generation.category.set(category)] if category else [])]
+    return _move(generation, "hold_for_review", changes) == MOVED
+
+
+def reject(generation: Generation, category: str | None, extra: list[Any]) -> bool:
+    """The scan refused it: a strike, with its audit entry, in the same transaction."""
+    chosen = category or "unspecified"
+    event = audit.Event(
+        POLICY_ACTOR,
+        "reject",
+        "image",
+        generation.generation_id,
+        f"automated scan ({chosen})",
+        {"category": chosen},
+    )
+    moved = _move(
+        generation,
+        "reject",
+        [*extra, Generation.category.set(chosen)],
+        strike=Strike(event, f"rejected image ({chosen})"),
+    )
+    if moved != MOVED:
+        return False
+    _after_strike(generation.owner_id, f"rejected image ({chosen})")
+    return True
+
+
+# People's actions ------------------------------------------------------------------------
+
+
+def take_into_review(generation: Generation, reason: str, details: dict[str, Any]) -> bool:
+    """Reports took a public image out of view, to a moderator."""
+    event = audit.Event(
+        POLICY_ACTOR, "auto_review", "image", generation.generation_id, reason, details
+    )
+    moved = _move(generation, "take_into_review", was=PUBLISHED, audit_event=event) == MOVED
+    if moved:
+        publishing.delete_copies(generation.generation_id)
+    return moved
+
+
+def approve(
+    generation: Generation, moderator: str, reason: str, details: dict[str, Any] | None
+) -> None:
+    """A moderator publishes an image in review; its reports are counted afresh."""
+    if generation.status != IN_REVIEW:
+        raise Conflict(f"Only an image in review can be approved; this one is {generation.status}.")
+    publishing.write_copies_from_original(generation)
+    event = audit.Event(moderator, "approve", "image", generation.generation_id, reason, details)
+    extra = [
+        Generation.category.remove(),
+        Generation.report_count.set(0),
+        Generation.report_reasons.remove(),
+    ]
+    moved = _move(generation, "approve", extra, was=IN_REVIEW, audit_event=event)
+    if moved == MOVED:
+        return
+    publishing.delete_copies(generation.generation_id)
+    if moved == CREATOR_RESTRICTED:
+        raise Conflict(
+            "The creator's account is restricted: this image cannot be published.",
+            details={"creator": "restricted"},
+        )
+    raise Conflict("The image changed while deciding; look again.")
+
+
+def remove(
+    generation: Generation,
+    moderator: str,
+    reason: str,
+    category: str | None,
+    action: str = "remove",
+) -> None:
+    """A moderator removes a published or in-review image: a strike with the audit entry. A
+    retry of a removal whose transaction is in finishes what follows it."""
+    chosen = category or generation.category or "other"
+    if generation.status not in (PUBLISHED, IN_REVIEW, REMOVED):
+        raise Conflict(
+            f"Only a published or in-review image can be removed; this one is {generation.status}."
+        )
+    if generation.status != REMOVED:
+        details = {"category": category} if category else None
+        event = audit.Event(moderator, action, "image", generation.generation_id, reason, details)
+        moved = _move(
+            generation,
+            "remove",
+            [Generation.category.set(chosen)],
+            was=generation.status,
+            strike=Strike(event, f"removal ({chosen})"),
+        )
+        if moved != MOVED:
+            raise Conflict("The image changed while deciding; look again.")
+    publishing.delete_copies(generation.generation_id)
+    _after_strike(generation.owner_id, f"removal ({chosen})")
+
+
+def delete_by_creator(generation: Generation) -> None:
+    """Its creator deletes it: gone from every read path at once. Not while a moderator's
+    decision is pending: that would dodge the decision and its strike."""
+    current: Generation | None = generation
+    for _ in range(3):  # it may move while we look (the scan finishing, a report)
+        if current is None or current.status == REMOVED:
+            break
+        if current.status == IN_REVIEW:
+            raise UnderReview()
+        extra = [Generation.category.set("deleted")]
+        if _move(current, "delete", extra, was=current.status) == MOVED:
+            break
+        current = find(generation.generation_id)
+    else:
+        raise Conflict("The image changed while deleting; try again.")
+    publishing.delete_copies(generation.generation_id)
+
+
+def erase(generation_id: str) -> None:
+    """The creator erased their account: out of every read path and the queue."""
+    for _ in range(3):  # it may move while we look
+        current = find(generation_id)
+        if current is None or current.status == REMOVED:
+            break
+        extra = [Generation.category.set("erased")]
+        if _move(current, "erase", extra, was=current.status) == MOVED:
+            break
+    publishing.delete_copies(generation_id)
+
+
+# The creator's standing ------------------------------------------------------------------
+
+
+def withhold_all(owner_id: str) -> int:
+    """A ban: each published image of the creator leaves every public read."""
+    withheld = 0
+    for listed in Generation.by_owner.query(owner_id):
+        generation = find(listed.generation_id)  # the index may lag: read the item itself
+        if generation is None or generation.status != PUBLISHED or generation.withheld:
+            continue
+        extra = [Generation.withheld.set(True)]
+        if _move(generation, "withhold", extra, was=PUBLISHED) == MOVED:
+            publishing.delete_copies(generation.generation_id)
+            withheld += 1
+    return withheld
+
+
+def reinstate_all(owner_id: str) -> int:
+    """A ban lifted: the images it withheld are public again (unless banned once more)."""
+    reinstated = 0
+    for listed in Generation.by_owner.query(owner_id):
+        if not listed.withheld:
+            continue  # (set at the ban, long before: the index has it)
+        generation = find(listed.generation_id)
+        if generation is None or generation.status != PUBLISHED or not generation.withheld:
+            continue
+        publishing.write_copies_from_original(generation)
+        moved = _move(generation, "reinstate", [Generation.withheld.remove()], was=PUBLISHED)
+        if moved == MOVED:
+            reinstated += 1
+        else:
+            publishing.delete_copies(generation.generation_id)
+    return reinstated
+
+
+def _after_strike(owner_id: str, cause: str) -> None:
+    from chalicelib.services.enforcement import apply_strike_policy
+
+    apply_strike_policy(owner_id, cause)

@@ -1,0 +1,81 @@
+"""What makes an image public besides its state: the served copies in the public bucket and
+its entries in the sharded feed and on its creator's page. The lifecycle decides when; this
+module knows how."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chalicelib import resources
+from chalicelib.adapters import clock, storage
+from chalicelib.models.gallery import GalleryEntry, creator_partition, feed_partition
+from chalicelib.models.generations import Generation
+from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.imaging import VerifiedImage
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def public_url(key: str, **params: str) -> str:
+    """The CDN's URL of a public object, or a presigned one (with response parameters)."""
+    settings = get_settings()
+    if settings.public_base_url and not params:
+        return f"{settings.public_base_url.rstrip('/')}/{key}"
+    return storage.presigned_get(settings.public_bucket, key, extra=params)
+
+
+def image_urls(image_id: str) -> dict[str, str]:
+    keys = resources.public_keys(image_id)
+    return {"thumbnail_url": public_url(keys["thumbnail"]), "image_url": public_url(keys["web"])}
+
+
+def write_copies(verified: VerifiedImage, image_id: str) -> None:
+    """Put the served copies; nothing points at them until the transaction that publishes."""
+    from chalicelib.imaging import derivatives  # Pillow: only the functions that publish
+
+    made = derivatives(verified, image_id)
+    bucket, keys = get_settings().public_bucket, resources.public_keys(image_id)
+    storage.put_bytes(
+        bucket, keys["thumbnail"], made.thumbnail_webp, "image/webp", CacheControl=IMMUTABLE
+    )
+    storage.put_bytes(bucket, keys["web"], made.web_webp, "image/webp", CacheControl=IMMUTABLE)
+    storage.put_bytes(bucket, keys["full"], made.full_png, "image/png", CacheControl=IMMUTABLE)
+
+
+def write_copies_from_original(generation: Generation) -> None:
+    """The served copies made again from the private original (an approval, a restore)."""
+    from chalicelib.imaging import verify
+
+    settings = get_settings()
+    original = storage.read(
+        settings.originals_bucket, generation.output_key, settings.max_output_bytes
+    )
+    write_copies(verify(original), generation.generation_id)
+
+
+def delete_copies(image_id: str) -> None:
+    bucket = get_settings().public_bucket
+    for key in resources.public_keys(image_id).values():
+        storage.delete(bucket, key)
+
+
+def entries(generation: Generation, published_at: Any) -> list[GalleryEntry]:
+    """Its feed entry and its creator-page entry, as of `published_at`."""
+    sk = f"{clock.iso(published_at)}#{generation.generation_id}"
+    common: dict[str, Any] = {
+        "image_id": generation.generation_id,
+        "creator_id": generation.owner_id,
+        "prompt": generation.prompt,
+        "width": generation.width,
+        "height": generation.height,
+        "created_at": generation.created_at,
+        "published_at": published_at,
+        "model": generation.model,
+    }
+    shards = get_settings().feed_shards
+    return [
+        GalleryEntry(feed_partition(generation.generation_id, shards), sk, **common),
+        GalleryEntry(creator_partition(generation.owner_id), sk, **common),
+    ]
