@@ -124,6 +124,9 @@ def expiring_prefixes(s: Settings) -> tuple[tuple[str, str, int], ...]:
     return (
         (s.inputs_bucket, INPUT_PREFIX, s.input_retention_days),
         (s.exports_bucket, EXPORT_PREFIX, s.export_retention_days),
+        # Training shards hold published images and prompts; an erasure cannot reach shards
+        # already written, so they live a bounded time and a training run takes a fresh export.
+        (s.exports_bucket, DATASET_PREFIX, s.dataset_retention_days),
     )
 
 

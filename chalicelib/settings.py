@@ -82,6 +82,7 @@ class Settings:
     input_retention_days: int = 7
     erased_marker_seconds: int = 86_400  # longer than any access token lives
     dataset_shard_size: int = 1000
+    dataset_retention_days: int = 30
     # Service switches: Powertools feature flags in an SSM parameter (JSON)
     flags_parameter: str = ""
     flags_cache_seconds: int = 5

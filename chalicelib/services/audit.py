@@ -11,6 +11,14 @@ from chalicelib.models.audit import AuditEntry, month_partition
 from chalicelib.services import cursors
 
 PURPOSE = "audit"
+POLICY_ACTOR = "policy"  # the service's own rules (the strike policy, the scan, reports)
+
+
+def link_actor(minted_by: str) -> str:
+    """Who a view through a signed review link is recorded as: the moderator who minted it."""
+    return f"link:{minted_by}"
+
+
 MAX_MONTHS_BACK = 36
 
 

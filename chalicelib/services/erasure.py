@@ -29,7 +29,7 @@ from chalicelib.models.generations import Generation
 from chalicelib.models.reports import Report
 from chalicelib.models.users import ERASED, UserProfile, erased_marker_key
 from chalicelib.observability import logger
-from chalicelib.services import lifecycle, quota
+from chalicelib.services import audit, lifecycle, quota
 from chalicelib.settings import get_settings
 
 ERASED_ACTOR = "erased-user"
@@ -107,8 +107,14 @@ def tombstone_consents(user_id: str) -> None:
 
 def anonymise_audit(user_id: str) -> None:
     """Entries about or by the user keep what happened, not who (rewritten in place)."""
-    for index, field in ((AuditEntry.by_target, "target_id"), (AuditEntry.by_actor, "actor")):
-        for entry in index.query(user_id):
+    searches = (
+        (AuditEntry.by_target, "target_id", user_id),
+        (AuditEntry.by_actor, "actor", user_id),
+        # Views through a signed review link name the moderator who minted it.
+        (AuditEntry.by_actor, "actor", audit.link_actor(user_id)),
+    )
+    for index, field, value in searches:
+        for entry in index.query(value):
             setattr(entry, field, ERASED_ACTOR)
             entry.save()
 

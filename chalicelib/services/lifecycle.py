@@ -50,7 +50,6 @@ from chalicelib.services import accounts, audit, publishing
 from chalicelib.services.errors import Conflict, UnderReview
 from chalicelib.settings import get_settings
 
-POLICY_ACTOR = "policy"
 QUEUE = "queue"
 SEVERITY = {"illegal": 0, "sexual": 1, "hateful": 2, "violent": 3}
 REPORTED_RANK = 4
@@ -326,7 +325,7 @@ def reject(generation: Generation, category: str | None, extra: list[Any]) -> bo
     """The scan refused it: a strike, with its audit entry, in the same transaction."""
     chosen = category or "unspecified"
     event = audit.Event(
-        POLICY_ACTOR,
+        audit.POLICY_ACTOR,
         "reject",
         "image",
         generation.generation_id,
@@ -351,7 +350,7 @@ def reject(generation: Generation, category: str | None, extra: list[Any]) -> bo
 def take_into_review(generation: Generation, reason: str, details: dict[str, Any]) -> bool:
     """Reports took a public image out of view, to a moderator."""
     event = audit.Event(
-        POLICY_ACTOR, "auto_review", "image", generation.generation_id, reason, details
+        audit.POLICY_ACTOR, "auto_review", "image", generation.generation_id, reason, details
     )
     moved = _move(generation, "take_into_review", was=PUBLISHED, audit_event=event) == MOVED
     if moved:

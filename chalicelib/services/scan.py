@@ -34,7 +34,10 @@ def scan_output(bucket: str, key: str) -> str:
         return "ignored"
     item = find(generation_id)
     if item is None:
-        return "ignored"  # erased or never recorded: nothing may be published from it
+        # Its generation was erased (or deleted with it) before the model finished: nothing
+        # may be published from it, and nothing of an erased user may stay.
+        storage.delete(bucket, key)
+        return "ignored"
     if item.status not in OPEN_STATES:
         return "unchanged"
     data = storage.read(bucket, key, settings.max_output_bytes + 1)
