@@ -15,6 +15,7 @@ ROWS = [
     ("hostile inputs", "tried", "not refused or left state"),
     ("mass assignment attempts", "tried", "let through"),
     ("parallel submits past the quota", "fired", "over the limit"),
+    ("orders of delete, report and decision", "tried", "dodged a decision or strike"),
     ("header checks", "made", "failed"),
     ("log lines scanned for secrets", "scanned", "secrets found"),
 ]

@@ -40,3 +40,71 @@ def aws() -> Iterator[None]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+# A world to act in: people, and images taken through the model and the scan ----------------
+
+# What the stand-in scanner finds, per outcome asked for (see chalicelib/policy/image_labels.json).
+SCANNED = {"publish": (), "review": (("Violence", 0.6),), "reject": (("Violence", 0.95),)}
+
+
+def consented_profile(user_id: str) -> str:
+    """A signed-up user in good standing who accepted the current terms."""
+    from chalicelib.adapters import clock
+    from chalicelib.models.users import ACTIVE, UserProfile
+    from chalicelib.services import terms
+
+    current = terms.current_terms_uncached()
+    now = clock.now()
+    UserProfile(
+        user_id,
+        status=ACTIVE,
+        strikes=0,
+        accepted_terms_version=current.version,
+        accepted_terms_sha256=current.sha256,
+        created_at=now,
+        updated_at=now,
+    ).save()
+    return user_id
+
+
+def _png(size: int) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (size, size), (40, 90, 160)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def painted(creator: str, prompt: str = "a lighthouse") -> str:
+    """Submit as `creator` and put the model's output where the endpoint would."""
+    from chalicelib.adapters import storage
+    from chalicelib.services import submission
+
+    request = submission.GenerationRequest(prompt, None, 512, 512, 4, 7)
+    made = submission.submit(submission.admit(creator), request, None)
+    settings = get_settings()
+    output = _png(512)
+    storage.put_bytes(settings.originals_bucket, resources.output_key(made.id), output, "image/png")
+    return made.id
+
+
+def scanned(image_id: str, outcome: str) -> str:
+    """The output's scan, with a stand-in scanner that finds what `outcome` needs."""
+    from chalicelib.adapters.image_scanner import Label
+    from chalicelib.services import scan
+
+    class StandIn:
+        name = "stand-in"
+
+        def scan(self, image: object, png: bytes) -> list[Label]:
+            return [Label(name, score) for name, score in SCANNED[outcome]]
+
+    original = scan.get_scanner  # type: ignore[attr-defined]
+    scan.get_scanner = lambda name: StandIn()  # type: ignore[attr-defined,assignment]
+    try:
+        return scan.scan_output(get_settings().originals_bucket, resources.output_key(image_id))
+    finally:
+        scan.get_scanner = original  # type: ignore[attr-defined]

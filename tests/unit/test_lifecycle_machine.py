@@ -12,7 +12,6 @@ moto's in-process AWS, with the lifecycle's rules checked after every step:
 
 from __future__ import annotations
 
-import io
 import os
 from contextlib import suppress
 from typing import Any
@@ -33,8 +32,6 @@ from hypothesis.stateful import (
 moto = pytest.importorskip("moto")
 
 from chalicelib import resources  # noqa: E402
-from chalicelib.adapters import clock  # noqa: E402
-from chalicelib.adapters.image_scanner import Label  # noqa: E402
 from chalicelib.models.audit import AuditEntry  # noqa: E402
 from chalicelib.models.gallery import GalleryEntry  # noqa: E402
 from chalicelib.models.generations import PUBLISHED, Generation  # noqa: E402
@@ -46,29 +43,19 @@ from chalicelib.services import (  # noqa: E402
     generation,
     moderation,
     reports,
-    scan,
-    submission,
     terms,
 )
 from chalicelib.services.errors import NotFound, ServiceError  # noqa: E402
 from chalicelib.settings import get_settings  # noqa: E402
-from tests.support.in_process_aws import aws  # noqa: E402
+from tests.support.in_process_aws import (  # noqa: E402
+    SCANNED,
+    aws,
+    consented_profile,
+    painted,
+    scanned,
+)
 
 STRIKE_ACTIONS = ("reject", "remove", "delete")
-# What the stand-in scanner finds, per outcome the rule asks for (see image_labels.json).
-SCANNED = {
-    "publish": [],
-    "review": [Label("Violence", 0.6)],
-    "reject": [Label("Violence", 0.95)],
-}
-
-
-def _png(size: int) -> bytes:
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (size, size), (40, 90, 160)).save(out, format="PNG")
-    return out.getvalue()
 
 
 class ImageLife(RuleBasedStateMachine):
@@ -80,52 +67,28 @@ class ImageLife(RuleBasedStateMachine):
         self.world = aws()
         self.world.__enter__()
         terms.publish_terms("The terms of this property test.", "test")
-        self.original = _png(get_settings().default_size)
-        self.terms = terms.current_terms_uncached()
-        self.moderator = self._profile("moderator")
-        self.reporters = [self._profile(f"reporter-{n}") for n in range(3)]
+        self.moderator = consented_profile("moderator")
+        self.reporters = [consented_profile(f"reporter-{n}") for n in range(3)]
         self.erased: set[str] = set()
         self.published_while_restricted: list[str] = []
 
-    def _profile(self, user_id: str) -> str:
-        now = clock.now()
-        UserProfile(
-            user_id,
-            status=ACTIVE,
-            strikes=0,
-            accepted_terms_version=self.terms.version,
-            accepted_terms_sha256=self.terms.sha256,
-            created_at=now,
-            updated_at=now,
-        ).save()
-        return user_id
-
     @initialize(target=creators)
     def first_creators(self) -> Any:
-        return multiple(self._profile("creator-a"), self._profile("creator-b"))
+        return multiple(consented_profile("creator-a"), consented_profile("creator-b"))
 
     @rule(target=creators)
     def new_creator(self) -> str:
         self.joined = getattr(self, "joined", 0) + 1
-        return self._profile(f"creator-{self.joined}")
+        return consented_profile(f"creator-{self.joined}")
 
     # Steps -------------------------------------------------------------------------------
 
     @rule(target=images, creator=creators, prompt=st.sampled_from(["a lighthouse", "a fox"]))
     def submit(self, creator: str, prompt: str) -> Any:
         try:
-            admission = submission.admit(creator)
+            return painted(creator, prompt)
         except ServiceError:
             return multiple()  # restricted or erased: refused before anything is written
-        request = submission.GenerationRequest(prompt, None, 512, 512, 4, 7)
-        made = submission.submit(admission, request, None)
-        s = get_settings()
-        from chalicelib.adapters import storage
-
-        storage.put_bytes(
-            s.originals_bucket, resources.output_key(made.id), self.original, "image/png"
-        )
-        return made.id
 
     @rule(image=images)
     def model_result(self, image: str) -> None:
@@ -136,18 +99,7 @@ class ImageLife(RuleBasedStateMachine):
         before = Generation.get(image, consistent_read=True) if _exists(image) else None
         standing = _standing(before.owner_id) if before else ACTIVE
 
-        class StandIn:
-            name = "stand-in"
-
-            def scan(self, image: Any, png: bytes) -> list[Label]:
-                return SCANNED[outcome]
-
-        original = scan.get_scanner
-        scan.get_scanner = lambda name: StandIn()  # type: ignore[assignment]
-        try:
-            scan.scan_output(get_settings().originals_bucket, resources.output_key(image))
-        finally:
-            scan.get_scanner = original  # type: ignore[assignment]
+        scanned(image, outcome)
         after = _find(image)
         became_public = before is not None and before.status != PUBLISHED
         if became_public and after is not None and after.status == PUBLISHED and standing != ACTIVE:
