@@ -414,3 +414,33 @@ def test_a_ban_withholds_every_published_image_and_lifting_it_brings_them_back(
     ]
     restrict("suspend")  # a suspension stops new work only
     assert public.get(f"/gallery/{image_id}").status_code == 200
+
+
+def test_an_image_taken_into_review_is_not_served_and_approval_starts_a_fresh_count(
+    mod_stack: StackState,
+) -> None:
+    creator = consented(mod_stack)
+    image_id = published_image(creator)
+    public = anonymous(mod_stack)
+    served = public.get(f"/gallery/{image_id}").json()
+    assert requests.get(served["image_url"], timeout=10).status_code == 200
+    for _ in range(2):
+        consented(mod_stack).post(f"/gallery/{image_id}/reports", json={"reason": "violent"})
+    assert creator.get(f"/generations/{image_id}").json()["status"] == "in_review"
+    for url in (served["image_url"], served["thumbnail_url"]):
+        assert requests.get(url, timeout=10).status_code == 404  # out of view is out of view
+    moderator = sign_in(mod_stack, "moderators")
+    approved = moderator.post(
+        f"/moderation/images/{image_id}/decision", json={"action": "approve", "reason": "fine"}
+    )
+    assert approved.json()["status"] == "published"
+    assert requests.get(served["image_url"], timeout=10).status_code == 200
+    # One new report after the approval does not send it straight back (threshold 2).
+    consented(mod_stack).post(f"/gallery/{image_id}/reports", json={"reason": "violent"})
+    assert public.get(f"/gallery/{image_id}").status_code == 200
+
+
+def test_reporting_needs_consent_to_the_current_terms(mod_stack: StackState) -> None:
+    image_id = published_image(consented(mod_stack))
+    refused = sign_in(mod_stack).post(f"/gallery/{image_id}/reports", json={"reason": "other"})
+    assert refused.status_code == 403 and refused.json()["code"] == "consent_required"
