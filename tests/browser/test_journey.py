@@ -85,6 +85,14 @@ def test_visitor_creates_reports_are_moderated_and_revised_terms_come_back(visit
     expect(reporter.page.get_by_role("heading", name="Gallery")).to_be_visible()
     expect(reporter.page.get_by_role("link", name=prompt)).to_have_count(0)
 
+    # Its creator sees that it awaits a decision, and cannot delete it before that.
+    page.get_by_role("link", name="My images", exact=True).click()
+    waiting = page.locator("li.generation", has_text=prompt)
+    expect(waiting.locator(".badge")).to_have_text("In review")
+    expect(waiting).to_contain_text("You can delete it once a moderator has decided.")
+    expect(waiting.get_by_role("button", name="Delete")).to_have_count(0)
+    page.get_by_role("link", name="Gallery", exact=True).click()
+
     # A moderator finds it in the queue and removes it, with a reason; restricts and restores.
     moderator = visitors()
     moderator.open("#/moderation")

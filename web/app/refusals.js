@@ -93,6 +93,9 @@ export function refusal(error, { signal, ready } = {}) {
         h("a", { href: "#/sign-in" }, "Sign in again"), "."));
     case "forbidden":
       return notice("error", h("p", {}, "Your role does not allow this."));
+    case "under_review":
+      return notice("error", h("p", {}, "A moderator is deciding on this image; "
+        + "you can delete it once they have decided."));
     case "not_found":
       return notice("error", h("p", {}, "Not found: it may have been removed, or it is not yours."));
     default:

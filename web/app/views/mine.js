@@ -8,11 +8,13 @@ import { categoryText, refusal } from "../refusals.js";
 import { rerender } from "../router.js";
 import { statusLabel } from "./create.js";
 
-const DELETABLE = new Set(["published", "in_review", "rejected", "failed"]);
+// Not while in review: a moderator decides first (the API answers 409 under_review).
+const DELETABLE = new Set(["published", "rejected", "failed"]);
 
 function explanation(generation) {
   switch (generation.status) {
-    case "in_review": return "A moderator will look at it before it is published.";
+    case "in_review": return "A moderator will look at it before it is published. "
+      + "You can delete it once a moderator has decided.";
     case "rejected": return `Not published: ${categoryText(generation.category)}.`;
     case "removed": return generation.category === "deleted" ? "You deleted it."
       : `Removed by a moderator: ${categoryText(generation.category)}.`;
