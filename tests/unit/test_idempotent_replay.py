@@ -10,13 +10,11 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from chalicelib.adapters import clock
 from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models.quota import QuotaSlot
-from chalicelib.models.users import ACTIVE, UserProfile
 from chalicelib.services import submission, terms
-from tests.support.in_process_aws import aws
+from tests.support.in_process_aws import aws, consented_profile
 
 
 @contextmanager
@@ -37,18 +35,8 @@ def model_calls() -> Iterator[list[str]]:
 
 
 def _admitted(user_id: str) -> submission.Admission:
-    current = terms.publish_terms("Terms for the replay test.", "test")
-    now = clock.now()
-    UserProfile(
-        user_id,
-        status=ACTIVE,
-        strikes=0,
-        accepted_terms_version=current.version,
-        accepted_terms_sha256=current.sha256,
-        created_at=now,
-        updated_at=now,
-    ).save()
-    return submission.admit(user_id)
+    terms.publish_terms("Terms for the replay test.", "test")
+    return submission.admit(consented_profile(user_id))
 
 
 def _expire_idempotency_records() -> None:
