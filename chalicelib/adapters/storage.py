@@ -1,8 +1,10 @@
-"""S3: put and read objects, presigned URLs."""
+"""S3: put and read objects (whole, or as a stream), presigned URLs."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, Any
 
 from chalicelib.adapters.aws import client
 from chalicelib.settings import get_settings
@@ -42,6 +44,24 @@ def read(bucket: str, key: str, max_bytes: int) -> bytes:
         answer["Body"].close()
         raise ValueError(f"object larger than {max_bytes} bytes")
     return bytes(answer["Body"].read(max_bytes + 1))
+
+
+@contextmanager
+def reading(bucket: str, key: str, max_bytes: int) -> Iterator[IO[bytes]]:
+    """The object as a stream to read from, closed after the block; FileNotFoundError if there
+    is no such object, ValueError if it is larger than `max_bytes`."""
+    s3 = client("s3")
+    try:
+        answer = s3.get_object(Bucket=bucket, Key=key)
+    except s3.exceptions.NoSuchKey as exc:
+        raise FileNotFoundError(key) from exc
+    body = answer["Body"]
+    try:
+        if int(answer.get("ContentLength", 0)) > max_bytes:
+            raise ValueError(f"object larger than {max_bytes} bytes")
+        yield body
+    finally:
+        body.close()
 
 
 def delete(bucket: str, key: str) -> None:

@@ -104,7 +104,7 @@ def test_an_export_holds_everything_the_user_did(privacy_stack: StackState) -> N
         "consents.json",
         "generations.json",
         "reports_filed.json",
-        "restrictions_and_moderation.json",
+        "decisions.json",
         f"images/{mine['id']}.png",
     } <= names
     profile = json.loads(archive.read("profile.json"))
@@ -117,9 +117,78 @@ def test_an_export_holds_everything_the_user_did(privacy_stack: StackState) -> N
         (r["image_id"], r["reason"], r["note"])
         for r in json.loads(archive.read("reports_filed.json"))
     ] == [(theirs["id"], "copyright", "my photo")]
-    actions = [e["action"] for e in json.loads(archive.read("restrictions_and_moderation.json"))]
-    assert "suspend" in actions and "restore" in actions
+    decisions = json.loads(archive.read("decisions.json"))
+    assert [(d["decision"], d["about"]) for d in decisions] == [
+        ("suspend", {"type": "account"}),
+        ("restore", {"type": "account"}),
+    ]
+    assert decisions[0]["until"] == "2099-01-01T00:00:00.000Z"
     assert archive.read(f"images/{mine['id']}.png").startswith(b"\x89PNG")
+
+
+def exported(api: Api) -> zipfile.ZipFile:
+    export_id = api.post("/me/export").json()["export_id"]
+    ready = wait_for(
+        lambda: (b := api.get(f"/me/export/{export_id}").json())["status"] == "ready" and b,
+        timeout=60,
+        what="the export",
+    )
+    return zipfile.ZipFile(io.BytesIO(requests.get(ready["url"], timeout=10).content))
+
+
+def keys_in(value: object) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in keys_in(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in keys_in(v)}
+    return set()
+
+
+def test_an_export_holds_no_refused_original_no_scan_and_no_moderator(
+    privacy_stack: StackState,
+) -> None:
+    fay = consented(privacy_stack)
+    kept = make(fay, "a clay vase")
+    removed = make(fay, "a clay jug")
+    assert kept["status"] == removed["status"] == "published"
+    moderator = sign_in(privacy_stack, "moderators")
+    decided = moderator.post(
+        f"/moderation/images/{removed['id']}/decision",
+        json={"action": "remove", "reason": "breaks rule 4"},
+    )
+    assert decided.status_code == 200, decided.text
+    moderator.post(
+        f"/moderation/users/{fay.user_id}/restriction",
+        json={"action": "suspend", "reason": "one removal too many"},
+    )
+    moderator.post(
+        f"/moderation/users/{fay.user_id}/restriction", json={"action": "restore", "reason": "ok"}
+    )
+    # The original is still held (an appeal may restore it), just not handed out.
+    s3 = client(privacy_stack, "s3")
+    originals = s3.list_objects_v2(Bucket=name(privacy_stack, "originals"))["Contents"]
+    assert any(removed["id"] in o["Key"] for o in originals)
+
+    archive = exported(fay)
+
+    names = set(archive.namelist())
+    assert f"images/{kept['id']}.png" in names
+    assert not [n for n in names if removed["id"] in n]
+    generations = {g["id"]: g for g in json.loads(archive.read("generations.json"))}
+    assert generations[removed["id"]]["status"] == "removed"
+    assert generations[removed["id"]]["prompt"] == "a clay jug"
+    documents = [json.loads(archive.read(n)) for n in names if n.endswith(".json")]
+    found = {k.lower() for doc in documents for k in keys_in(doc)}
+    assert not {k for k in found if "scan" in k or "label" in k or "score" in k}, found
+    text = "\n".join(archive.read(n).decode("latin-1") for n in names)
+    assert moderator.user_id not in text
+    decisions = json.loads(archive.read("decisions.json"))
+    removal = [d for d in decisions if d["about"] == {"type": "image", "id": removed["id"]}]
+    assert [(d["decision"], d["reason"], d["decided_by"]) for d in removal] == [
+        ("remove", "breaks rule 4", "a moderator")
+    ]
+    assert removal[0]["category"] and removal[0]["at"]
+    assert {d["decided_by"] for d in decisions} == {"a moderator"}
 
 
 def test_erasure_leaves_nothing_naming_the_user(privacy_stack: StackState) -> None:
