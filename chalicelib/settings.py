@@ -79,6 +79,8 @@ class Settings:
     api_base_url: str = ""  # for absolute review links; the request's host if empty
     # Privacy: retention periods (see docs/data-inventory.yaml)
     export_retention_days: int = 7
+    # One export per user at a time; one not finished after this long no longer counts.
+    export_pending_seconds: int = 3600
     input_retention_days: int = 7
     erased_marker_seconds: int = 86_400  # longer than any access token lives
     dataset_shard_size: int = 1000

@@ -94,7 +94,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("idempotency_table", (GET, PUT, UPDATE, DELETE)),
             TableAccess("reports_table", (PUT,)),
             TableAccess("audit_table", (PUT, BATCH_WRITE, QUERY)),
-            TableAccess("exports_table", (GET, PUT)),
+            # An export and the user's one place in progress, in one transaction; both go
+            # again if the message that starts the work was not sent.
+            TableAccess("exports_table", (GET, PUT, DELETE)),
             # A submit claims a quota slot in its transaction; a lost claim reads the slots.
             TableAccess("quota_table", (UPDATE, QUERY)),
         ),
@@ -161,7 +163,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=1024,
         queue="exports_queue",
         tables=(
-            TableAccess("exports_table", (GET, UPDATE)),
+            # Ready, and the user's place in progress freed, in one transaction.
+            TableAccess("exports_table", (GET, UPDATE, DELETE)),
             TableAccess("users_table", (BATCH_GET,)),
             TableAccess("consents_table", (QUERY,)),
             TableAccess("consent_evidence_table", (QUERY,)),
@@ -172,7 +175,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         objects=(
             ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject",)),
-            ObjectAccess("exports_bucket", resources.EXPORT_PREFIX, ("s3:PutObject",)),
+            # The archive is streamed as a multipart upload (PutObject covers its parts); a
+            # failed one is aborted.
+            ObjectAccess(
+                "exports_bucket",
+                resources.EXPORT_PREFIX,
+                ("s3:PutObject", "s3:AbortMultipartUpload"),
+            ),
         ),
     ),
     FunctionSpec(

@@ -1,9 +1,11 @@
-"""S3: put and read objects (whole, or as a stream), presigned URLs."""
+"""S3: put and read objects (whole, or streamed a part at a time), presigned URLs."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import TracebackType
 from typing import IO, Any
 
 from chalicelib.adapters.aws import client
@@ -62,6 +64,87 @@ def reading(bucket: str, key: str, max_bytes: int) -> Iterator[IO[bytes]]:
         yield body
     finally:
         body.close()
+
+
+# S3's smallest part but the last is 5 MiB; a writer holds at most one part.
+PART_BYTES = 8 * 1024 * 1024
+
+
+class ObjectWriter(io.RawIOBase):
+    """A write-only stream that becomes one S3 object through a multipart upload, sent a part
+    at a time: however large the object, no more than one part is held in memory and nothing
+    touches the disk. Closing it completes the object; `abort()`, or leaving its `with` block
+    by an exception, discards the parts sent and leaves no object."""
+
+    def __init__(
+        self, bucket: str, key: str, content_type: str, part_bytes: int = PART_BYTES
+    ) -> None:
+        super().__init__()
+        self._s3 = client("s3")
+        self._target = {"Bucket": bucket, "Key": key}
+        self._part_bytes = part_bytes
+        self._buffer = bytearray()
+        self._parts: list[dict[str, Any]] = []
+        self._aborted = False
+        answer = self._s3.create_multipart_upload(**self._target, ContentType=content_type)
+        self._target["UploadId"] = answer["UploadId"]
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.closed:
+            raise ValueError("write to a closed ObjectWriter")
+        view = memoryview(data).cast("B")
+        self._buffer += view
+        while len(self._buffer) >= self._part_bytes:
+            part = bytes(self._buffer[: self._part_bytes])
+            del self._buffer[: self._part_bytes]
+            self._send(part)
+        return view.nbytes
+
+    @property
+    def buffered(self) -> int:
+        """Bytes written but not yet sent (never more than one part)."""
+        return len(self._buffer)
+
+    def _send(self, part: bytes) -> None:
+        number = len(self._parts) + 1
+        answer = self._s3.upload_part(**self._target, PartNumber=number, Body=part)
+        self._parts.append({"ETag": answer["ETag"], "PartNumber": number})
+
+    def abort(self) -> None:
+        if not self._aborted:
+            self._aborted = True
+            self._buffer.clear()
+            self._s3.abort_multipart_upload(**self._target)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            if not self._aborted:
+                if self._buffer or not self._parts:
+                    self._send(bytes(self._buffer))
+                    self._buffer.clear()
+                self._s3.complete_multipart_upload(
+                    **self._target, MultipartUpload={"Parts": self._parts}
+                )
+        except BaseException:
+            self.abort()
+            raise
+        finally:
+            super().close()
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is not None:
+            self.abort()
+        self.close()
 
 
 def delete(bucket: str, key: str) -> None:

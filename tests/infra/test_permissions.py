@@ -43,7 +43,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         "table idempotency",
     )
     | _grants({"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"}, "table audit")
-    | _grants({"dynamodb:GetItem", "dynamodb:PutItem"}, "table exports")
+    # An export and the user's place in progress; both withdrawn if the work was not queued.
+    | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table exports")
     # A submit claims a quota slot in its transaction; a lost claim reads the user's slots.
     | _grants({"dynamodb:UpdateItem", "dynamodb:Query"}, "table quota")
     | _grants({"s3:PutObject", "s3:GetObject"}, "objects inputs/inputs/*")
@@ -69,7 +70,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants("dynamodb:Query", "index generations/open_work")
     | _grants("sagemaker:InvokeEndpointAsync", "endpoint generator"),
     "on_export_requested": LOGS
-    | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table exports")
+    # Ready, and the user's place in progress freed.
+    | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, "table exports")
     | _grants("dynamodb:BatchGetItem", "table users")
     | _grants(
         "dynamodb:Query",
@@ -81,7 +83,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         "table quota",  # the slots in use, in the export
     )
     | _grants("s3:GetObject", "objects originals/outputs/*")
-    | _grants("s3:PutObject", "objects exports/exports/*")
+    # The archive as a multipart upload, aborted if it fails.
+    | _grants({"s3:PutObject", "s3:AbortMultipartUpload"}, "objects exports/exports/*")
     | _grants(CONSUME, "queue exports"),
     "on_erasure_requested": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:DeleteItem"}, "table users")

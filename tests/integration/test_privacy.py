@@ -11,6 +11,7 @@ import tarfile
 import uuid
 import zipfile
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,35 @@ def test_an_export_holds_no_refused_original_no_scan_and_no_moderator(
     ]
     assert removal[0]["category"] and removal[0]["at"]
     assert {d["decided_by"] for d in decisions} == {"a moderator"}
+
+
+def test_asking_again_while_an_export_is_pending_answers_the_same_export(
+    privacy_stack: StackState,
+) -> None:
+    gus = consented(privacy_stack)
+    sqs = client(privacy_stack, "sqs")
+    queue = sqs.get_queue_url(QueueName=name(privacy_stack, "exports"))["QueueUrl"]
+    # The work waits a few seconds before any worker sees it: the export stays pending.
+    sqs.set_queue_attributes(QueueUrl=queue, Attributes={"DelaySeconds": "8"})
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(
+                pool.map(lambda _: Api(privacy_stack, token=gus.token).post("/me/export"), range(4))
+            )
+        assert [a.status_code for a in answers] == [202] * 4
+        (first,) = {a.json()["export_id"] for a in answers}
+        again = gus.post("/me/export")
+        assert again.status_code == 202 and again.json()["export_id"] == first
+        assert gus.get(f"/me/export/{first}").json()["status"] == "pending"
+    finally:
+        sqs.set_queue_attributes(QueueUrl=queue, Attributes={"DelaySeconds": "0"})
+    wait_for(
+        lambda: gus.get(f"/me/export/{first}").json()["status"] == "ready",
+        timeout=60,
+        what="the export",
+    )
+    after = gus.post("/me/export")
+    assert after.status_code == 202 and after.json()["export_id"] != first
 
 
 def test_erasure_leaves_nothing_naming_the_user(privacy_stack: StackState) -> None:
