@@ -6,8 +6,10 @@ includes it. Through the construct, Chalice's config applies to the whole stage 
 per-function settings live in .chalice/config.json under a stage named after the stack), and it
 has no setting for partial batch responses or gateway responses; so the template is adjusted
 here through the construct's escape hatches:
-- each function gets its own role (infra/functions.py), name, size, timeout, layers, log group;
-- each SQS source points at the queue this stack creates and reports batch item failures;
+- each function gets its own role (infra/functions.py), name, size, timeout, layers, log group,
+  and a background function its reserved concurrency;
+- each SQS source points at the queue this stack creates, reports batch item failures and polls
+  with no more concurrency than its function has;
 - the REST API gets the contract's gateway responses, access logs and throttling, and names the
   route function by its name rather than by reference (see `_invoke_by_name`).
 """
@@ -35,6 +37,8 @@ from infra.functions import API_HANDLER, FUNCTIONS, FunctionSpec, Wiring, statem
 from infra.nag import acknowledge, acknowledge_object_prefixes
 
 API_STAGE = "api"
+# The smallest MaximumConcurrency of an SQS event source mapping.
+MIN_SQS_CONCURRENCY = 2
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 # Who called is not logged: no address, no user agent. The path is the route's template, so
 # user and image ids stay out of the access log too.
@@ -162,6 +166,10 @@ class ChaliceApi:
         function.add_override(
             "Properties.Layers", [layers[layer].layer_version_arn for layer in spec.layers]
         )
+        if spec.reserved_concurrency is not None:
+            function.add_override(
+                "Properties.ReservedConcurrentExecutions", spec.reserved_concurrency
+            )
         # Lambda would create the group itself on a first invocation, and then this one fails.
         function.add_resource_dependency(_cfn(log_group))
         if spec.queue:
@@ -181,6 +189,14 @@ class ChaliceApi:
         # The handlers answer with Powertools' batchItemFailures; without this Lambda would
         # ignore the answer and delete the failed messages along with the others.
         function.add_override(f"{path}.FunctionResponseTypes", ["ReportBatchItemFailures"])
+        if spec.reserved_concurrency is not None:
+            # Lambda polls with no more than the function may run: a poller beyond the
+            # reservation would be throttled, and its messages counted as failed deliveries.
+            if spec.reserved_concurrency < MIN_SQS_CONCURRENCY:
+                raise ValueError(f"{spec.name}: an SQS source needs {MIN_SQS_CONCURRENCY} or more")
+            function.add_override(
+                f"{path}.ScalingConfig", {"MaximumConcurrency": spec.reserved_concurrency}
+            )
 
     def _rest_api(self) -> None:
         api = self.chalice.sam_template.get_resource("RestAPI")

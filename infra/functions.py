@@ -65,6 +65,10 @@ class FunctionSpec:
     sends: tuple[str, ...] = ()  # the settings fields of the queues it sends to
     manages_users: bool = False  # finds and deletes Cognito users (erasure)
     layers: tuple[str, ...] = field(default=("runtime", "imaging"))
+    # Concurrent executions set aside for (and the most allowed to) a background function, so
+    # a burst of events cannot take the account's concurrency from the API (None: the API,
+    # which draws on what is left). An SQS source polls with as many at most.
+    reserved_concurrency: int | None = None
 
     @property
     def logical_id(self) -> str:
@@ -124,6 +128,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "on_inference_result",
         timeout=30,
         memory=256,
+        reserved_concurrency=10,  # notifications follow the model's few instances
         queue="results_queue",
         tables=(TableAccess("generations_table", (UPDATE,)),),
     ),
@@ -132,6 +137,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # Up to five images per batch, each decoded, scanned and re-encoded three times.
         timeout=120,
         memory=1769,  # one full vCPU
+        reserved_concurrency=10,  # scans follow the model's output
         queue="scan_queue",
         tables=(
             TableAccess("generations_table", (GET, UPDATE)),
@@ -153,6 +159,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "sweep_stale_generations",
         timeout=60,
         memory=256,
+        reserved_concurrency=1,  # one sweep at a time
         # Starts again what the model never took (InvokeEndpointAsync), fails what is stuck.
         tables=(TableAccess("generations_table", (GET, UPDATE), query_indexes=("open_work",)),),
         invokes_endpoint=True,
@@ -161,6 +168,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "on_export_requested",
         timeout=300,
         memory=1024,
+        reserved_concurrency=5,  # a few users' archives at once; the rest wait in the queue
         queue="exports_queue",
         tables=(
             # Ready, and the user's place in progress freed, in one transaction.
@@ -188,6 +196,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "on_erasure_requested",
         timeout=300,
         memory=512,
+        reserved_concurrency=5,
         queue="erasures_queue",
         tables=(
             TableAccess("users_table", (GET, DELETE)),
@@ -214,6 +223,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         "dataset_export",
         timeout=900,
         memory=1024,
+        reserved_concurrency=1,  # an operator's occasional run
         tables=(
             TableAccess("gallery_table", (QUERY,)),
             TableAccess("generations_table", (BATCH_GET,)),

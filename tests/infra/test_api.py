@@ -41,6 +41,8 @@ WIRED = (
     "image_scanner",
 )
 SECRET_VALUES = ("signing_keys", "address_hash_key")
+# Lambda's concurrency limit of an account unless raised.
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
 
 
 def _variables(synth: Synth, name: str) -> dict[str, Any]:
@@ -90,6 +92,28 @@ def test_sqs_handlers_read_the_stacks_queue_and_report_batch_item_failures(
     assert event["Properties"]["Queue"] == arn_of(queue_id)
     assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert event["Properties"]["BatchSize"] == source.batch_size
+
+
+def test_every_background_function_has_reserved_concurrency_and_the_api_draws_on_the_rest(
+    synth: Synth,
+) -> None:
+    assert "ReservedConcurrentExecutions" not in synth.function("api_handler")["Properties"]
+    reserved = {}
+    for name in [n for n in FUNCTIONS if n != "api_handler"]:
+        props = synth.function(name)["Properties"]
+        reserved[name] = props["ReservedConcurrentExecutions"]
+        assert isinstance(reserved[name], int) and reserved[name] >= 1, name
+    # A small share of a default account: the rest stays for the API.
+    assert sum(reserved.values()) <= DEFAULT_ACCOUNT_CONCURRENCY // 10
+
+
+def test_each_queue_is_polled_with_no_more_concurrency_than_its_function_has(synth: Synth) -> None:
+    for source in SQS_SOURCES:
+        props = synth.function(source.name)["Properties"]
+        (event,) = props["Events"].values()
+        assert event["Properties"]["ScalingConfig"] == {
+            "MaximumConcurrency": props["ReservedConcurrentExecutions"]
+        }, source.name
 
 
 def test_the_sweeper_runs_every_minute(synth: Synth) -> None:
