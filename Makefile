@@ -22,6 +22,8 @@ MODEL_DATA ?=
 INSTANCE_TYPE ?=
 MAX_INSTANCES ?=
 ALARM_EMAIL ?=
+WAF_RATE_LIMIT ?=
+WAF_SIGN_UP_LIMIT ?=
 # `never` for unattended deploys; by default the CLI asks before widening any permission.
 APPROVAL ?= broadening
 CONTEXT := -c stage=$(STAGE) \
@@ -29,7 +31,9 @@ CONTEXT := -c stage=$(STAGE) \
 	$(if $(MODEL_IMAGE),-c model_image=$(MODEL_IMAGE)) $(if $(MODEL_DATA),-c model_data=$(MODEL_DATA)) \
 	$(if $(INSTANCE_TYPE),-c instance_type=$(INSTANCE_TYPE)) \
 	$(if $(MAX_INSTANCES),-c max_instances=$(MAX_INSTANCES)) \
-	$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL))
+	$(if $(ALARM_EMAIL),-c alarm_email=$(ALARM_EMAIL)) \
+	$(if $(WAF_RATE_LIMIT),-c waf_rate_limit=$(WAF_RATE_LIMIT)) \
+	$(if $(WAF_SIGN_UP_LIMIT),-c waf_sign_up_limit=$(WAF_SIGN_UP_LIMIT))
 
 .PHONY: lock audit install dev test lint typecheck unit integration infra-test bench clean layers synth \
 	deploy deploy-params browser browser-deps security chaos reset

@@ -105,6 +105,12 @@ class ChaliceApi:
         api = self.chalice.sam_template.get_resource("RestAPI")
         return api.ref
 
+    @property
+    def stage_name(self) -> str:
+        """The stage's name through SAM's `<api>.Stage` reference, so whatever names it waits
+        for the stage SAM makes."""
+        return cdk.Fn.ref("RestAPI.Stage")
+
     def _check_specs(self) -> None:
         packaged = {
             child.node.id  # CfnInclude names each child after its logical id

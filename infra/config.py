@@ -34,7 +34,18 @@ DEFAULTS: dict[str, str] = {
     "alarm_email": "",
     "api_rate_limit": "50",
     "api_burst_limit": "100",
+    # Requests one client address may make in a rolling window (WAF rate-based rules, infra/
+    # firewall.py): about 2 a second on average, several times what a busy person's browser
+    # makes while polling a generation, with room for a few people behind one shared address.
+    "waf_rate_limit": "600",
+    "waf_rate_window": "300",  # seconds: 60, 120, 300 or 600
+    # Sign-ups and e-mail-sending calls (confirmation codes, password resets) per address in
+    # the same window: a few people signing up behind one address, not a script.
+    "waf_sign_up_limit": "20",
 }
+# The evaluation windows AWS WAF offers, and its smallest limit.
+WAF_WINDOWS = (60, 120, 300, 600)
+WAF_MIN_LIMIT = 10
 
 
 class ConfigError(ValueError):
@@ -55,6 +66,9 @@ class DeployConfig:
     alarm_email: str
     api_rate_limit: int
     api_burst_limit: int
+    waf_rate_limit: int
+    waf_rate_window: int
+    waf_sign_up_limit: int
 
     @classmethod
     def from_context(cls, read: Any) -> DeployConfig:
@@ -72,6 +86,9 @@ class DeployConfig:
                 "backlog_per_instance",
                 "api_rate_limit",
                 "api_burst_limit",
+                "waf_rate_limit",
+                "waf_rate_window",
+                "waf_sign_up_limit",
             )
         }
         config = cls(**{**raw, **numbers})  # type: ignore[arg-type]
@@ -94,6 +111,11 @@ class DeployConfig:
             raise ConfigError(f"model_data {self.model_data!r}: s3://bucket/key.tar.gz")
         if not self.instance_type.startswith("ml."):
             raise ConfigError(f"instance_type {self.instance_type!r}: a SageMaker type (ml.*)")
+        for key in ("waf_rate_limit", "waf_sign_up_limit"):
+            if getattr(self, key) < WAF_MIN_LIMIT:
+                raise ConfigError(f"{key} {getattr(self, key)}: at least {WAF_MIN_LIMIT}")
+        if self.waf_rate_window not in WAF_WINDOWS:
+            raise ConfigError(f"waf_rate_window {self.waf_rate_window}: one of {WAF_WINDOWS}")
 
     @property
     def sign_in_domain_prefix(self) -> str:

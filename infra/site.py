@@ -7,7 +7,9 @@ What a browser reaches at `https://<distribution>/`:
 - `/images/*`: the gallery's derivatives, from the same bucket without an origin path
   (infra/storage.py);
 - `/health`, `/gallery*`, `/me*`, …: one behaviour per top-level segment of the app's routes, to
-  the REST API's stage, uncached, with every viewer header but Host passed on.
+  the REST API's stage, uncached, with every viewer header but Host passed on, the visitor's
+  address in a header and the origin secret the stage's web ACL believes it by
+  (infra/firewall.py).
 So the client calls the API on its own origin (no CORS), its images are 'self', and the
 hash routes of the client (`#/...`) never reach the server.
 
@@ -101,9 +103,19 @@ class Site(Construct):
         routes: Iterable[str],
         headers: cloudfront.IResponseHeadersPolicy,
         config: dict[str, Any],
+        origin_headers: dict[str, str],
+        viewer_request: cloudfront.IFunction,
     ) -> None:
         super().__init__(scope, id)
-        self._api_behaviours(distribution, rest_api_id, api_stage, routes, headers)
+        self._api_behaviours(
+            distribution,
+            rest_api_id,
+            api_stage,
+            routes,
+            headers,
+            origin_headers,
+            viewer_request,
+        )
         self.deployment = self._deploy(distribution, bucket, config)
         self._handler()
 
@@ -114,6 +126,8 @@ class Site(Construct):
         api_stage: str,
         routes: Iterable[str],
         headers: cloudfront.IResponseHeadersPolicy,
+        origin_headers: dict[str, str],
+        viewer_request: cloudfront.IFunction,
     ) -> None:
         stack = cdk.Stack.of(self)
         api = origins.HttpOrigin(
@@ -121,6 +135,9 @@ class Site(Construct):
             origin_path=f"/{api_stage}",
             protocol_policy=cloudfront.OriginProtocolPolicy.HTTPS_ONLY,
             origin_ssl_protocols=[cloudfront.OriginSslPolicy.TLS_V1_2],
+            # The web ACL on the stage believes the visitor's address only with this
+            # (infra/firewall.py).
+            custom_headers=origin_headers,
         )
         for pattern in api_path_patterns(routes):
             distribution.add_behavior(
@@ -137,6 +154,13 @@ class Site(Construct):
                 # which must name the API's own domain.
                 origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
                 response_headers_policy=headers,
+                # The visitor's address in a header the web ACL counts requests by.
+                function_associations=[
+                    cloudfront.FunctionAssociation(
+                        function=viewer_request,
+                        event_type=cloudfront.FunctionEventType.VIEWER_REQUEST,
+                    )
+                ],
             )
 
     def _deploy(

@@ -1,5 +1,6 @@
 """The whole service in one stack: data, storage, messaging, sign-in, inference, configuration,
-the Chalice app wired to all of them, and the web client served beside the API.
+the Chalice app wired to all of them, its per-client rate limits, and the web client served
+beside the API.
 
 Import this only after `infra.app` has set the environment for the stage: chalicelib reads its
 settings (and so every resource name) once, at import.
@@ -18,6 +19,7 @@ from chalicelib.settings import PREFIX, Settings
 from infra.api import API_STAGE, ChaliceApi
 from infra.config import DeployConfig
 from infra.data import Tables
+from infra.firewall import Firewall
 from infra.functions import FUNCTIONS, Wiring
 from infra.headers import ResponseHeaders, review_origins, site_content_security_policy
 from infra.identity import WEB_SCOPES, Identity
@@ -121,6 +123,14 @@ class ObjektifyStack(cdk.Stack):
             environment={**app_environment(wired), **POWERTOOLS},
             layers=function_layers(self, layers_dir, config.stage),
         )
+        firewall = Firewall(
+            self,
+            "Firewall",
+            rest_api_id=self.api.rest_api_id,
+            stage_name=self.api.stage_name,
+            user_pool_arn=identity.pool.user_pool_arn,
+            config=config,
+        )
         Site(
             self,
             "Site",
@@ -136,6 +146,8 @@ class ObjektifyStack(cdk.Stack):
                 scopes=[scope.scope_name for scope in WEB_SCOPES],
                 site_url=storage.site_url,
             ),
+            origin_headers=firewall.origin_headers,
+            viewer_request=firewall.viewer_address,
         )
         self._outputs(identity, storage, inference)
 

@@ -205,9 +205,9 @@ class Storage(Construct):
             cdn,
             "CFR2",
             "The web client and the published images are static GET/HEAD from a private "
-            "origin; the API behind the same distribution has its stage's throttling and checks "
-            "every token itself. A CloudFront web ACL must live in us-east-1, outside this "
-            "regional stack, and is a cost decision for production.",
+            "origin. The API behind the same distribution has a REGIONAL web ACL on its stage "
+            "with per-client rate limits (infra/firewall.py), which also covers the stage's own "
+            "URL; a CloudFront web ACL would have to live in us-east-1, outside this stack.",
         )
         acknowledge(
             cdn,

@@ -14,13 +14,14 @@ from tests.infra.support import CONTEXT, REGION, Synth
 # (Logical ids are written without CDK's hash suffix.)
 ACKNOWLEDGED = {
     ("CFR1", "Storage/PublicCdn"),  # no geo restriction: a public gallery
-    ("CFR2", "Storage/PublicCdn"),  # no WAF on the CDN (site, images, API)
+    ("CFR2", "Storage/PublicCdn"),  # no WAF on the CDN: the API's web ACL is on its stage
     ("CFR3", "Storage/PublicCdn"),  # no viewer logs: visitors' addresses
     ("CFR4", "Storage/PublicCdn"),  # default certificate until there is a domain
     ("COG2", "Identity/Users"),  # MFA offered, not forced
     ("COG8", "Identity/Users"),  # Essentials plan
     ("SMG4", "ServiceConfig/SigningKeys"),  # rotated by the app's key list, not replaced
     ("SMG4", "ServiceConfig/AddressHashKey"),
+    ("SMG4", "Firewall/OriginSecret"),  # marks the CDN's requests to the API; not a credential
     (
         "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
         "AmazonAPIGatewayPushToCloudWatchLogs]",

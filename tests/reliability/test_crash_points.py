@@ -78,7 +78,9 @@ class Image:
         owner = sign_in(state)
         owner.accept_current_terms()
         self.owner = str(owner.user_id)
-        self.reporter = str(sign_in(state).user_id)
+        reporter = sign_in(state)
+        reporter.accept_current_terms()  # reporting needs consent, like every user action
+        self.reporter = str(reporter.user_id)
         self.moderator = str(sign_in(state, "moderators").user_id)
         self.key = str(uuid.uuid4())
         self.id = ""
