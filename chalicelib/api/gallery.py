@@ -8,7 +8,7 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api import views
 from chalicelib.api.http import caller_of, endpoint, query_params
-from chalicelib.services import cursors, feed, flags, gallery
+from chalicelib.services import cursors, feed, flags, gallery, identity
 
 bp = Blueprint(__name__)
 PUBLIC_CACHE = "public, max-age=30"
@@ -70,5 +70,5 @@ def creator(user_id: str) -> Response:
 @endpoint
 def delete(image_id: str) -> Response:
     caller = caller_of(bp.current_request)
-    gallery.delete_image(image_id, caller.user_id, caller.is_moderator)
+    gallery.delete_image(image_id, caller.user_id, identity.acts_as_moderator(caller))
     return Response(body="", status_code=204)

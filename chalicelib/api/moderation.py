@@ -1,4 +1,7 @@
-"""Moderators: the review queue, decisions, review links, restrictions, the audit log."""
+"""Moderators: the review queue, decisions, review links, restrictions, the audit log.
+
+Every route here but the review link itself needs a moderator (or operator) whose account is
+in good standing: a suspended or banned one gets 403 account_restricted."""
 
 from __future__ import annotations
 
@@ -80,7 +83,7 @@ def restrict(user_id: str) -> dict[str, Any]:
         from chalicelib.services.errors import NotFound
 
         raise NotFound()
-    standing = enforcement.restrict(caller.user_id, user_id, body.action, body.reason, body.until)
+    standing = enforcement.restrict(caller, user_id, body.action, body.reason, body.until)
     return standing.view()
 
 

@@ -33,14 +33,20 @@ def load_profile(
     memo = _memo.get()
     if memo is not None and not fresh and user_id in memo:
         return memo[user_id]
-    marker = erased_marker_key(user_id)
-    found = {p.user_id: p for p in UserProfile.batch_get([user_id, marker], consistent_read=True)}
-    if marker in found and refuse_erased:
+    profile, erased = profile_and_erasure(user_id)
+    if erased and refuse_erased:
         raise Unauthorized("This account has been erased.")
-    profile = found.get(user_id)
     if memo is not None:
         memo[user_id] = profile
     return profile
+
+
+def profile_and_erasure(user_id: str) -> tuple[UserProfile | None, bool]:
+    """(the profile, whether the account is erased), read fresh in one consistent
+    BatchGetItem: the profile is None before a first consent and after an erasure."""
+    marker = erased_marker_key(user_id)
+    found = {p.user_id: p for p in UserProfile.batch_get([user_id, marker], consistent_read=True)}
+    return found.get(user_id), marker in found
 
 
 def effective_status(profile: UserProfile | None, now: datetime | None = None) -> str:

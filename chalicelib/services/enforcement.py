@@ -13,8 +13,9 @@ from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import transaction
 from chalicelib.models.users import ACTIVE, BANNED, SUSPENDED, UserProfile
 from chalicelib.observability import logger
-from chalicelib.services import accounts, audit, lifecycle
-from chalicelib.services.errors import InvalidRequest
+from chalicelib.roles import ADMINS, MODERATORS
+from chalicelib.services import accounts, audit, identity, lifecycle
+from chalicelib.services.errors import Forbidden, InvalidRequest, NotFound
 from chalicelib.settings import get_settings
 
 POLICY_ACTOR = "policy"
@@ -45,10 +46,12 @@ def _save_status(
     until: datetime | None,
     event: audit.Event,
     only_if_active: bool = False,
+    only_if_exists: bool = False,
 ) -> bool:
     """Write the account's new status and its audit entry in one transaction, so a crash or a
     retry never leaves a restriction nobody can account for (or an entry for one never made).
-    False when `only_if_active` and the account was no longer active."""
+    False when `only_if_active` and the account was no longer active; 404 when
+    `only_if_exists` and the profile is gone (erased meanwhile): nothing is created."""
     now = clock.now()
     actions: list[Any] = [
         UserProfile.status.set(status),
@@ -62,7 +65,10 @@ def _save_status(
     actions.append(
         UserProfile.suspended_until.set(until) if until else UserProfile.suspended_until.remove()
     )
-    condition = (UserProfile.status == ACTIVE) if only_if_active else None
+    condition: Any = (UserProfile.status == ACTIVE) if only_if_active else None
+    if only_if_exists:
+        exists = UserProfile.user_id.exists()
+        condition = exists if condition is None else condition & exists
     profile = UserProfile(user_id)
     try:
         with transaction() as tx:
@@ -70,25 +76,58 @@ def _save_status(
             tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
     except TransactWriteError as exc:
         # Only the profile's own condition (a clash of the audit key is no "no longer active").
-        if only_if_active and tx.refused(exc, profile):
-            return False
+        if condition is not None and tx.refused(exc, profile):
+            if only_if_active:
+                return False
+            raise NotFound() from exc
         raise
     return True
 
 
+def _require_may_restrict(actor: identity.Caller, user_id: str) -> bool:
+    """Who may restrict whom; True when the account has a profile to update.
+
+    Nobody restricts (or restores) their own account. An unknown or erased user id is 404 and
+    nothing is created: the target needs a profile (anyone who consented has one) or a
+    sign-in account in the user pool. A moderator restricts plain users only; an operator
+    also restricts moderators; nobody restricts an operator here (an operator's powers end by
+    leaving the admins group first, in the user pool)."""
+    if user_id == actor.user_id:
+        raise Forbidden(
+            "Nobody restricts or restores their own account.", details={"user_id": "yourself"}
+        )
+    profile, erased = accounts.profile_and_erasure(user_id)
+    member = None if erased else identity.find_member(user_id)
+    if erased or (profile is None and member is None):
+        raise NotFound()
+    roles = member.groups if member is not None else frozenset()
+    if ADMINS in roles:
+        raise Forbidden(
+            "An operator's account is not restricted here; remove them from the admins "
+            "group first.",
+            details={"user_id": "an operator"},
+        )
+    if MODERATORS in roles and not actor.is_admin:
+        raise Forbidden(
+            "Only an operator restricts a moderator.", details={"user_id": "a moderator"}
+        )
+    return profile is not None
+
+
 def restrict(
-    actor: str, user_id: str, action: str, reason: str, until: datetime | None
+    actor: identity.Caller, user_id: str, action: str, reason: str, until: datetime | None
 ) -> Standing:
-    """A moderator suspends (optionally until a time), bans or restores an account."""
+    """A moderator suspends (optionally until a time), bans or restores an account, within
+    the rules of `_require_may_restrict`; `actor` is a moderator in good standing."""
     status = ACTIONS.get(action)
     if status is None:
         raise InvalidRequest(details={"action": "one of suspend, ban, restore"})
     if until is not None and (status != SUSPENDED or until <= clock.now()):
         raise InvalidRequest(details={"until": "only for a suspension, and in the future"})
+    has_profile = _require_may_restrict(actor, user_id)
     details = {"until": clock.iso(until)} if until else None
-    _save_status(
-        user_id, status, until, audit.Event(actor, action, "user", user_id, reason, details)
-    )
+    event = audit.Event(actor.user_id, action, "user", user_id, reason, details)
+    _save_status(user_id, status, until, event, only_if_exists=has_profile)
     # A ban takes the creator's published images out of every public read; lifting it puts
     # them back; a suspension only stops new work (lifecycle.py). Both are safe to repeat.
     if status == BANNED:

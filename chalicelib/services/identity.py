@@ -1,12 +1,16 @@
-"""Who is calling: bearer token → `Caller`, and role checks from the groups claim."""
+"""Who is calling: bearer token → `Caller`; role checks from the groups claim and the caller's
+standing; who holds a role, from the user pool."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.adapters import user_pool
 from chalicelib.adapters.token_verifier import KeysUnavailable, TokenInvalid, get_verifier
+from chalicelib.models.users import ACTIVE
 from chalicelib.observability import logger
-from chalicelib.roles import ADMINS, MODERATORS
+from chalicelib.roles import ADMINS, GROUPS, MODERATORS
+from chalicelib.services import accounts
 from chalicelib.services.errors import Forbidden, Unauthorized, Unavailable
 from chalicelib.settings import get_settings
 
@@ -51,11 +55,47 @@ def authenticate(authorization: str | None) -> Caller:
     return Caller(user_id=verified.subject, groups=verified.groups)
 
 
+def _require_good_standing(caller: Caller) -> None:
+    """A role acts only through an account in good standing: a suspended or banned moderator
+    or operator keeps the group but not its powers (403 account_restricted)."""
+    accounts.require_unrestricted(accounts.load_profile(caller.user_id))
+
+
 def require_moderator(caller: Caller) -> None:
     if not caller.is_moderator:
         raise Forbidden()
+    _require_good_standing(caller)
 
 
 def require_admin(caller: Caller) -> None:
     if not caller.is_admin:
         raise Forbidden()
+    _require_good_standing(caller)
+
+
+def acts_as_moderator(caller: Caller) -> bool:
+    """Whether a moderator's powers apply outside the moderation routes (a delete that is a
+    removal): only for a moderator in good standing."""
+    if not caller.is_moderator:
+        return False
+    return accounts.effective_status(accounts.load_profile(caller.user_id)) == ACTIVE
+
+
+@dataclass(frozen=True)
+class Member:
+    """A sign-in account of the user pool and the role groups it belongs to."""
+
+    user_id: str
+    groups: frozenset[str]
+
+
+def find_member(user_id: str) -> Member | None:
+    """The user pool's account with this user id (its `sub`), or None if the pool has none.
+    Without a configured pool nobody is found, and nobody holds a role."""
+    pool = get_settings().cognito_user_pool_id
+    if not pool:
+        return None
+    username = user_pool.username_of(pool, user_id)
+    if username is None:
+        return None
+    return Member(user_id, user_pool.groups_of(pool, username) & frozenset(GROUPS))

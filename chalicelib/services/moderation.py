@@ -2,6 +2,7 @@
 
 Every time a moderator is handed a URL of an image, that view is written to the audit log:
 the terms promise operators view images only to run the service, and this is the proof.
+Nobody decides on their own image.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from chalicelib.adapters import clock, storage
 from chalicelib.models.generations import IN_REVIEW, PUBLISHED, REMOVED, Generation, find
 from chalicelib.services import audit, cursors, lifecycle, review_links
-from chalicelib.services.errors import InvalidRequest, NotFound
+from chalicelib.services.errors import Forbidden, InvalidRequest, NotFound
 from chalicelib.settings import get_settings
 
 CATEGORIES = ("sexual", "violent", "hateful", "illegal", "copyright", "privacy", "other")
@@ -84,8 +85,14 @@ def _load(image_id: str) -> Generation:
 def decide(
     moderator: str, image_id: str, action: str, reason: str, category: str | None
 ) -> dict[str, Any]:
-    """Approve (publish) an image in review, or remove a published or in-review one."""
+    """Approve (publish) an image in review, or remove a published or in-review one. Nobody
+    decides on their own image (403 forbidden)."""
     image = _load(image_id)
+    if image.owner_id == moderator:
+        raise Forbidden(
+            "Nobody decides on their own content; another moderator will.",
+            details={"image_id": "your own"},
+        )
     if category is not None and category not in CATEGORIES:
         raise InvalidRequest(details={"category": f"one of {', '.join(CATEGORIES)}"})
     if action == "approve":

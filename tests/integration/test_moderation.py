@@ -444,3 +444,31 @@ def test_reporting_needs_consent_to_the_current_terms(mod_stack: StackState) -> 
     image_id = published_image(consented(mod_stack))
     refused = sign_in(mod_stack).post(f"/gallery/{image_id}/reports", json={"reason": "other"})
     assert refused.status_code == 403 and refused.json()["code"] == "consent_required"
+
+
+def test_a_banned_moderator_cannot_moderate_nor_lift_their_own_ban(mod_stack: StackState) -> None:
+    moderator, admin = consented(mod_stack, "moderators"), sign_in(mod_stack, "admins")
+    user = consented(mod_stack)
+    banned = admin.post(
+        f"/moderation/users/{moderator.user_id}/restriction",
+        json={"action": "ban", "reason": "abused the queue"},
+    )
+    assert banned.status_code == 200 and banned.json()["status"] == "banned"
+    for answer in (
+        moderator.get("/moderation/queue"),
+        moderator.get("/moderation/audit"),
+        moderator.post(
+            f"/moderation/users/{moderator.user_id}/restriction",
+            json={"action": "restore", "reason": "I disagree"},
+        ),
+        moderator.post(
+            f"/moderation/users/{user.user_id}/restriction", json={"action": "ban", "reason": "x"}
+        ),
+    ):
+        assert answer.status_code == 403 and answer.json()["code"] == "account_restricted"
+    assert moderator.get("/me").json()["status"] == "banned"
+    assert user.get("/me").json()["status"] == "active"
+    # Their delete of another's image is no removal any more: not theirs, so not found.
+    image_id = published_image(user)
+    assert moderator.delete(f"/gallery/{image_id}").status_code == 404
+    assert anonymous(mod_stack).get(f"/gallery/{image_id}").status_code == 200

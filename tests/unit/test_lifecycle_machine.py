@@ -36,11 +36,13 @@ from chalicelib.models.audit import AuditEntry  # noqa: E402
 from chalicelib.models.gallery import GalleryEntry  # noqa: E402
 from chalicelib.models.generations import PUBLISHED, Generation  # noqa: E402
 from chalicelib.models.users import ACTIVE, BANNED, UserProfile  # noqa: E402
+from chalicelib.roles import MODERATORS  # noqa: E402
 from chalicelib.services import (  # noqa: E402
     enforcement,
     erasure,
     gallery,
     generation,
+    identity,
     moderation,
     reports,
     terms,
@@ -135,7 +137,8 @@ class ImageLife(RuleBasedStateMachine):
     def restrict(self, creator: str, action: str) -> None:
         if creator in self.erased:
             return
-        enforcement.restrict(self.moderator, creator, action, "property test", None)
+        moderator = identity.Caller(self.moderator, frozenset({MODERATORS}))
+        enforcement.restrict(moderator, creator, action, "property test", None)
 
     @rule(creator=consumes(creators))
     def erase(self, creator: str) -> None:
