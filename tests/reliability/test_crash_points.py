@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STEPS = ("submit", "result", "scan", "report", "remove")
 ABSTRACT = [
     (re.compile(r'"sweep_shard": \{"S": "\d+"\}'), '"sweep_shard": <shard>'),
+    (re.compile(r'"slot": \{"N": "\d+"\}'), '"slot": <quota slot>'),  # drawn at random
     (re.compile(r"feed#\d+"), "feed#<shard>"),
     (re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?"), "<time>"),
     (re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b"), "<id>"),
