@@ -73,7 +73,7 @@ class Settings:
     # Moderation and enforcement
     report_threshold: int = 3  # distinct reports that take an image out of public view
     review_url_seconds: int = 600  # at most 15 minutes
-    review_link_seconds: int = 86_400
+    review_link_seconds: int = 14_400  # 4 hours; never more than 8 (review_links.MAX_SECONDS)
     strike_limit: int = 3  # strikes that suspend an account automatically
     auto_suspend_days: int = 7
     api_base_url: str = ""  # for absolute review links; the request's host if empty

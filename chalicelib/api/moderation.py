@@ -9,7 +9,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Request, Response
 
-from chalicelib.api.http import caller_of, endpoint, json_body, query_params
+from chalicelib.api.http import caller_of, endpoint, json_body, query_params, source_address
 from chalicelib.services import audit, cursors, enforcement, identity, moderation
 from chalicelib.settings import get_settings
 
@@ -65,10 +65,29 @@ def review_link(image_id: str) -> Response:
     return Response(body=link, status_code=201)
 
 
+@bp.route("/moderation/images/{image_id}/review-link", methods=["DELETE"])
+@endpoint
+def revoke_review_links(image_id: str) -> Response:
+    from chalicelib.api.schemas import RevocationBody, parse
+
+    request = bp.current_request
+    caller = _moderator(request)
+    # The body is optional: `{reason}` for the audit entry.
+    reason = None
+    if (request.raw_body or b"").strip():
+        reason = parse(RevocationBody, json_body(request)).reason
+    moderation.revoke_links(caller.user_id, image_id, reason)
+    return Response(body="", status_code=204)
+
+
 @bp.route("/review/{token}", methods=["GET"])
 @endpoint
 def open_review_link(token: str) -> dict[str, Any]:
-    return moderation.open_link(token)
+    request = bp.current_request
+    # No token needed; a moderator who sends theirs is named in the audit entry of the view.
+    opener = identity.identify(request.headers.get("authorization"))
+    opened_by = opener.user_id if opener is not None and opener.is_moderator else None
+    return moderation.open_link(token, opened_by, source_address(request))
 
 
 @bp.route("/moderation/users/{user_id}/restriction", methods=["POST"])

@@ -114,6 +114,10 @@ class RestrictionBody(Body):
     until: AwareDatetime | None = None
 
 
+class RevocationBody(Body):
+    reason: StrictStr = Field(min_length=1, max_length=1000)
+
+
 class FlagBody(Body):
     enabled: StrictBool
     message: StrictStr | None = Field(default=None, max_length=500)

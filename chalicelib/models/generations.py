@@ -13,6 +13,8 @@ Access patterns
 - state changes: UpdateItem (or a transaction) with a condition on the current status, so a
   duplicate or late event never moves a generation twice; all of them in
   `chalicelib.services.lifecycle`.
+- revoke the signed review links of an image: UpdateItem of `review_links_revoked_at`, in one
+  transaction with its audit entry (chalicelib.services.moderation).
 - one generation by an id that came from outside (a path, an event): `find`, which refuses a
   malformed id without a read and reads consistently, so a change just made is seen.
 """
@@ -123,6 +125,9 @@ class Generation(Model):
     # Set while a published image is kept out of every public read because its creator is
     # banned (a restore clears it and puts the image back).
     withheld = BooleanAttribute(null=True)
+    # Every signed review link of this image minted up to this moment is revoked (a moderator's
+    # DELETE of its review links); read with the image by the link's check, so no extra read.
+    review_links_revoked_at = UTCDateTimeAttribute(null=True)
 
     by_owner = ByOwner()
     open_work = OpenWork()

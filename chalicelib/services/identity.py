@@ -55,6 +55,19 @@ def authenticate(authorization: str | None) -> Caller:
     return Caller(user_id=verified.subject, groups=verified.groups)
 
 
+def identify(authorization: str | None) -> Caller | None:
+    """The caller on a route that needs no token, if one came and holds: a missing, bad or
+    erased account's token names nobody rather than refusing what the route grants anyway."""
+    if not authorization:
+        return None
+    try:
+        caller = authenticate(authorization)
+        accounts.load_profile(caller.user_id)
+    except (Unauthorized, Unavailable):
+        return None
+    return caller
+
+
 def _require_good_standing(caller: Caller) -> None:
     """A role acts only through an account in good standing: a suspended or banned moderator
     or operator keeps the group but not its powers (403 account_restricted)."""

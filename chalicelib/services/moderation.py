@@ -2,17 +2,22 @@
 
 Every time a moderator is handed a URL of an image, that view is written to the audit log:
 the terms promise operators view images only to run the service, and this is the proof.
-Nobody decides on their own image.
+Nobody decides on their own image. A review link can be revoked: every link of an image
+minted up to that moment stops opening; the check reads the image the link names anyway.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pynamodb.exceptions import TransactWriteError
+
 from chalicelib.adapters import clock, storage
+from chalicelib.models.audit import AuditEntry
+from chalicelib.models.base import transaction
 from chalicelib.models.generations import IN_REVIEW, PUBLISHED, REMOVED, Generation, find
-from chalicelib.services import audit, cursors, lifecycle, review_links
-from chalicelib.services.errors import Forbidden, InvalidRequest, NotFound
+from chalicelib.services import audit, consent, cursors, lifecycle, review_links
+from chalicelib.services.errors import Forbidden, InvalidRequest, LinkExpired, NotFound
 from chalicelib.settings import get_settings
 
 CATEGORIES = ("sexual", "violent", "hateful", "illegal", "copyright", "privacy", "other")
@@ -110,8 +115,11 @@ def decide(
 
 
 def mint_link(moderator: str, image_id: str, base_url: str) -> dict[str, str]:
+    """A signed link to one item; its id and minter are written to the audit log, so every
+    view through it can be traced back to who handed it out."""
     _load(image_id)
-    token, expires = review_links.mint(image_id, moderator)
+    link = review_links.mint(image_id, moderator)
+    expires_at = clock.iso(clock.from_epoch(link.expires_at))
     audit.record(
         audit.Event(
             moderator,
@@ -119,25 +127,71 @@ def mint_link(moderator: str, image_id: str, base_url: str) -> dict[str, str]:
             "image",
             image_id,
             "link minted",
-            {"expires_at": clock.iso(clock.from_epoch(expires))},
+            {"expires_at": expires_at, "link_id": link.link_id},
         )
     )
     return {
-        "url": f"{base_url.rstrip('/')}/review/{token}",
-        "expires_at": clock.iso(clock.from_epoch(expires)),
+        "url": f"{base_url.rstrip('/')}/review/{link.token}",
+        "expires_at": expires_at,
+        "link_id": link.link_id,
     }
 
 
-def open_link(token: str) -> dict[str, Any]:
-    """The one item a signed link grants sight of; the view is audited."""
+def revoke_links(moderator: str, image_id: str, reason: str | None = None) -> None:
+    """Every review link of the image minted until now stops opening (410 link_expired);
+    links minted later open as usual. The revocation and its audit entry are one write."""
+    image = _load(image_id)
+    now = clock.now()
+    event = audit.Event(
+        moderator,
+        "revoke_review_links",
+        "image",
+        image_id,
+        reason or "review links revoked",
+        {"revoked_at": clock.iso(now)},
+    )
+    try:
+        with transaction() as tx:
+            tx.update(
+                image,
+                actions=[Generation.review_links_revoked_at.set(now)],
+                condition=Generation.generation_id.exists(),
+            )
+            tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
+    except TransactWriteError as exc:
+        if tx.refused(exc, image):
+            raise NotFound() from exc  # erased meanwhile
+        raise
+
+
+def _revoked(image: Generation, grant: review_links.Grant) -> bool:
+    revoked = image.review_links_revoked_at
+    return revoked is not None and grant.minted_at_ms <= int(revoked.timestamp() * 1000)
+
+
+def open_link(token: str, opened_by: str | None, address: str | None) -> dict[str, Any]:
+    """The one item a signed link grants sight of. The view is audited with the link's id,
+    a keyed hash of the opener's network address and, when a moderator opened it signed in,
+    their user id (otherwise the entry names the moderator who minted it)."""
     grant = review_links.verify(token)
     image = _load(grant.image_id)
+    if _revoked(image, grant):
+        raise LinkExpired(
+            "This link has been revoked; ask a moderator for a new one.",
+            details={"revoked": True},
+        )
     if image.status not in (PUBLISHED, IN_REVIEW):
         raise NotFound()
     url, expires = _original_url(image)
+    details = {"link_id": grant.link_id, "address_hash": consent.address_hash(address)}
     audit.record(
         audit.Event(
-            f"link:{grant.minted_by}", "view", "image", image.generation_id, "signed review link"
+            opened_by or audit.link_actor(grant.minted_by),
+            "view",
+            "image",
+            image.generation_id,
+            "signed review link",
+            {k: v for k, v in details.items() if v},
         )
     )
     return {

@@ -7,6 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -444,6 +445,48 @@ def test_reporting_needs_consent_to_the_current_terms(mod_stack: StackState) -> 
     image_id = published_image(consented(mod_stack))
     refused = sign_in(mod_stack).post(f"/gallery/{image_id}/reports", json={"reason": "other"})
     assert refused.status_code == 403 and refused.json()["code"] == "consent_required"
+
+
+def test_a_revoked_review_link_is_gone_and_the_audit_says_who_opened_each_link(
+    mod_stack: StackState,
+) -> None:
+    _, image_id = reported_into_review(mod_stack)
+    minter, opener = sign_in(mod_stack, "moderators"), sign_in(mod_stack, "moderators")
+    minted = minter.post(f"/moderation/images/{image_id}/review-link").json()
+    token = minted["url"].rsplit("/review/", 1)[1]
+    assert anonymous(mod_stack).get(f"/review/{token}").status_code == 200
+    assert opener.get(f"/review/{token}").status_code == 200  # signed in: named in the log
+    views = [
+        e
+        for e in minter.get("/moderation/audit?limit=100").json()["items"]
+        if e["action"] == "view" and e["details"].get("link_id") == minted["link_id"]
+    ]
+    assert sorted(e["actor"] for e in views) == sorted([f"link:{minter.user_id}", opener.user_id])
+    assert all(len(e["details"]["address_hash"]) == 64 for e in views)  # a keyed hash only
+    revoked = opener.delete(
+        f"/moderation/images/{image_id}/review-link", json={"reason": "the link leaked"}
+    )
+    assert revoked.status_code == 204
+    gone = anonymous(mod_stack).get(f"/review/{token}")
+    assert gone.status_code == 410 and gone.json()["code"] == "link_expired"
+    assert gone.json()["details"] == {"revoked": True}
+    fresh = minter.post(f"/moderation/images/{image_id}/review-link").json()["url"]
+    assert anonymous(mod_stack).get(f"/review/{fresh.rsplit('/review/', 1)[1]}").status_code == 200
+    audit = minter.get("/moderation/audit?limit=100").json()["items"]
+    assert any(
+        e["action"] == "revoke_review_links"
+        and e["actor"] == opener.user_id
+        and e["reason"] == "the link leaked"
+        for e in audit
+    )
+
+
+def test_a_review_link_lasts_hours_not_a_day(mod_stack: StackState) -> None:
+    _, image_id = reported_into_review(mod_stack)
+    minted = sign_in(mod_stack, "moderators").post(f"/moderation/images/{image_id}/review-link")
+    expires = datetime.fromisoformat(minted.json()["expires_at"].replace("Z", "+00:00"))
+    hours = (expires - datetime.now(UTC)).total_seconds() / 3600
+    assert 3.9 < hours <= 4.0
 
 
 def test_a_banned_moderator_cannot_moderate_nor_lift_their_own_ban(mod_stack: StackState) -> None:
