@@ -55,17 +55,17 @@ class Identity(Construct):
                 require_digits=True,
                 require_symbols=True,
             ),
-            mfa=cognito.Mfa.OPTIONAL,
+            # Moderators and operators must sign in with a second factor, and Cognito can
+            # neither require MFA per group nor tell the app (access tokens carry no `amr`)
+            # whether a sign-in used one: so the whole pool requires it, from an authenticator
+            # app (TOTP; no SMS: no phone numbers held, no SMS costs or SIM swaps). The cost:
+            # every creator sets up an authenticator app at the sign-in after their first.
+            mfa=cognito.Mfa.REQUIRED,
             mfa_second_factor=cognito.MfaSecondFactor(sms=False, otp=True),
             account_recovery=cognito.AccountRecovery.EMAIL_ONLY,
             deletion_protection=True,
             # The accounts are people's: kept if the stack goes.
             removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
-        acknowledge(
-            self.pool,
-            "COG2",
-            "Anyone may sign up to create images: TOTP MFA is offered to every user, not forced.",
         )
         acknowledge(
             self.pool,

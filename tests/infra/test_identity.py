@@ -28,10 +28,20 @@ def test_the_user_pool_keeps_its_accounts_and_asks_for_strong_passwords(
                     }
                 )
             },
-            "MfaConfiguration": "OPTIONAL",
             "UsernameAttributes": ["email"],
         },
     )
+
+
+def test_every_sign_in_needs_a_second_factor_from_an_authenticator_app(synth: Synth) -> None:
+    """Moderators and operators must use MFA; Cognito cannot require it per group, nor say
+    in an access token whether a sign-in used it, so the whole pool requires it (TOTP only:
+    no phone numbers, no SMS)."""
+    ((_, pool),) = synth.of_type("AWS::Cognito::UserPool").items()
+    props = pool["Properties"]
+    assert props["MfaConfiguration"] == "ON"
+    assert props["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    assert "SmsConfiguration" not in props
 
 
 def test_the_web_client_is_public_and_signs_in_through_the_hosted_ui_with_a_code(

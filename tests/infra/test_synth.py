@@ -17,7 +17,6 @@ ACKNOWLEDGED = {
     ("CFR2", "Storage/PublicCdn"),  # no WAF on the CDN: the API's web ACL is on its stage
     ("CFR3", "Storage/PublicCdn"),  # no viewer logs: visitors' addresses
     ("CFR4", "Storage/PublicCdn"),  # default certificate until there is a domain
-    ("COG2", "Identity/Users"),  # MFA offered, not forced
     ("COG8", "Identity/Users"),  # Essentials plan
     ("SMG4", "ServiceConfig/SigningKeys"),  # rotated by the app's key list, not replaced
     ("SMG4", "ServiceConfig/AddressHashKey"),
