@@ -16,6 +16,9 @@ ROWS = [
     ("mass assignment attempts", "tried", "let through"),
     ("parallel submits past the quota", "fired", "over the limit"),
     ("orders of delete, report and decision", "tried", "dodged a decision or strike"),
+    ("privileged requests of a banned moderator", "tried", "let through"),
+    ("moderator on self, above rank or no one", "tried", "let through"),
+    ("revoked review links opened", "tried", "opened"),
     ("header checks", "made", "failed"),
     ("log lines scanned for secrets", "scanned", "secrets found"),
 ]

@@ -16,10 +16,15 @@ import yaml
 from app import app
 from tests.security import figures
 from tests.security.world import World, consented
+from tests.support.aws import client as aws_client
+from tests.support.aws import name as aws_name
 from tests.support.client import Api
 
 MATRIX = yaml.safe_load((Path(__file__).parent / "authorization_matrix.yaml").read_text())
 CALLERS: list[str] = MATRIX["callers"]
+BANNED_ROW = "privileged requests of a banned moderator"
+TARGETS_ROW = "moderator on self, above rank or no one"
+REVOKED_ROW = "revoked review links opened"
 LAST = ("POST /admin/terms",)
 Request = tuple[str, str, Any]
 
@@ -90,11 +95,16 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
         "GET /moderation/queue": lambda: ("GET", "/moderation/queue", None),
         "POST /moderation/images/{image_id}/decision": lambda: (
             "POST",
-            f"/moderation/images/{world.in_review_image()}/decision",
+            f"/moderation/images/{in_review()}/decision",
             {"action": "approve", "reason": "fine"},
         ),
         "POST /moderation/images/{image_id}/review-link": lambda: (
             "POST",
+            f"/moderation/images/{world.shared('published')}/review-link",
+            None,
+        ),
+        "DELETE /moderation/images/{image_id}/review-link": lambda: (
+            "DELETE",
             f"/moderation/images/{world.shared('published')}/review-link",
             None,
         ),
@@ -124,8 +134,9 @@ def test_every_registered_route_has_a_row_and_every_row_a_route() -> None:
 def test_every_cell_answers_as_the_matrix_says(world: World) -> None:
     routes = sorted(MATRIX["routes"], key=lambda r: r in LAST)
     differing: list[str] = []
-    world.prepare(12)  # cells that succeed at deleting, reporting or deciding use one up
+    world.prepare(14)  # cells that succeed at deleting, reporting or deciding use one up
     checked = review_link_cells(world, differing)
+    restricted_tried, restricted_through = 0, 0
     for route in routes:
         for caller in CALLERS:
             fresh = route in ("DELETE /me", "POST /consents")
@@ -141,9 +152,18 @@ def test_every_cell_answers_as_the_matrix_says(world: World) -> None:
                 )
             if answer.status_code >= 400:
                 assert set(answer.json()) == {"code", "message", "details"}, (route, caller)
+            privileged = expected(route, "moderator") < 400 <= expected(route, "other")
+            if caller == "banned_moderator" and privileged:
+                # What only a moderator may do, a banned one may not; moderation routes say why.
+                restricted_tried += 1
+                if answer.status_code < 400:
+                    restricted_through += 1
+                elif " /moderation/" in route and answer.json()["code"] != "account_restricted":
+                    differing.append(f"{route} as {caller}: {answer.json()['code']}")
     for role in ("owner", "other", "moderator", "admin"):
         world.caller(role).accept_current_terms()  # the matrix published a revision last
     figures.add("authorization matrix cells", checked, len(differing))
+    figures.add(BANNED_ROW, restricted_tried, restricted_through)
     print(f"\nauthorization matrix: {checked} cells checked, {len(differing)} differing")
     assert differing == [], "\n".join(differing)
 
@@ -169,6 +189,7 @@ def review_link_cells(world: World, differing: list[str]) -> int:
         "tampered": f"{_b64(json.dumps(tampered_claims).encode())}.{signature}",
         "expired": expired_signed,
         "other_item": f"{_b64(json.dumps(retargeted).encode())}.{signature}",
+        "revoked": revoked_token(world, other),
     }
     anonymous = Api(world.state)
     for cell, want in MATRIX["review_link"]["cells"].items():
@@ -179,7 +200,18 @@ def review_link_cells(world: World, differing: list[str]) -> int:
             )
         if cell == "valid" and answer.status_code == 200:
             assert answer.json()["image_id"] == item
+        if cell == "revoked":
+            figures.add(REVOKED_ROW, 1, int(answer.status_code < 400))
     return len(MATRIX["review_link"]["cells"])
+
+
+def revoked_token(world: World, image_id: str) -> str:
+    """A link that opened once, then was revoked by another moderator than its minter."""
+    token = world.review_token(image_id)
+    assert Api(world.state).get(f"/review/{token}").status_code == 200
+    revoked = world.caller("admin").delete(f"/moderation/images/{image_id}/review-link")
+    assert revoked.status_code == 204, revoked.text
+    return token
 
 
 def expired_token(world: World, image_id: str) -> str:
@@ -187,17 +219,92 @@ def expired_token(world: World, image_id: str) -> str:
     import hmac
 
     key = (Path(world.state.extra["dir"]) / "signing-key.secret").read_text().strip()
+    minted_ms = int((time.time() - 65) * 1000)
     payload = json.dumps(
         {
             "i": image_id,
-            "e": int(time.time()) - 5,
-            "k": hashlib.sha256(key.encode()).hexdigest()[:8],
+            "l": "01ARZ3NDEKTSV4RRFFQ69G5FAV",
             "b": "matrix",
+            "t": minted_ms,
+            "e": minted_ms // 1000 + 60,
+            "k": hashlib.sha256(key.encode()).hexdigest()[:8],
         },
         separators=(",", ":"),
     ).encode()
     mac = hmac.new(key.encode(), b"review-link\x00" + payload, hashlib.sha256).digest()
     return f"{_b64(payload)}.{_b64(mac)}"
+
+
+def test_moderators_act_only_on_others_below_their_rank_who_exist(world: World) -> None:
+    """A moderator decides on no image of their own and restricts neither themselves nor a
+    moderator or operator; an operator restricts moderators but not operators; an unknown
+    or erased user id is 404 and nothing is created for it."""
+    state = world.state
+    admin = world.caller("admin")
+    users = aws_client(state, "dynamodb")
+    users_table = aws_name(state, "users")
+
+    def restrict(by: Api, user_id: str, action: str = "ban") -> Any:
+        return by.post(
+            f"/moderation/users/{user_id}/restriction", json={"action": action, "reason": "cell"}
+        )
+
+    def own_image() -> Any:
+        moderator = consented(state, "moderators")
+        image_id = world.in_review_image(owner=moderator)
+        answer = moderator.post(
+            f"/moderation/images/{image_id}/decision", json={"action": "approve", "reason": "ok"}
+        )
+        assert moderator.get(f"/generations/{image_id}").json()["status"] == "in_review"
+        return answer
+
+    def restore_self_when_banned() -> Any:
+        banned = world.make_caller("banned_moderator")
+        answer = restrict(banned, str(banned.user_id), "restore")
+        assert banned.get("/me").json()["status"] == "banned"
+        return answer
+
+    def erased_user() -> str:
+        user = consented(state)
+        assert user.delete("/me").status_code == 202
+        return str(user.user_id)
+
+    def unchanged(target: Api, answer: Any) -> Any:
+        assert target.get("/me").json()["status"] == "active"
+        return answer
+
+    def restrict_self() -> Any:
+        moderator = consented(state, "moderators")
+        return unchanged(moderator, restrict(moderator, str(moderator.user_id)))
+
+    def rank(by: Api, target_group: str) -> Any:
+        target = consented(state, target_group)
+        answer = restrict(by, str(target.user_id))
+        return answer if answer.status_code < 400 else unchanged(target, answer)
+
+    unknown = "00000000-0000-4000-8000-00000000beef"
+    cells: dict[str, Callable[[], Any]] = {
+        "decide_own_image": own_image,
+        "restrict_self": restrict_self,
+        "restore_self_when_banned": restore_self_when_banned,
+        "moderator_restricts_moderator": lambda: rank(world.caller("moderator"), "moderators"),
+        "moderator_restricts_admin": lambda: rank(world.caller("moderator"), "admins"),
+        "admin_restricts_moderator": lambda: rank(admin, "moderators"),
+        "admin_restricts_admin": lambda: rank(admin, "admins"),
+        "restrict_unknown_user": lambda: restrict(world.caller("moderator"), unknown),
+        "restrict_erased_user": lambda: restrict(world.caller("moderator"), erased_user()),
+    }
+    differing, let_through = [], 0
+    for cell, want in MATRIX["moderation_targets"].items():
+        answer = cells[cell]()
+        if answer.status_code != want:
+            differing.append(f"{cell}: {answer.status_code} (expected {want}) {answer.text[:160]}")
+            let_through += int(want >= 400 and answer.status_code < 400)
+    if "Item" in users.get_item(TableName=users_table, Key={"user_id": {"S": unknown}}):
+        differing.append("restrict_unknown_user created a profile")
+        let_through += 1
+    figures.add(TARGETS_ROW, len(cells), let_through)
+    assert differing == [], "\n".join(differing)
 
 
 @pytest.mark.parametrize("route", sorted(MATRIX["routes"]))

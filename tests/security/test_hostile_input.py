@@ -125,6 +125,20 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             ).encode(),
             json_type,
         ),
+        (  # an unknown user: refused, and no profile is created for it
+            "moderator",
+            "POST",
+            "/moderation/users/00000000-0000-4000-8000-0000000000ff/restriction",
+            json.dumps({"action": "ban", "reason": "r"}).encode(),
+            json_type,
+        ),
+        (
+            "moderator",
+            "DELETE",
+            f"/moderation/images/{image}/review-link",
+            json.dumps({"reason": "r", "revoked_at": "2000-01-01T00:00:00Z"}).encode(),
+            json_type,
+        ),
         (
             "admin",
             "PUT",
@@ -156,6 +170,7 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
                 json_type,
             ),
             ("anonymous", "GET", f"/review/{nasty}", None, {}),
+            ("moderator", "DELETE", f"/moderation/images/{nasty}/review-link", None, {}),
         ]
     return cases
 

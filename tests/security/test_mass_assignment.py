@@ -45,6 +45,7 @@ def write_routes(world: World) -> list[tuple[str, str, str, dict]]:
             f"/moderation/users/{world.caller('other').user_id}/restriction",
             {"action": "restore", "reason": "x"},
         ),
+        ("moderator", "DELETE", f"/moderation/images/{image}/review-link", {"reason": "x"}),
         ("admin", "POST", "/admin/terms", {"text": "New terms"}),
         ("admin", "PUT", "/admin/flags/reports", {"enabled": True}),
     ]

@@ -47,6 +47,15 @@ class World:
             return sign_in(state)
         if role in ("moderator", "admin"):
             return consented(state, "moderators" if role == "moderator" else "admins")
+        if role == "banned_moderator":
+            # Still in the moderators group; an operator banned the account.
+            moderator = consented(state, "moderators")
+            answer = self.caller("admin").post(
+                f"/moderation/users/{moderator.user_id}/restriction",
+                json={"action": "ban", "reason": "security matrix"},
+            )
+            assert answer.status_code == 200, answer.text
+            return moderator
         user = consented(state)
         if role in ("suspended", "banned"):
             action = "suspend" if role == "suspended" else "ban"
@@ -84,16 +93,15 @@ class World:
         assert final["status"] == "published", final
         return str(final["id"])
 
-    def in_review_image(self) -> str:
-        image_id = self.published_image()
+    def in_review_image(self, owner: Api | None = None) -> str:
+        image_id = self.published_image(owner)
         answer = consented(self.state).post(
             f"/gallery/{image_id}/reports", json={"reason": "other"}
         )
         assert answer.status_code == 202
+        creator = owner or self.caller("owner")
         wait_for(
-            lambda: (
-                self.caller("owner").get(f"/generations/{image_id}").json()["status"] == "in_review"
-            ),
+            lambda: creator.get(f"/generations/{image_id}").json()["status"] == "in_review",
             timeout=10,
             what="the image to enter review",
         )
