@@ -18,7 +18,7 @@ from chalicelib.services import accounts, audit, identity, lifecycle
 from chalicelib.services.errors import Forbidden, InvalidRequest, NotFound
 from chalicelib.settings import get_settings
 
-POLICY_ACTOR = "policy"
+POLICY_ACTOR = audit.POLICY_ACTOR
 ACTIONS = {"suspend": SUSPENDED, "ban": BANNED, "restore": ACTIVE}
 
 
