@@ -9,6 +9,7 @@ from typing import Any
 
 from chalice.app import Blueprint, Request, Response
 
+from chalicelib.api import views
 from chalicelib.api.http import caller_of, endpoint, json_body, query_params, source_address
 from chalicelib.services import audit, cursors, enforcement, identity, moderation
 from chalicelib.settings import get_settings
@@ -42,7 +43,7 @@ def review_queue() -> dict[str, Any]:
     items, next_cursor = moderation.queue(
         caller.user_id, cursors.page_limit(params.get("limit")), params.get("cursor")
     )
-    return {"items": items, "next_cursor": next_cursor}
+    return {"items": [views.plain(i) for i in items], "next_cursor": next_cursor}
 
 
 @bp.route("/moderation/images/{image_id}/decision", methods=["POST"])
@@ -53,7 +54,9 @@ def decide(image_id: str) -> dict[str, Any]:
     request = bp.current_request
     caller = _moderator(request)
     body = parse(DecisionBody, json_body(request))
-    return moderation.decide(caller.user_id, image_id, body.action, body.reason, body.category)
+    return views.decision(
+        moderation.decide(caller.user_id, image_id, body.action, body.reason, body.category)
+    )
 
 
 @bp.route("/moderation/images/{image_id}/review-link", methods=["POST"])
@@ -62,7 +65,7 @@ def review_link(image_id: str) -> Response:
     request = bp.current_request
     caller = _moderator(request)
     link = moderation.mint_link(caller.user_id, image_id, _base_url(request))
-    return Response(body=link, status_code=201)
+    return Response(body=views.plain(link), status_code=201)
 
 
 @bp.route("/moderation/images/{image_id}/review-link", methods=["DELETE"])
@@ -87,7 +90,7 @@ def open_review_link(token: str) -> dict[str, Any]:
     # No token needed; a moderator who sends theirs is named in the audit entry of the view.
     opener = identity.identify(request.headers.get("authorization"))
     opened_by = opener.user_id if opener is not None and opener.is_moderator else None
-    return moderation.open_link(token, opened_by, source_address(request))
+    return views.plain(moderation.open_link(token, opened_by, source_address(request)))
 
 
 @bp.route("/moderation/users/{user_id}/restriction", methods=["POST"])
@@ -103,7 +106,7 @@ def restrict(user_id: str) -> dict[str, Any]:
 
         raise NotFound()
     standing = enforcement.restrict(caller, user_id, body.action, body.reason, body.until)
-    return standing.view()
+    return views.plain(standing)
 
 
 @bp.route("/moderation/audit", methods=["GET"])
@@ -113,4 +116,5 @@ def audit_log() -> dict[str, Any]:
     _moderator(request)
     params = query_params(request)
     entries, next_cursor = audit.page(cursors.page_limit(params.get("limit")), params.get("cursor"))
-    return {"items": [audit.view(e) for e in entries], "next_cursor": next_cursor}
+    items = [views.plain(audit.described(e)) for e in entries]
+    return {"items": items, "next_cursor": next_cursor}

@@ -16,6 +16,15 @@ def _without_empty(data: dict[str, Any], optional: tuple[str, ...]) -> dict[str,
     return {k: v for k, v in data.items() if not (k in optional and v is None)}
 
 
+def plain(result: Any) -> dict[str, Any]:
+    """A typed result whose every field the contract sends, null included."""
+    return dataclasses.asdict(result)
+
+
+def decision(result: Any) -> dict[str, Any]:
+    return _without_empty(dataclasses.asdict(result), ("category",))
+
+
 def generation(item: OwnerGeneration) -> dict[str, Any]:
     return _without_empty(dataclasses.asdict(item), _OPTIONAL)
 

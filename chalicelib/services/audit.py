@@ -67,16 +67,29 @@ def record_many(events: list[Event]) -> None:
             batch.save(_entry(event, now))
 
 
-def view(entry: AuditEntry) -> dict[str, Any]:
-    return {
-        "id": entry.entry_id,
-        "at": clock.iso(entry.at),
-        "actor": entry.actor,
-        "action": entry.action,
-        "target": {"type": entry.target_type, "id": entry.target_id},
-        "reason": entry.reason,
-        "details": dict(entry.details.as_dict()) if entry.details is not None else {},  # type: ignore[no-untyped-call]
-    }
+@dataclass(frozen=True)
+class Record:
+    """An audit entry as moderators read it."""
+
+    id: str
+    at: str
+    actor: str
+    action: str
+    target: dict[str, str]
+    reason: str | None
+    details: dict[str, Any]
+
+
+def described(entry: AuditEntry) -> Record:
+    return Record(
+        id=entry.entry_id,
+        at=clock.iso(entry.at),
+        actor=entry.actor,
+        action=entry.action,
+        target={"type": entry.target_type, "id": entry.target_id},
+        reason=entry.reason,
+        details=dict(entry.details.as_dict()) if entry.details is not None else {},  # type: ignore[no-untyped-call]
+    )
 
 
 def _previous_month(partition: str) -> str:

@@ -26,18 +26,9 @@ ACTIONS = {"suspend": SUSPENDED, "ban": BANNED, "restore": ACTIVE}
 class Standing:
     user_id: str
     status: str
-    until: datetime | None
+    until: str | None  # when a suspension ends (ISO-8601 UTC)
     reason: str | None
     strikes: int
-
-    def view(self) -> dict[str, Any]:
-        return {
-            "user_id": self.user_id,
-            "status": self.status,
-            "until": clock.iso(self.until) if self.until else None,
-            "reason": self.reason,
-            "strikes": self.strikes,
-        }
 
 
 def _save_status(
@@ -142,7 +133,7 @@ def standing(user_id: str) -> Standing:
     return Standing(
         user_id,
         accounts.effective_status(profile),
-        profile.suspended_until if profile else None,
+        clock.iso(profile.suspended_until) if profile and profile.suspended_until else None,
         profile.restriction_reason if profile else None,
         int(profile.strikes or 0) if profile else 0,
     )

@@ -8,6 +8,7 @@ minted up to that moment stops opening; the check reads the image the link names
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import TransactWriteError
@@ -46,9 +47,49 @@ def _reports(image: Generation) -> dict[str, Any]:
     return {"count": int(image.report_count or 0), "reasons": sorted(image.report_reasons or [])}
 
 
-def queue(
-    moderator: str, limit: int, cursor: str | None
-) -> tuple[list[dict[str, Any]], str | None]:
+@dataclass(frozen=True)
+class QueueItem:
+    """An image awaiting a moderator, with a short-lived URL of its private original."""
+
+    image_id: str
+    creator: str
+    prompt: str
+    created_at: str
+    flags: dict[str, Any]
+    reports: dict[str, Any]
+    review_url: str
+    review_url_expires_at: str
+
+
+@dataclass(frozen=True)
+class LinkedItem:
+    """The one item a signed review link shows."""
+
+    image_id: str
+    prompt: str
+    created_at: str
+    status: str
+    flags: dict[str, Any]
+    reports: dict[str, Any]
+    image_url: str
+    image_url_expires_at: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    image_id: str
+    status: str
+    category: str | None  # why, once removed
+
+
+@dataclass(frozen=True)
+class ReviewLink:
+    url: str
+    expires_at: str
+    link_id: str
+
+
+def queue(moderator: str, limit: int, cursor: str | None) -> tuple[list[QueueItem], str | None]:
     """Items awaiting a human, most urgent first: one query, one batch of audit writes."""
     start = cursors.decode(cursor, lifecycle.QUEUE) if cursor else None
     result = Generation.review_queue.query(lifecycle.QUEUE, limit=limit, last_evaluated_key=start)
@@ -58,16 +99,16 @@ def queue(
     for image in images:
         url, expires = _original_url(image)
         items.append(
-            {
-                "image_id": image.generation_id,
-                "creator": image.owner_id,
-                "prompt": image.prompt,
-                "created_at": clock.iso(image.created_at),
-                "flags": _flags(image),
-                "reports": _reports(image),
-                "review_url": url,
-                "review_url_expires_at": expires,
-            }
+            QueueItem(
+                image_id=image.generation_id,
+                creator=image.owner_id,
+                prompt=image.prompt,
+                created_at=clock.iso(image.created_at),
+                flags=_flags(image),
+                reports=_reports(image),
+                review_url=url,
+                review_url_expires_at=expires,
+            )
         )
     if images:
         audit.record_many(
@@ -89,7 +130,7 @@ def _load(image_id: str) -> Generation:
 
 def decide(
     moderator: str, image_id: str, action: str, reason: str, category: str | None
-) -> dict[str, Any]:
+) -> Decision:
     """Approve (publish) an image in review, or remove a published or in-review one. Nobody
     decides on their own image (403 forbidden)."""
     image = _load(image_id)
@@ -108,13 +149,11 @@ def decide(
     else:
         raise InvalidRequest(details={"action": "one of approve, remove"})
     image.refresh(consistent_read=True)
-    answer: dict[str, Any] = {"image_id": image_id, "status": image.status}
-    if image.status == REMOVED:
-        answer["category"] = image.category
-    return answer
+    category_now = image.category if image.status == REMOVED else None
+    return Decision(image_id, image.status, category_now)
 
 
-def mint_link(moderator: str, image_id: str, base_url: str) -> dict[str, str]:
+def mint_link(moderator: str, image_id: str, base_url: str) -> ReviewLink:
     """A signed link to one item; its id and minter are written to the audit log, so every
     view through it can be traced back to who handed it out."""
     _load(image_id)
@@ -130,11 +169,7 @@ def mint_link(moderator: str, image_id: str, base_url: str) -> dict[str, str]:
             {"expires_at": expires_at, "link_id": link.link_id},
         )
     )
-    return {
-        "url": f"{base_url.rstrip('/')}/review/{link.token}",
-        "expires_at": expires_at,
-        "link_id": link.link_id,
-    }
+    return ReviewLink(f"{base_url.rstrip('/')}/review/{link.token}", expires_at, link.link_id)
 
 
 def revoke_links(moderator: str, image_id: str, reason: str | None = None) -> None:
@@ -169,7 +204,7 @@ def _revoked(image: Generation, grant: review_links.Grant) -> bool:
     return revoked is not None and grant.minted_at_ms <= int(revoked.timestamp() * 1000)
 
 
-def open_link(token: str, opened_by: str | None, address: str | None) -> dict[str, Any]:
+def open_link(token: str, opened_by: str | None, address: str | None) -> LinkedItem:
     """The one item a signed link grants sight of. The view is audited with the link's id,
     a keyed hash of the opener's network address and, when a moderator opened it signed in,
     their user id (otherwise the entry names the moderator who minted it)."""
@@ -194,13 +229,13 @@ def open_link(token: str, opened_by: str | None, address: str | None) -> dict[st
             {k: v for k, v in details.items() if v},
         )
     )
-    return {
-        "image_id": image.generation_id,
-        "prompt": image.prompt,
-        "created_at": clock.iso(image.created_at),
-        "status": image.status,
-        "flags": _flags(image),
-        "reports": _reports(image),
-        "image_url": url,
-        "image_url_expires_at": expires,
-    }
+    return LinkedItem(
+        image_id=image.generation_id,
+        prompt=image.prompt,
+        created_at=clock.iso(image.created_at),
+        status=image.status,
+        flags=_flags(image),
+        reports=_reports(image),
+        image_url=url,
+        image_url_expires_at=expires,
+    )

@@ -62,7 +62,7 @@ def run(step: str, args: list[str]) -> Any:
     if step == "report":
         return reports.file_report(args[0], args[1], "other", None)
     if step == "remove":
-        return moderation.decide(args[0], args[1], "remove", "crash test", "illegal")["status"]
+        return moderation.decide(args[0], args[1], "remove", "crash test", "illegal").status
     raise SystemExit(f"unknown step {step}")
 
 

@@ -165,6 +165,6 @@ def test_nobody_decides_on_their_own_image(pool: str) -> None:
         with pytest.raises(Forbidden):
             moderation.decide(moderator.user_id, image_id, action, "looks fine to me", None)
     other = person(pool, "mod2", MODERATORS)
-    assert moderation.decide(other.user_id, image_id, "approve", "fine", None)["status"] == (
+    assert moderation.decide(other.user_id, image_id, "approve", "fine", None).status == (
         "published"
     )

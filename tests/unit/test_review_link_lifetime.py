@@ -131,15 +131,15 @@ def token_of(url: str) -> str:
 def test_a_revoked_link_is_gone_and_a_link_minted_after_opens(image: str) -> None:
     from chalicelib.services import moderation
 
-    before = token_of(moderation.mint_link("mona", image, "http://x")["url"])
-    assert moderation.open_link(before, None, "192.0.2.1")["image_id"] == image
+    before = token_of(moderation.mint_link("mona", image, "http://x").url)
+    assert moderation.open_link(before, None, "192.0.2.1").image_id == image
     moderation.revoke_links("mona", image)
     with pytest.raises(LinkExpired) as gone:
         moderation.open_link(before, None, "192.0.2.1")
     assert gone.value.details == {"revoked": True}
     time.sleep(0.002)  # links minted in a later millisecond than the revocation
-    after = token_of(moderation.mint_link("max", image, "http://x")["url"])
-    assert moderation.open_link(after, None, "192.0.2.1")["image_id"] == image
+    after = token_of(moderation.mint_link("max", image, "http://x").url)
+    assert moderation.open_link(after, None, "192.0.2.1").image_id == image
 
 
 def test_revoking_an_unknown_image_is_not_found() -> None:
@@ -168,18 +168,18 @@ def test_opening_a_link_records_the_link_the_opener_address_hash_and_a_signed_in
     from chalicelib.services import consent, moderation
 
     minted = moderation.mint_link("mona", image, "http://x")
-    token = token_of(minted["url"])
+    token = token_of(minted.url)
     moderation.open_link(token, None, "192.0.2.7")
     moderation.open_link(token, "max", "198.51.100.9")
     anonymous, signed_in = sorted(views_of(image), key=lambda view: view["actor"] == "max")
     assert anonymous == {
         "actor": "link:mona",
-        "link_id": minted["link_id"],
+        "link_id": minted.link_id,
         "address_hash": consent.address_hash("192.0.2.7"),
     }
     assert signed_in == {
         "actor": "max",
-        "link_id": minted["link_id"],
+        "link_id": minted.link_id,
         "address_hash": consent.address_hash("198.51.100.9"),
     }
     assert "192.0.2.7" not in json.dumps(views_of(image))
@@ -193,7 +193,7 @@ def test_minting_records_the_link_id_and_its_expiry(image: str) -> None:
     (entry,) = [e for e in AuditEntry.scan() if e.action == "review_link"]
     assert entry.actor == "mona"
     assert entry.details.as_dict() == {
-        "link_id": minted["link_id"],
-        "expires_at": minted["expires_at"],
+        "link_id": minted.link_id,
+        "expires_at": minted.expires_at,
     }
-    assert clock.iso(clock.now()) < minted["expires_at"]
+    assert clock.iso(clock.now()) < minted.expires_at
