@@ -63,7 +63,9 @@ class FunctionSpec:
     reads_secrets: bool = False
     flags: tuple[str, ...] = ()  # SSM actions on the service switches
     sends: tuple[str, ...] = ()  # the settings fields of the queues it sends to
-    manages_users: bool = False  # finds and deletes Cognito users (erasure)
+    # Cognito admin calls on the user pool: finding an account by its sub, then reading its
+    # groups (the API, to know a restriction's target's role) or deleting it (erasure).
+    user_pool: tuple[str, ...] = ()
     layers: tuple[str, ...] = field(default=("runtime", "imaging"))
     # Concurrent executions set aside for (and the most allowed to) a background function, so
     # a burst of events cannot take the account's concurrency from the API (None: the API,
@@ -123,6 +125,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         # The service switches: read on requests, written by operators (PUT /admin/flags).
         flags=("ssm:GetParameter", "ssm:PutParameter"),
         sends=("exports_queue", "erasures_queue"),
+        user_pool=("cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser"),
     ),
     FunctionSpec(
         "on_inference_result",
@@ -217,7 +220,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ObjectAccess("public_bucket", resources.PUBLIC_PREFIX, ("s3:DeleteObject",)),
             ObjectAccess("exports_bucket", resources.EXPORT_PREFIX, ("s3:DeleteObject",)),
         ),
-        manages_users=True,
+        user_pool=("cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"),
     ),
     FunctionSpec(
         "dataset_export",
@@ -331,12 +334,10 @@ def statements(
                 ],
             )
         )
-    if spec.manages_users:
+    if spec.user_pool:
         found.append(
             iam.PolicyStatement(
-                sid="EraseSignIn",
-                actions=["cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"],
-                resources=[wiring.user_pool_arn],
+                sid="UserPool", actions=list(spec.user_pool), resources=[wiring.user_pool_arn]
             )
         )
     if spec.flags:

@@ -7,6 +7,8 @@ decided in chalicelib/services/identity.py.
 
 from __future__ import annotations
 
+import contextlib
+
 from chalicelib.adapters.aws import client
 
 # A `sub` is a UUID; anything that could end or extend the filter's quoted value is no `sub`.
@@ -37,3 +39,13 @@ def groups_of(pool_id: str, username: str) -> frozenset[str]:
         if not answer.get("NextToken"):
             return frozenset(names)
         request["NextToken"] = answer["NextToken"]
+
+
+def delete_account(pool_id: str, user_id: str) -> None:
+    """Delete the account whose `sub` is `user_id`, if there is one (safe to repeat)."""
+    username = username_of(pool_id, user_id)
+    if username is None:
+        return
+    idp = client("cognito-idp")
+    with contextlib.suppress(idp.exceptions.UserNotFoundException):  # deleted since it was found
+        idp.admin_delete_user(UserPoolId=pool_id, Username=username)

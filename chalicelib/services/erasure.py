@@ -19,7 +19,7 @@ from datetime import timedelta
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib import resources
-from chalicelib.adapters import clock, storage
+from chalicelib.adapters import clock, storage, user_pool
 from chalicelib.adapters.aws import client
 from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import refused_by_condition, transaction
@@ -130,13 +130,8 @@ def delete_exports(user_id: str) -> None:
 def delete_sign_in(user_id: str) -> None:
     """The Cognito user goes too (found by its `sub`, which is the user id)."""
     pool = get_settings().cognito_user_pool_id
-    if not pool:
-        return
-    idp = client("cognito-idp")
-    found = idp.list_users(UserPoolId=pool, Filter=f'sub = "{user_id}"', Limit=1)["Users"]
-    for user in found:
-        with contextlib.suppress(idp.exceptions.UserNotFoundException):
-            idp.admin_delete_user(UserPoolId=pool, Username=user["Username"])
+    if pool:
+        user_pool.delete_account(pool, user_id)
 
 
 def delete_profile(user_id: str) -> None:

@@ -53,7 +53,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants("sagemaker:InvokeEndpointAsync", "endpoint generator")
     | _grants("secretsmanager:GetSecretValue", "secret signing-keys", "secret address-hash-key")
     | _grants({"ssm:GetParameter", "ssm:PutParameter"}, "parameter flags")
-    | _grants({"sqs:SendMessage", "sqs:GetQueueUrl"}, "queue exports", "queue erasures"),
+    | _grants({"sqs:SendMessage", "sqs:GetQueueUrl"}, "queue exports", "queue erasures")
+    # A restriction's target: its account by sub, then its groups (who may restrict whom).
+    | _grants({"cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser"}, "pool users"),
     "on_inference_result": LOGS
     | _grants("dynamodb:UpdateItem", "table generations")
     | _grants(CONSUME, "queue results"),
