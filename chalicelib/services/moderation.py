@@ -48,29 +48,40 @@ def _reports(image: Generation) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class QueueItem:
-    """An image awaiting a moderator, with a short-lived URL of its private original."""
+class ShownForReview:
+    """What a moderator is shown of an image: its prompt, the scan's flags, its reports."""
 
     image_id: str
-    creator: str
     prompt: str
     created_at: str
     flags: dict[str, Any]
     reports: dict[str, Any]
+
+    @classmethod
+    def of(cls, image: Generation) -> dict[str, Any]:
+        return {
+            "image_id": image.generation_id,
+            "prompt": image.prompt,
+            "created_at": clock.iso(image.created_at),
+            "flags": _flags(image),
+            "reports": _reports(image),
+        }
+
+
+@dataclass(frozen=True)
+class QueueItem(ShownForReview):
+    """An image awaiting a moderator, with a short-lived URL of its private original."""
+
+    creator: str
     review_url: str
     review_url_expires_at: str
 
 
 @dataclass(frozen=True)
-class LinkedItem:
+class LinkedItem(ShownForReview):
     """The one item a signed review link shows."""
 
-    image_id: str
-    prompt: str
-    created_at: str
     status: str
-    flags: dict[str, Any]
-    reports: dict[str, Any]
     image_url: str
     image_url_expires_at: str
 
@@ -100,12 +111,8 @@ def queue(moderator: str, limit: int, cursor: str | None) -> tuple[list[QueueIte
         url, expires = _original_url(image)
         items.append(
             QueueItem(
-                image_id=image.generation_id,
+                **ShownForReview.of(image),
                 creator=image.owner_id,
-                prompt=image.prompt,
-                created_at=clock.iso(image.created_at),
-                flags=_flags(image),
-                reports=_reports(image),
                 review_url=url,
                 review_url_expires_at=expires,
             )
@@ -230,12 +237,8 @@ def open_link(token: str, opened_by: str | None, address: str | None) -> LinkedI
         )
     )
     return LinkedItem(
-        image_id=image.generation_id,
-        prompt=image.prompt,
-        created_at=clock.iso(image.created_at),
+        **ShownForReview.of(image),
         status=image.status,
-        flags=_flags(image),
-        reports=_reports(image),
         image_url=url,
         image_url_expires_at=expires,
     )
