@@ -5,7 +5,7 @@ Submission lives in `submission`, the sweeper in `sweeper`, every state change i
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.adapters import clock, ids
@@ -49,7 +49,7 @@ class OwnerGeneration:
     error: dict[str, str] | None = None
     model: dict[str, str] | None = None
     category: str | None = None
-    image: dict[str, str] | None = field(default=None)
+    image: dict[str, str] | None = None
 
 
 def owner_view(generation: Generation) -> OwnerGeneration:

@@ -62,6 +62,8 @@ class Transition:
     sources: tuple[str, ...]
     target: str
     effects: str  # what changes with the state, as the table in docs/lifecycle.md says it
+    # Public afterwards: feed and creator-page entries written, the creator's standing checked.
+    makes_public: bool = False
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -75,6 +77,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         PUBLISHED,
         "served copies first; feed and creator-page entries; only while the creator is in "
         "good standing (else `fail` with account_restricted)",
+        makes_public=True,
     ),
     Transition("hold_for_review", OPEN_STATES, IN_REVIEW, "leaves the sweeper; joins the queue"),
     Transition(
@@ -93,6 +96,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         PUBLISHED,
         "a moderator's decision: leaves the queue; reports counted afresh; served copies, "
         "feed and creator-page entries; audit entry; only while the creator is in good standing",
+        makes_public=True,
     ),
     Transition(
         "remove",
@@ -126,6 +130,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         PUBLISHED,
         "its creator's ban was lifted (restored, or only suspended): served copies, feed and "
         "creator-page entries back",
+        makes_public=True,
     ),
 )
 _BY_NAME = {transition.name: transition for transition in TRANSITIONS}
@@ -134,14 +139,6 @@ _BY_NAME = {transition.name: transition for transition in TRANSITIONS}
 MOVED = "moved"
 REFUSED = "refused"  # the image was not in a state the move starts from
 CREATOR_RESTRICTED = "creator_restricted"  # a move to public while the creator may not publish
-
-
-@dataclass(frozen=True)
-class Strike:
-    """A strike against the creator, and the audit entry that accounts for it."""
-
-    event: audit.Event
-    cause: str
 
 
 def review_rank(category: str | None, created_at_iso: str) -> str:
@@ -156,14 +153,18 @@ def _move(
     *,
     was: str | tuple[str, ...] | None = None,
     deadline_before: datetime | None = None,
-    strike: Strike | None = None,
+    condition: Any = None,
+    standing: Any = None,
     audit_event: audit.Event | None = None,
+    strike: bool = False,
 ) -> str:
     """Apply transition `name` to the generation in one transaction.
 
     `was`: the status the caller read (the move then requires exactly it, so the entries of
     that state are the ones removed), or the states an event may find it in; without it, any
-    of the transition's sources."""
+    of the transition's sources. `condition`: more the item must meet. `standing`: what a move
+    to public requires of the creator's profile (good standing unless given). `strike`: the
+    creator gets one, accounted for by `audit_event`."""
     transition = _BY_NAME[name]
     now = clock.now()
     sources = transition.sources if was is None else (was,) if isinstance(was, str) else was
@@ -188,44 +189,36 @@ def _move(
         ]
     elif IN_REVIEW in sources:
         actions += [Generation.review_shard.remove(), Generation.review_rank.remove()]
-    condition = Generation.generation_id.exists() & Generation.status.is_in(*sources)
+    required = Generation.generation_id.exists() & Generation.status.is_in(*sources)
     if deadline_before is not None:
-        condition &= Generation.deadline_at < deadline_before
-    if name == "withhold":
-        condition &= Generation.withheld.does_not_exist()
-    if name == "reinstate":
-        condition &= Generation.withheld.exists()
-    becomes_public = name in ("publish", "approve", "reinstate")
+        required &= Generation.deadline_at < deadline_before
+    if condition is not None:
+        required &= condition
+    becomes_public = transition.makes_public
     creator = (UserProfile, generation.owner_id, None)
     if becomes_public:
         generation.published_at = generation.published_at or now
         actions.append(Generation.published_at.set(generation.published_at))
     try:
         with transaction() as tx:
-            tx.update(generation, actions=actions, condition=condition)
+            tx.update(generation, actions=actions, condition=required)
             if becomes_public:
-                # In the same transaction: a restriction written a moment earlier wins. New
-                # work needs an account in good standing; a withheld image only an unbanned one.
-                standing = (
-                    UserProfile.status != BANNED
-                    if name == "reinstate"
-                    else accounts.active_condition(now)
-                )
-                tx.condition_check(UserProfile, creator[1], condition=standing)
+                # In the same transaction: a restriction written a moment earlier wins.
+                creator_may = standing if standing is not None else accounts.active_condition(now)
+                tx.condition_check(UserProfile, generation.owner_id, condition=creator_may)
                 for entry in publishing.entries(generation, generation.published_at):
                     tx.save(entry)
             elif PUBLISHED in sources and generation.published_at is not None:
                 for entry in publishing.entries(generation, generation.published_at):
                     tx.delete(entry)
-            if strike is not None:
+            if strike:
                 tx.update(
                     UserProfile(generation.owner_id),
                     actions=[UserProfile.strikes.add(1)],
                     condition=UserProfile.user_id.exists(),
                 )
-            event = strike.event if strike is not None else audit_event
-            if event is not None:
-                tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
+            if audit_event is not None:
+                tx.save(audit.entry(audit_event), condition=AuditEntry.sk.does_not_exist())
     except TransactWriteError as exc:
         if becomes_public and tx.refused(exc, creator) and not tx.refused(exc, generation):
             return CREATOR_RESTRICTED
@@ -336,7 +329,8 @@ def reject(generation: Generation, category: str | None, extra: list[Any]) -> bo
         generation,
         "reject",
         [*extra, Generation.category.set(chosen)],
-        strike=Strike(event, f"rejected image ({chosen})"),
+        audit_event=event,
+        strike=True,
     )
     if moved != MOVED:
         return False
@@ -405,7 +399,8 @@ def remove(
             "remove",
             [Generation.category.set(chosen)],
             was=generation.status,
-            strike=Strike(event, f"removal ({chosen})"),
+            audit_event=event,
+            strike=True,
         )
         if moved != MOVED:
             raise Conflict("The image changed while deciding; look again.")
@@ -454,7 +449,8 @@ def withhold_all(owner_id: str) -> int:
         if generation is None or generation.status != PUBLISHED or generation.withheld:
             continue
         extra = [Generation.withheld.set(True)]
-        if _move(generation, "withhold", extra, was=PUBLISHED) == MOVED:
+        not_yet = Generation.withheld.does_not_exist()
+        if _move(generation, "withhold", extra, was=PUBLISHED, condition=not_yet) == MOVED:
             publishing.delete_copies(generation.generation_id)
             withheld += 1
     return withheld
@@ -470,7 +466,15 @@ def reinstate_all(owner_id: str) -> int:
         if generation is None or generation.status != PUBLISHED or not generation.withheld:
             continue
         publishing.write_copies_from_original(generation)
-        moved = _move(generation, "reinstate", [Generation.withheld.remove()], was=PUBLISHED)
+        # A withheld image needs only an unbanned creator, not one in good standing.
+        moved = _move(
+            generation,
+            "reinstate",
+            [Generation.withheld.remove()],
+            was=PUBLISHED,
+            condition=Generation.withheld.exists(),
+            standing=UserProfile.status != BANNED,
+        )
         if moved == MOVED:
             reinstated += 1
         else:
