@@ -81,10 +81,23 @@ def download_url(image_id: str) -> str:
 
 
 def etag(payload: Any) -> str:
-    """A validator for public answers: their data, plus the presign period the URLs live in."""
+    """A validator for public answers: their data, plus the presign period the URLs live in.
+
+    The URLs themselves are left out: a presigned one differs each second it is signed in,
+    and each is made from the image's id, which is in the data. A cached answer stays good for
+    the rest of its period, while its URLs live for at least half their lifetime more.
+    """
     period = int(clock.epoch() // max(60, get_settings().presign_seconds // 2))
-    digest = hashlib.sha256(repr((payload, period)).encode()).hexdigest()[:32]
+    digest = hashlib.sha256(repr((_without_urls(payload), period)).encode()).hexdigest()[:32]
     return f'W/"{digest}"'
+
+
+def _without_urls(payload: Any) -> Any:
+    if isinstance(payload, dict):
+        return {k: _without_urls(v) for k, v in payload.items() if not k.endswith("_url")}
+    if isinstance(payload, list):
+        return [_without_urls(item) for item in payload]
+    return payload
 
 
 def delete_image(image_id: str, caller_id: str, is_moderator: bool) -> None:

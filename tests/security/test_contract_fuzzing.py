@@ -16,6 +16,7 @@ import pytest
 
 from tests.security import figures
 from tests.security.world import World
+from tests.support.stack import server_errors
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = os.environ.get("OBJEKTIFY_FUZZ_EXAMPLES", "12")
@@ -111,4 +112,4 @@ def test_fuzzing_finds_no_server_error_and_no_contract_violation(
         f"{len(leaks)} leaking"
     )
     assert leaks == [], "\n".join(leaks[:10])
-    assert outcome["rc"] == 0, outcome["out"]
+    assert outcome["rc"] == 0, outcome["out"] + "\n" + server_errors(world.state)

@@ -16,6 +16,8 @@ from local.config import StackState, free_port
 ROOT = Path(__file__).resolve().parents[2]
 # Every stack a test session started: its log is scanned for secrets when the session ends.
 STARTED: list[Path] = []
+# Each running stack's log, by its API's URL.
+LOGS: dict[str, Path] = {}
 
 
 @contextmanager
@@ -54,7 +56,9 @@ def running_stack(
             if time.monotonic() > deadline:
                 raise RuntimeError("local stack did not start in time")
             time.sleep(0.2)
-        yield StackState.load(directory)
+        state = StackState.load(directory)
+        LOGS[state.api_url] = directory / "stack.log"
+        yield state
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -64,3 +68,13 @@ def running_stack(
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
         log.close()
+
+
+def server_errors(state: StackState, most: int = 3) -> str:
+    """The last tracebacks in a running stack's log: what a 500 in a test came from."""
+    log = LOGS.get(state.api_url)
+    if log is None or not log.exists():
+        return ""
+    lines = log.read_text(errors="replace").splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback")]
+    return "\n".join("\n".join(lines[i : i + 40]) for i in starts[-most:])
