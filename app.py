@@ -5,6 +5,7 @@ from chalice.app import Chalice
 from chalicelib.api import (
     admin,
     consents,
+    decisions,
     gallery,
     generations,
     me,
@@ -28,6 +29,7 @@ for blueprint in (
     gallery.bp,
     reports.bp,
     moderation.bp,
+    decisions.bp,
     admin.bp,
 ):
     app.register_blueprint(blueprint)

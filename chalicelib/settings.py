@@ -34,6 +34,7 @@ class Settings:
     audit_table: str = ""
     exports_table: str = ""
     quota_table: str = ""
+    statements_table: str = ""
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""
     originals_bucket: str = ""
@@ -76,6 +77,7 @@ class Settings:
     review_link_seconds: int = 14_400  # 4 hours; never more than 8 (review_links.MAX_SECONDS)
     strike_limit: int = 3  # strikes that suspend an account automatically
     auto_suspend_days: int = 7
+    appeal_window_days: int = 183  # six months: a decision may be appealed for this long
     api_base_url: str = ""  # for absolute review links; the request's host if empty
     # Privacy: retention periods (see docs/data-inventory.yaml)
     export_retention_days: int = 7

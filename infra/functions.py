@@ -105,6 +105,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("exports_table", (GET, PUT, DELETE)),
             # A submit claims a quota slot in its transaction; a lost claim reads the slots.
             TableAccess("quota_table", (UPDATE, QUERY)),
+            # Statements of reasons with moderators' decisions; the user's page; appeals.
+            TableAccess(
+                "statements_table",
+                (GET, PUT, UPDATE),
+                query_indexes=("by_subject", "open_appeals"),
+            ),
         ),
         objects=(
             # A keyed submit writes its payload only if it is not there, else reads its metadata.
@@ -148,6 +154,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("users_table", (BATCH_GET, UPDATE)),
             TableAccess("gallery_table", (PUT,)),
             TableAccess("audit_table", (PUT,)),
+            # The statement of reasons of a rejection, and of the suspension it may cause.
+            TableAccess("statements_table", (PUT,)),
         ),
         objects=(
             ObjectAccess(
@@ -183,6 +191,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("reports_table", (), query_indexes=("by_reporter",)),
             TableAccess("audit_table", (), query_indexes=("by_target",)),
             TableAccess("quota_table", (QUERY,)),
+            TableAccess("statements_table", (), query_indexes=("by_subject",)),
         ),
         objects=(
             ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject",)),
@@ -211,6 +220,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("audit_table", (PUT,), query_indexes=("by_target", "by_actor")),
             TableAccess("exports_table", (QUERY, DELETE)),
             TableAccess("quota_table", (QUERY, BATCH_WRITE)),
+            TableAccess("statements_table", (PUT,), query_indexes=("by_subject",)),
         ),
         objects=(
             ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:DeleteObject",)),

@@ -118,6 +118,15 @@ class RevocationBody(Body):
     reason: StrictStr = Field(min_length=1, max_length=1000)
 
 
+class AppealBody(Body):
+    explanation: StrictStr = Field(min_length=1, max_length=5000)
+
+
+class AppealDecisionBody(Body):
+    action: Literal["uphold", "reverse"]
+    reason: StrictStr = Field(min_length=1, max_length=1000)
+
+
 class FlagBody(Body):
     enabled: StrictBool
     message: StrictStr | None = Field(default=None, max_length=500)

@@ -12,6 +12,7 @@ from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models.quota import QuotaSlot
 from chalicelib.models.reports import Report
+from chalicelib.models.statements import Statement
 from chalicelib.models.terms import TermsDocument, TermsPointer
 from chalicelib.models.users import UserProfile
 
@@ -29,6 +30,7 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     AuditEntry,
     Export,
     QuotaSlot,
+    Statement,
 )
 
 __all__ = [
@@ -43,6 +45,7 @@ __all__ = [
     "IdempotencyRecord",
     "QuotaSlot",
     "Report",
+    "Statement",
     "TermsDocument",
     "TermsPointer",
     "UserProfile",

@@ -11,10 +11,11 @@ from pynamodb.exceptions import TransactWriteError
 from chalicelib.adapters import clock
 from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import transaction
+from chalicelib.models.statements import ACCOUNT_SUSPENDED, ACCOUNT_TERMINATED, Statement
 from chalicelib.models.users import ACTIVE, BANNED, SUSPENDED, UserProfile
 from chalicelib.observability import logger
 from chalicelib.roles import ADMINS, MODERATORS
-from chalicelib.services import accounts, audit, identity, lifecycle
+from chalicelib.services import accounts, audit, identity, lifecycle, statements
 from chalicelib.services.errors import Forbidden, InvalidRequest, NotFound
 from chalicelib.settings import get_settings
 
@@ -38,11 +39,15 @@ def _save_status(
     event: audit.Event,
     only_if_active: bool = False,
     only_if_exists: bool = False,
+    statement: Statement | None = None,
+    only_if: Any = None,
 ) -> bool:
     """Write the account's new status and its audit entry in one transaction, so a crash or a
     retry never leaves a restriction nobody can account for (or an entry for one never made).
     False when `only_if_active` and the account was no longer active; 404 when
-    `only_if_exists` and the profile is gone (erased meanwhile): nothing is created."""
+    `only_if_exists` and the profile is gone (erased meanwhile): nothing is created. A
+    restriction's statement of reasons is written in the same transaction; `only_if`: more
+    the profile must meet (False when it does not)."""
     now = clock.now()
     actions: list[Any] = [
         UserProfile.status.set(status),
@@ -60,15 +65,19 @@ def _save_status(
     if only_if_exists:
         exists = UserProfile.user_id.exists()
         condition = exists if condition is None else condition & exists
+    if only_if is not None:
+        condition = only_if if condition is None else condition & only_if
     profile = UserProfile(user_id)
     try:
         with transaction() as tx:
             tx.update(profile, actions=actions, condition=condition)
             tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
+            if statement is not None:
+                tx.save(statement, condition=Statement.statement_id.does_not_exist())
     except TransactWriteError as exc:
         # Only the profile's own condition (a clash of the audit key is no "no longer active").
         if condition is not None and tx.refused(exc, profile):
-            if only_if_active:
+            if only_if_active or only_if is not None:
                 return False
             raise NotFound() from exc
         raise
@@ -118,7 +127,17 @@ def restrict(
     has_profile = _require_may_restrict(actor, user_id)
     details = {"until": clock.iso(until)} if until else None
     event = audit.Event(actor.user_id, action, "user", user_id, reason, details)
-    _save_status(user_id, status, until, event, only_if_exists=has_profile)
+    statement = None
+    if status != ACTIVE:
+        statement = statements.about_account(
+            user_id,
+            ACCOUNT_SUSPENDED if status == SUSPENDED else ACCOUNT_TERMINATED,
+            decided_by=actor.user_id,
+            explanation=reason,
+            facts="A moderator reviewed the account's activity.",
+            end_date=until,
+        )
+    _save_status(user_id, status, until, event, only_if_exists=has_profile, statement=statement)
     # A ban takes the creator's published images out of every public read; lifting it puts
     # them back; a suspension only stops new work (lifecycle.py). Both are safe to repeat.
     if status == BANNED:
@@ -139,8 +158,9 @@ def standing(user_id: str) -> Standing:
     )
 
 
-def apply_strike_policy(user_id: str, cause: str) -> bool:
-    """Suspend an active account automatically once its strikes reach the limit."""
+def apply_strike_policy(user_id: str, cause: str, decision_id: str | None = None) -> bool:
+    """Suspend an active account automatically once its strikes reach the limit; the
+    statement names the decision whose strike (`decision_id`) reached it."""
     settings = get_settings()
     profile = accounts.load_profile(user_id, fresh=True, refuse_erased=False)
     if profile is None or int(profile.strikes or 0) < settings.strike_limit:
@@ -157,7 +177,35 @@ def apply_strike_policy(user_id: str, cause: str) -> bool:
         reason,
         {"until": clock.iso(until), "strikes": int(profile.strikes)},
     )
-    if not _save_status(user_id, SUSPENDED, until, event, only_if_active=True):
+    statement = statements.about_account(
+        user_id,
+        ACCOUNT_SUSPENDED,
+        decided_by=POLICY_ACTOR,
+        explanation=(
+            f"Accounts are suspended for {settings.auto_suspend_days} days when they reach "
+            f"{settings.strike_limit} strike(s)."
+        ),
+        facts=statements.suspension_facts(int(profile.strikes), cause),
+        end_date=until,
+        automated=True,
+        caused_by=decision_id,
+    )
+    if not _save_status(user_id, SUSPENDED, until, event, only_if_active=True, statement=statement):
         return False
     logger.info("automatic suspension", extra={"user_id": user_id, "strikes": profile.strikes})
     return True
+
+
+def lift(
+    user_id: str, restricted_as: str, event: audit.Event, by_policy_only: bool = False
+) -> bool:
+    """An appeal reversed a restriction: the account is active again, if it still has the
+    restriction the decision made (`restricted_as`; with `by_policy_only`, one the strike
+    policy made), and a ban's withheld images are back. False when it no longer has it."""
+    only_if: Any = UserProfile.status == restricted_as
+    if by_policy_only:
+        only_if &= UserProfile.restricted_by == POLICY_ACTOR
+    lifted = _save_status(user_id, ACTIVE, None, event, only_if_exists=True, only_if=only_if)
+    if restricted_as == BANNED:
+        lifecycle.reinstate_all(user_id)  # also when a retry finds the ban lifted already
+    return lifted

@@ -29,7 +29,7 @@ from chalicelib.models.generations import Generation
 from chalicelib.models.reports import Report
 from chalicelib.models.users import ERASED, UserProfile, erased_marker_key
 from chalicelib.observability import logger
-from chalicelib.services import audit, lifecycle, quota
+from chalicelib.services import audit, lifecycle, quota, statements
 from chalicelib.settings import get_settings
 
 ERASED_ACTOR = "erased-user"
@@ -119,6 +119,19 @@ def anonymise_audit(user_id: str) -> None:
             entry.save()
 
 
+def anonymise_statements(user_id: str) -> None:
+    """Statements of reasons keep what was decided, on what ground and how (the transparency
+    report counts them), not about whom: the user's id, the image and the appeal's words go,
+    and an open appeal leaves the moderators' list."""
+    for statement in statements.every_about(user_id):
+        statement.user_id = f"anonymous#{secrets.token_hex(16)}"
+        statement.image_id = None
+        statement.appeal_explanation = None
+        statement.appeal_queue = None
+        statement.appealed_sk = None
+        statement.save()
+
+
 def delete_exports(user_id: str) -> None:
     settings = get_settings()
     for export in Export.query(user_id):
@@ -145,6 +158,7 @@ STEPS: tuple[Callable[[str], None], ...] = (
     delete_reports_filed,
     tombstone_consents,
     anonymise_audit,
+    anonymise_statements,
     delete_exports,
     delete_sign_in,
     quota.release_all,

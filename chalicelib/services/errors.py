@@ -115,6 +115,21 @@ class UnderReview(Conflict):
     default_message = "This image awaits a moderator's decision; it can be deleted after."
 
 
+class AlreadyAppealed(Conflict):
+    code = "already_appealed"
+    default_message = "This decision has been appealed already; one appeal per decision."
+
+
+class AppealWindowClosed(Conflict):
+    code = "appeal_window_closed"
+    default_message = "Decisions can be appealed for six months; this one is older."
+
+
+class ConflictOfInterest(Forbidden):
+    code = "conflict_of_interest"
+    default_message = "Whoever made a decision does not decide its appeal; another moderator will."
+
+
 class Unavailable(ServiceError):
     code = "unavailable"
     default_message = "A dependency is unavailable; try again shortly."

@@ -22,7 +22,7 @@ from chalicelib.models.audit import AuditEntry
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord
 from chalicelib.models.generations import PUBLISHED, Generation
 from chalicelib.models.reports import Report
-from chalicelib.services import accounts, audit, generation, quota
+from chalicelib.services import accounts, audit, generation, quota, statements
 from chalicelib.settings import get_settings
 
 MAX_IMAGE_BYTES = 50_000_000
@@ -129,6 +129,9 @@ def collect(user_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             for r in Report.by_reporter.query(user_id)
         ],
         "decisions": _decisions(user_id, gens),
+        "statements_of_reasons": [
+            dataclasses.asdict(statements.shown(s)) for s in statements.every_about(user_id)
+        ],
     }
     images = [(g.generation_id, g.output_key) for g in gens if g.status == PUBLISHED]
     return data, images

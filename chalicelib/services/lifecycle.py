@@ -44,15 +44,19 @@ from chalicelib.models.generations import (
     Generation,
     find,
 )
+from chalicelib.models.statements import Statement
 from chalicelib.models.users import BANNED, UserProfile
 from chalicelib.observability import logger
-from chalicelib.services import accounts, audit, publishing
+from chalicelib.services import accounts, audit, publishing, statements
 from chalicelib.services.errors import Conflict, UnderReview
 from chalicelib.settings import get_settings
 
 QUEUE = "queue"
 SEVERITY = {"illegal": 0, "sexual": 1, "hateful": 2, "violent": 3}
 REPORTED_RANK = 4
+# What `category` says of an image its creator deleted or erased: never published again.
+DELETED, ERASED = "deleted", "erased"
+ERASED_OR_DELETED = (DELETED, ERASED)
 ANY_STATE = (QUEUED, SCANNING, PUBLISHED, IN_REVIEW, REJECTED, FAILED, REMOVED)
 
 
@@ -81,7 +85,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition("hold_for_review", OPEN_STATES, IN_REVIEW, "leaves the sweeper; joins the queue"),
     Transition(
-        "reject", OPEN_STATES, REJECTED, "leaves the sweeper; a strike with its audit entry"
+        "reject",
+        OPEN_STATES,
+        REJECTED,
+        "leaves the sweeper; a strike with its audit entry and statement of reasons",
     ),
     Transition(
         "take_into_review",
@@ -103,7 +110,16 @@ TRANSITIONS: tuple[Transition, ...] = (
         (PUBLISHED, IN_REVIEW),
         REMOVED,
         "a moderator's decision (or delete): leaves the queue, feed, creator page and served "
-        "copies; a strike with the audit entry; the strike policy may suspend",
+        "copies; a strike with the audit entry and statement of reasons; the strike policy "
+        "may suspend",
+    ),
+    Transition(
+        "reverse",
+        (REMOVED, REJECTED),
+        PUBLISHED,
+        "an appeal reversed a removal or rejection: served copies, feed and creator-page "
+        "entries back; the strike withdrawn; audit entry; only while the creator is not banned",
+        makes_public=True,
     ),
     Transition(
         "delete",
@@ -156,7 +172,8 @@ def _move(
     condition: Any = None,
     standing: Any = None,
     audit_event: audit.Event | None = None,
-    strike: bool = False,
+    strike: int = 0,
+    statement: Statement | None = None,
 ) -> str:
     """Apply transition `name` to the generation in one transaction.
 
@@ -164,7 +181,8 @@ def _move(
     that state are the ones removed), or the states an event may find it in; without it, any
     of the transition's sources. `condition`: more the item must meet. `standing`: what a move
     to public requires of the creator's profile (good standing unless given). `strike`: the
-    creator gets one, accounted for by `audit_event`."""
+    creator gets one (or, at -1, one is withdrawn), accounted for by `audit_event`.
+    `statement`: the statement of reasons of the decision, written with it."""
     transition = _BY_NAME[name]
     now = clock.now()
     sources = transition.sources if was is None else (was,) if isinstance(was, str) else was
@@ -195,12 +213,12 @@ def _move(
     if condition is not None:
         required &= condition
     becomes_public = transition.makes_public
-    creator = (UserProfile, generation.owner_id, None)
+    creator: Any = (UserProfile, generation.owner_id, None)
     if becomes_public:
         generation.published_at = generation.published_at or now
         actions.append(Generation.published_at.set(generation.published_at))
     removes_entries = PUBLISHED in sources and generation.published_at is not None
-    if not (becomes_public or removes_entries or strike or audit_event):
+    if not (becomes_public or removes_entries or strike or audit_event or statement):
         # Nothing to write beside the item: one conditional update, half a transaction's cost.
         try:
             generation.update(actions=actions, condition=required)  # answers the whole item
@@ -212,23 +230,30 @@ def _move(
     try:
         with transaction() as tx:
             tx.update(generation, actions=actions, condition=required)
+            creator_may = None
             if becomes_public:
                 # In the same transaction: a restriction written a moment earlier wins.
                 creator_may = standing if standing is not None else accounts.active_condition(now)
-                tx.condition_check(UserProfile, generation.owner_id, condition=creator_may)
                 for entry in publishing.entries(generation, generation.published_at):
                     tx.save(entry)
             elif removes_entries:
                 for entry in publishing.entries(generation, generation.published_at):
                     tx.delete(entry)
             if strike:
+                # One write per item in a transaction: the standing rides on the strike's.
+                creator = UserProfile(generation.owner_id)
+                exists = UserProfile.user_id.exists()
                 tx.update(
-                    UserProfile(generation.owner_id),
-                    actions=[UserProfile.strikes.add(1)],
-                    condition=UserProfile.user_id.exists(),
+                    creator,
+                    actions=[UserProfile.strikes.add(strike)],
+                    condition=exists if creator_may is None else exists & creator_may,
                 )
+            elif creator_may is not None:
+                tx.condition_check(UserProfile, generation.owner_id, condition=creator_may)
             if audit_event is not None:
                 tx.save(audit.entry(audit_event), condition=AuditEntry.sk.does_not_exist())
+            if statement is not None:
+                tx.save(statement, condition=Statement.statement_id.does_not_exist())
     except TransactWriteError as exc:
         if becomes_public and tx.refused(exc, creator) and not tx.refused(exc, generation):
             return CREATOR_RESTRICTED
@@ -314,7 +339,9 @@ def hold_for_review(generation: Generation, category: str | None, extra: list[An
     return _move(generation, "hold_for_review", changes) == MOVED
 
 
-def reject(generation: Generation, category: str | None, extra: list[Any]) -> bool:
+def reject(
+    generation: Generation, category: str | None, extra: list[Any], scan_record: dict[str, Any]
+) -> bool:
     """The scan refused it: a strike, with its audit entry, in the same transaction."""
     chosen = category or "unspecified"
     event = audit.Event(
@@ -325,16 +352,26 @@ def reject(generation: Generation, category: str | None, extra: list[Any]) -> bo
         f"automated scan ({chosen})",
         {"category": chosen},
     )
+    statement = statements.about_content(
+        generation,
+        decided_by=audit.POLICY_ACTOR,
+        category=chosen,
+        explanation=f"The automated check found the image or its prompt to be {chosen}.",
+        facts=statements.scan_facts(scan_record),
+        automated_detection=True,
+        automated_decision=True,
+    )
     moved = _move(
         generation,
         "reject",
         [*extra, Generation.category.set(chosen)],
         audit_event=event,
-        strike=True,
+        strike=1,
+        statement=statement,
     )
     if moved != MOVED:
         return False
-    _after_strike(generation.owner_id, f"rejected image ({chosen})")
+    _after_strike(generation.owner_id, f"rejected image ({chosen})", statement.statement_id)
     return True
 
 
@@ -391,21 +428,67 @@ def remove(
         raise Conflict(
             f"Only a published or in-review image can be removed; this one is {generation.status}."
         )
+    statement_id = None
     if generation.status != REMOVED:
         details = {"category": category} if category else None
         event = audit.Event(moderator, action, "image", generation.generation_id, reason, details)
+        statement = statements.about_content(
+            generation,
+            decided_by=moderator,
+            category=chosen,
+            explanation=reason,
+            facts=statements.review_facts(generation),
+            automated_detection=statements.flagged_by_scan(generation),
+            automated_decision=False,
+            source=statements.source_of(generation),
+        )
         moved = _move(
             generation,
             "remove",
             [Generation.category.set(chosen)],
             was=generation.status,
             audit_event=event,
-            strike=True,
+            strike=1,
+            statement=statement,
         )
         if moved != MOVED:
             raise Conflict("The image changed while deciding; look again.")
+        statement_id = statement.statement_id
     publishing.delete_copies(generation.generation_id)
-    _after_strike(generation.owner_id, f"removal ({chosen})")
+    _after_strike(generation.owner_id, f"removal ({chosen})", statement_id)
+
+
+def reverse(generation: Generation, moderator: str, reason: str, decision_id: str) -> None:
+    """An appeal reversed the decision that removed or rejected the image: it is public again
+    and the decision's strike is withdrawn, in one transaction. A creator's own deletion or
+    erasure is never undone; a retry finds it published and changes nothing."""
+    if generation.status == PUBLISHED:
+        return
+    if generation.status not in (REMOVED, REJECTED) or generation.category in ERASED_OR_DELETED:
+        raise Conflict("This image can no longer be published.")
+    publishing.write_copies_from_original(generation)
+    event = audit.Event(
+        moderator, "reverse", "image", generation.generation_id, reason, {"decision": decision_id}
+    )
+    moved = _move(
+        generation,
+        "reverse",
+        [Generation.category.remove()],
+        was=generation.status,
+        condition=~Generation.category.is_in(*ERASED_OR_DELETED),
+        standing=UserProfile.status != BANNED,
+        audit_event=event,
+        strike=-1,
+    )
+    if moved == MOVED:
+        return
+    publishing.delete_copies(generation.generation_id)
+    if moved == CREATOR_RESTRICTED:
+        raise Conflict(
+            "The creator is banned: decide the ban's appeal first.",
+            details={"creator": "banned"},
+        )
+    raise Conflict("The image changed while deciding; look again.")
 
 
 def delete_by_creator(generation: Generation) -> None:
@@ -417,7 +500,7 @@ def delete_by_creator(generation: Generation) -> None:
             break
         if current.status == IN_REVIEW:
             raise UnderReview()
-        extra = [Generation.category.set("deleted")]
+        extra = [Generation.category.set(DELETED)]
         if _move(current, "delete", extra, was=current.status) == MOVED:
             break
         current = find(generation.generation_id)
@@ -432,7 +515,7 @@ def erase(generation_id: str) -> None:
         current = find(generation_id)
         if current is None or current.status == REMOVED:
             break
-        extra = [Generation.category.set("erased")]
+        extra = [Generation.category.set(ERASED)]
         if _move(current, "erase", extra, was=current.status) == MOVED:
             break
     publishing.delete_copies(generation_id)
@@ -482,7 +565,7 @@ def reinstate_all(owner_id: str) -> int:
     return reinstated
 
 
-def _after_strike(owner_id: str, cause: str) -> None:
+def _after_strike(owner_id: str, cause: str, decision_id: str | None) -> None:
     from chalicelib.services.enforcement import apply_strike_policy
 
-    apply_strike_policy(owner_id, cause)
+    apply_strike_policy(owner_id, cause, decision_id)

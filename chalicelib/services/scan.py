@@ -63,7 +63,8 @@ def scan_output(bucket: str, key: str) -> str:
         publishing.write_copies(verified, generation_id)
         return lifecycle.publish(item, actions)
     if decision.outcome == REJECT:
-        return REJECTED if lifecycle.reject(item, decision.category, actions) else "unchanged"
+        rejected = lifecycle.reject(item, decision.category, actions, scan_record)
+        return REJECTED if rejected else "unchanged"
     moved = lifecycle.hold_for_review(item, decision.category, actions)
     return IN_REVIEW if moved else "unchanged"
 

@@ -130,6 +130,41 @@ def test_visitor_creates_reports_are_moderated_and_revised_terms_come_back(visit
     page.goto(f"{creator.url}/#/image/{image_id}")
     expect(page.locator("main [role=alert]")).to_contain_text("Not found")
 
+    # The creator reads why under My decisions and appeals; the moderator who removed it may
+    # not decide the appeal, another one reverses it, and the image is back.
+    page.get_by_role("link", name="My decisions").click()
+    removal = page.locator("li.statement[data-decision=content_removed]")
+    expect(removal).to_contain_text("graphic violence")
+    expect(removal).to_contain_text("decided by a person")
+    removal.get_by_role("button", name="Appeal this decision").click()
+    removal.get_by_label("Why the decision is wrong").fill("A lighthouse in a storm, no gore.")
+    removal.get_by_role("button", name="Send appeal").click()
+    expect(removal).to_contain_text("Appeal filed")
+    creator.shot("09b-my-decisions", full_page=True)
+    moderator.open("#/appeals")
+    appeal = moderator.page.locator(".appeal-item", has_text="A lighthouse in a storm")
+    appeal.get_by_label("Reason").fill("on second look")
+    appeal.get_by_role("button", name="Reverse").click()
+    expect(appeal).to_contain_text("another moderator will")
+    colleague = visitors()
+    colleague.open("#/appeals")
+    colleague.sign_in(unique("nils"), "moderators")
+    colleague.accept_terms()
+    colleague.open("#/appeals")
+    appeal = colleague.page.locator(".appeal-item", has_text="A lighthouse in a storm")
+    expect(appeal.locator(".appeal-explanation")).to_have_text("A lighthouse in a storm, no gore.")
+    colleague.shot("09c-appeals", full_page=True)
+    appeal.get_by_label("Reason").fill("a storm, not violence")
+    appeal.get_by_role("button", name="Reverse").click()
+    expect(colleague.page.locator("main").get_by_text("Reversed.", exact=True)).to_be_visible()
+    page.goto(f"{creator.url}/#/image/{image_id}")
+    expect(page.get_by_role("heading", name="Your image")).to_be_visible()
+    page.get_by_role("link", name="My decisions").click()
+    expect(page.locator("li.statement[data-decision=decision_reversed]")).to_contain_text(
+        "a storm, not violence"
+    )
+    page.get_by_role("link", name="Gallery", exact=True).click()
+
     # An operator revises the terms; the creator is asked again and sees what changed.
     operator = visitors()
     operator.open("#/admin")

@@ -47,6 +47,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table exports")
     # A submit claims a quota slot in its transaction; a lost claim reads the user's slots.
     | _grants({"dynamodb:UpdateItem", "dynamodb:Query"}, "table quota")
+    # Statements of reasons with decisions; the user's page; appeals filed and decided.
+    | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "table statements")
+    | _grants("dynamodb:Query", "index statements/by_subject", "index statements/open_appeals")
     | _grants({"s3:PutObject", "s3:GetObject"}, "objects inputs/inputs/*")
     | _grants({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, "objects public/images/*")
     | _grants("s3:GetObject", "objects originals/outputs/*", "objects exports/exports/*")
@@ -62,7 +65,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     "on_output_created": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table generations")
     | _grants({"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, "table users")
-    | _grants("dynamodb:PutItem", "table gallery", "table audit")
+    | _grants("dynamodb:PutItem", "table gallery", "table audit", "table statements")
     | _grants({"s3:GetObject", "s3:DeleteObject"}, "objects originals/outputs/*")
     | _grants("s3:PutObject", "objects originals/quarantine/*", "objects public/images/*")
     | _grants("rekognition:DetectModerationLabels", "*")
@@ -83,6 +86,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         "index reports/by_reporter",
         "index audit/by_target",
         "table quota",  # the slots in use, in the export
+        "index statements/by_subject",
     )
     | _grants("s3:GetObject", "objects originals/outputs/*")
     # The archive as a multipart upload, aborted if it fails.
@@ -97,6 +101,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         "index reports/by_reporter",
         "index audit/by_target",
         "index audit/by_actor",
+        "index statements/by_subject",
     )
     | _grants("dynamodb:DeleteItem", "table gallery")
     | _grants(
@@ -106,7 +111,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         "table quota",  # the user's quota slots released
     )
     | _grants({"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table consents")
-    | _grants("dynamodb:PutItem", "table audit")
+    | _grants("dynamodb:PutItem", "table audit", "table statements")  # anonymised in place
     | _grants({"dynamodb:Query", "dynamodb:DeleteItem"}, "table exports")
     | _grants(
         "s3:DeleteObject",

@@ -6,7 +6,6 @@ import base64
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,18 +19,6 @@ from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 FINAL = {"published", "in_review", "rejected", "failed", "removed"}
-
-
-@pytest.fixture(scope="module")
-def mod_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackState]:
-    """A stack of its own: these tests switch parts off and revise the terms."""
-    env = {
-        "OBJEKTIFY_REPORT_THRESHOLD": "2",
-        "OBJEKTIFY_STRIKE_LIMIT": "2",
-        "OBJEKTIFY_FLAGS_CACHE_SECONDS": "1",
-    }
-    with running_stack(Path(tmp_path_factory.mktemp("moderation")), env) as state:
-        yield state
 
 
 def consented(state: StackState, *groups: str) -> Api:

@@ -114,6 +114,19 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
             {"action": "suspend", "reason": "matrix"},
         ),
         "GET /moderation/audit": lambda: ("GET", "/moderation/audit", None),
+        "GET /me/decisions": lambda: ("GET", "/me/decisions", None),
+        "POST /me/decisions/{decision_id}/appeal": lambda: (
+            "POST",
+            f"/me/decisions/{world.decision() if succeeds else world.shared('decision')}/appeal",
+            {"explanation": "please look again"},
+        ),
+        "GET /moderation/appeals": lambda: ("GET", "/moderation/appeals", None),
+        "POST /moderation/appeals/{appeal_id}/decision": lambda: (
+            "POST",
+            f"/moderation/appeals/{world.appeal() if succeeds else world.shared('appeal')}"
+            "/decision",
+            {"action": "uphold", "reason": "the removal stands"},
+        ),
         "GET /admin/flags": lambda: ("GET", "/admin/flags", None),
         "PUT /admin/flags/{name}": lambda: ("PUT", "/admin/flags/reports", {"enabled": True}),
         "POST /admin/terms": lambda: (
@@ -134,7 +147,7 @@ def test_every_registered_route_has_a_row_and_every_row_a_route() -> None:
 def test_every_cell_answers_as_the_matrix_says(world: World) -> None:
     routes = sorted(MATRIX["routes"], key=lambda r: r in LAST)
     differing: list[str] = []
-    world.prepare(14)  # cells that succeed at deleting, reporting or deciding use one up
+    world.prepare(17)  # cells that succeed at deleting, reporting or deciding use one up
     checked = review_link_cells(world, differing)
     restricted_tried, restricted_through = 0, 0
     for route in routes:

@@ -147,6 +147,28 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             json_type,
         ),
         ("admin", "POST", "/admin/terms", json.dumps({"text": "\u0000"}).encode(), json_type),
+        (  # an explanation past its limit, on a decision of the owner's
+            "owner",
+            "POST",
+            f"/me/decisions/{world.shared('decision')}/appeal",
+            json.dumps({"explanation": "x" * 5001}).encode(),
+            json_type,
+        ),
+        (  # someone else's decision
+            "other",
+            "POST",
+            f"/me/decisions/{world.shared('decision')}/appeal",
+            json.dumps({"explanation": "mine now"}).encode(),
+            json_type,
+        ),
+        (
+            "moderator",
+            "POST",
+            f"/moderation/appeals/{world.shared('appeal')}/decision",
+            json.dumps({"action": "overturn", "reason": "r"}).encode(),
+            json_type,
+        ),
+        ("owner", "GET", "/me/decisions?cursor=" + "C" * 40, None, {}),
     ]
     for nasty in NASTY_IDS:
         cases += [
@@ -171,6 +193,20 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             ),
             ("anonymous", "GET", f"/review/{nasty}", None, {}),
             ("moderator", "DELETE", f"/moderation/images/{nasty}/review-link", None, {}),
+            (
+                "owner",
+                "POST",
+                f"/me/decisions/{nasty}/appeal",
+                json.dumps({"explanation": "x"}).encode(),
+                json_type,
+            ),
+            (
+                "moderator",
+                "POST",
+                f"/moderation/appeals/{nasty}/decision",
+                json.dumps({"action": "reverse", "reason": "x"}).encode(),
+                json_type,
+            ),
         ]
     return cases
 

@@ -48,6 +48,18 @@ def write_routes(world: World) -> list[tuple[str, str, str, dict]]:
         ("moderator", "DELETE", f"/moderation/images/{image}/review-link", {"reason": "x"}),
         ("admin", "POST", "/admin/terms", {"text": "New terms"}),
         ("admin", "PUT", "/admin/flags/reports", {"enabled": True}),
+        (
+            "owner",
+            "POST",
+            f"/me/decisions/{world.shared('decision')}/appeal",
+            {"explanation": "look again"},
+        ),
+        (
+            "moderator",
+            "POST",
+            f"/moderation/appeals/{world.shared('appeal')}/decision",
+            {"action": "uphold", "reason": "x"},
+        ),
     ]
 
 

@@ -45,6 +45,9 @@ class World:
             return Api(state)
         if role == "unconsented":
             return sign_in(state)
+        if role == "remover":
+            # A moderator of its own, whose removals other moderators may decide appeals of.
+            return consented(state, "moderators")
         if role in ("moderator", "admin"):
             return consented(state, "moderators" if role == "moderator" else "admins")
         if role == "banned_moderator":
@@ -117,6 +120,27 @@ class World:
         assert link.status_code == 201, link.text
         return str(link.json()["url"].rsplit("/review/", 1)[1])
 
+    def decision(self) -> str:
+        """A statement of reasons about the owner: one of their images removed by a moderator
+        who is none of the matrix's callers."""
+        image_id = self.published_image()
+        removed = self.caller("remover").post(
+            f"/moderation/images/{image_id}/decision",
+            json={"action": "remove", "reason": "security matrix", "category": "other"},
+        )
+        assert removed.status_code == 200, removed.text
+        items = self.caller("owner").get("/me/decisions?limit=100").json()["items"]
+        return str(next(s["id"] for s in items if s["image_id"] == image_id))
+
+    def appeal(self) -> str:
+        """An open appeal of a decision about the owner."""
+        decision_id = self.decision()
+        filed = self.caller("owner").post(
+            f"/me/decisions/{decision_id}/appeal", json={"explanation": "it is a pond"}
+        )
+        assert filed.status_code == 201, filed.text
+        return str(filed.json()["id"])
+
     def shared(self, name: str) -> str:
         """Objects every read-only cell can share."""
         if name not in self.objects:
@@ -133,6 +157,10 @@ class World:
                 self.objects[name] = self.in_review_image()
             elif name == "owner_export":
                 self.objects[name] = self.export_of(owner)
+            elif name == "decision":
+                self.objects[name] = self.decision()
+            elif name == "appeal":
+                self.objects[name] = self.appeal()
             else:
                 raise KeyError(name)
             time.sleep(0)

@@ -20,6 +20,7 @@ from chalicelib.models import (
     idempotency,
     quota,
     reports,
+    statements,
     terms,
     users,
 )
@@ -46,6 +47,7 @@ def all_models() -> dict[str, type[Model]]:
         exports,
         idempotency,
         quota,
+        statements,
     ):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:

@@ -12,6 +12,7 @@ import { accountView } from "./views/account.js";
 import { adminView } from "./views/admin.js";
 import { auditView } from "./views/audit.js";
 import { createView } from "./views/create.js";
+import { appealsView, decisionsView } from "./views/decisions.js";
 import { creatorView, galleryView } from "./views/gallery.js";
 import { imageView } from "./views/image.js";
 import { mineView } from "./views/mine.js";
@@ -28,6 +29,8 @@ route("/create", createView, { title: "Create", nav: "/create", needs: "user" })
 route("/mine", mineView, { title: "My images", nav: "/mine", needs: "user" });
 route("/moderation", moderationView, { title: "Moderation", nav: "/moderation",
   needs: "moderators" });
+route("/appeals", appealsView, { title: "Appeals", nav: "/moderation", needs: "moderators" });
+route("/decisions", decisionsView, { title: "My decisions", nav: "/decisions", needs: "user" });
 route("/audit", auditView, { title: "Audit log", nav: "/moderation", needs: "moderators" });
 route("/admin", adminView, { title: "Operations", nav: "/admin", needs: "admins" });
 route("/account", accountView, { title: "Account", nav: "/account", needs: "user" });
@@ -39,7 +42,9 @@ const PROMPTED_KEY = "objektify.terms-prompted";
 
 function navigation(active) {
   const items = [["/", "Gallery"]];
-  if (signedIn()) items.push(["/create", "Create"], ["/mine", "My images"]);
+  if (signedIn()) {
+    items.push(["/create", "Create"], ["/mine", "My images"], ["/decisions", "My decisions"]);
+  }
   if (hasRole("moderators")) items.push(["/moderation", "Moderation"]);
   if (hasRole("admins")) items.push(["/admin", "Operations"]);
   items.push(["/terms", "Terms"]);
@@ -69,7 +74,8 @@ function banner() {
   if (!me) return;
   if (me.status !== "active") {
     box.append(notice("error", h("p", {}, `Your account is ${me.status}: you can browse, `
-      + "but not create, accept terms or report.")));
+      + "but not create, accept terms or report. ", h("a", { href: "#/decisions" },
+      "Why, and how to appeal"))));
   } else if (consentRequired() && location.hash !== "#/terms") {
     const what = me.consent.accepted_version ? "The Terms of Service have been revised."
       : "Accept the Terms of Service to start creating your images.";
@@ -84,7 +90,7 @@ function termsFirst(entry) {
   const version = String(session.me.consent.current_version);
   const prompted = sessionStorage.getItem(PROMPTED_KEY) === version;
   sessionStorage.setItem(PROMPTED_KEY, version);
-  if (prompted || entry.nav === "/terms" || entry.nav === "/account") return false;
+  if (prompted || ["/terms", "/account", "/decisions"].includes(entry.nav)) return false;
   go("#/terms");
   return true;
 }

@@ -96,6 +96,15 @@ export function refusal(error, { signal, ready } = {}) {
     case "under_review":
       return notice("error", h("p", {}, "A moderator is deciding on this image; "
         + "you can delete it once they have decided."));
+    case "conflict_of_interest":
+      return notice("error", h("p", {}, "You made this decision (or it is about you), so you "
+        + "cannot decide its appeal: another moderator will."));
+    case "already_appealed":
+      return notice("error", h("p", {}, "This decision has been appealed already; you will "
+        + "see the outcome here."));
+    case "appeal_window_closed":
+      return notice("error", h("p", {}, "Decisions can be appealed for six months; this one is "
+        + "older. A dispute settlement body or the courts remain open to you."));
     case "not_found":
       return notice("error", h("p", {}, "Not found: it may have been removed, or it is not yours."));
     default:

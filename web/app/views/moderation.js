@@ -116,7 +116,8 @@ export async function moderationView(main, _params, { signal }) {
   const restrictForm = restrictionForm(signal);
   main.append(heading("Moderation"),
     h("p", { class: "lead" }, "Images waiting for a human, most urgent first. Every review "
-      + "image you open here is written to the ", h("a", { href: "#/audit" }, "audit log"), "."),
+      + "image you open here is written to the ", h("a", { href: "#/audit" }, "audit log"), ". "
+      + "Users' appeals of decisions are under ", h("a", { href: "#/appeals" }, "Appeals"), "."),
     h("section", { "aria-labelledby": "queue-title" },
       h("h2", { id: "queue-title" }, "Review queue"),
       pager({
