@@ -35,6 +35,8 @@ class Settings:
     exports_table: str = ""
     quota_table: str = ""
     statements_table: str = ""
+    notices_table: str = ""
+    notice_contacts_table: str = ""
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""
     originals_bucket: str = ""
@@ -78,6 +80,9 @@ class Settings:
     strike_limit: int = 3  # strikes that suspend an account automatically
     auto_suspend_days: int = 7
     appeal_window_days: int = 183  # six months: a decision may be appealed for this long
+    notice_limit: int = 5  # notices one network address may send per window
+    notice_window_seconds: int = 3600
+    notice_contact_max_days: int = 365  # a notifier's contact, if the notice is never decided
     api_base_url: str = ""  # for absolute review links; the request's host if empty
     # Privacy: retention periods (see docs/data-inventory.yaml)
     export_retention_days: int = 7

@@ -111,6 +111,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 (GET, PUT, UPDATE),
                 query_indexes=("by_subject", "open_appeals"),
             ),
+            # Notices from anyone; a decision answers them and shortens the contact's life.
+            TableAccess("notices_table", (GET, PUT, UPDATE), query_indexes=("by_image",)),
+            TableAccess("notice_contacts_table", (PUT, UPDATE)),
         ),
         objects=(
             # A keyed submit writes its payload only if it is not there, else reads its metadata.

@@ -133,6 +133,18 @@ def caller_of(request: Request) -> identity.Caller:
     return caller
 
 
+def base_url(request: Request) -> str:
+    """Where this API is reached from outside: the links it hands out start here."""
+    configured = get_settings().api_base_url
+    if configured:
+        return configured
+    host = request.headers.get("host", "localhost")
+    scheme = request.headers.get("x-forwarded-proto", "http")
+    stage = (request.context or {}).get("stage")
+    prefix = f"/{stage}" if stage and "execute-api" in host else ""
+    return f"{scheme}://{host}{prefix}"
+
+
 def source_address(request: Request) -> str | None:
     ident = (request.context or {}).get("identity") or {}
     address = ident.get("sourceIp")

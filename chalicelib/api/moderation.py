@@ -10,9 +10,15 @@ from typing import Any
 from chalice.app import Blueprint, Request, Response
 
 from chalicelib.api import views
-from chalicelib.api.http import caller_of, endpoint, json_body, query_params, source_address
+from chalicelib.api.http import (
+    base_url,
+    caller_of,
+    endpoint,
+    json_body,
+    query_params,
+    source_address,
+)
 from chalicelib.services import audit, cursors, enforcement, identity, moderation
-from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
 
@@ -21,17 +27,6 @@ def _moderator(request: Request) -> identity.Caller:
     caller = caller_of(request)
     identity.require_moderator(caller)
     return caller
-
-
-def _base_url(request: Request) -> str:
-    configured = get_settings().api_base_url
-    if configured:
-        return configured
-    host = request.headers.get("host", "localhost")
-    scheme = request.headers.get("x-forwarded-proto", "http")
-    stage = (request.context or {}).get("stage")
-    prefix = f"/{stage}" if stage and "execute-api" in host else ""
-    return f"{scheme}://{host}{prefix}"
 
 
 @bp.route("/moderation/queue", methods=["GET"])
@@ -64,7 +59,7 @@ def decide(image_id: str) -> dict[str, Any]:
 def review_link(image_id: str) -> Response:
     request = bp.current_request
     caller = _moderator(request)
-    link = moderation.mint_link(caller.user_id, image_id, _base_url(request))
+    link = moderation.mint_link(caller.user_id, image_id, base_url(request))
     return Response(body=views.plain(link), status_code=201)
 
 

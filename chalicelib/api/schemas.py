@@ -118,6 +118,31 @@ class RevocationBody(Body):
     reason: StrictStr = Field(min_length=1, max_length=1000)
 
 
+class Notifier(Body):
+    name: StrictStr = Field(min_length=1, max_length=200)
+    # An address a person can be written to; its delivery is not checked here.
+    email: StrictStr = Field(max_length=254, pattern=r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return visible_text(value, "the name")
+
+
+class NoticeBody(Body):
+    image_id: StrictStr = Field(min_length=1, max_length=64)
+    category: Literal["copyright", "privacy", "illegal", "terms"]
+    explanation: StrictStr = Field(min_length=1, max_length=5000)
+    notifier: Notifier
+    # DSA art. 16(2)(d): the notifier confirms their good faith; nothing else is accepted.
+    good_faith: Literal[True]
+
+    @field_validator("explanation")
+    @classmethod
+    def _explanation(cls, value: str) -> str:
+        return visible_text(value, "the explanation")
+
+
 class AppealBody(Body):
     explanation: StrictStr = Field(min_length=1, max_length=5000)
 

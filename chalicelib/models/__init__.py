@@ -10,6 +10,7 @@ from chalicelib.models.exports import Export
 from chalicelib.models.gallery import GalleryEntry
 from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
+from chalicelib.models.notices import Notice, NoticeContact
 from chalicelib.models.quota import QuotaSlot
 from chalicelib.models.reports import Report
 from chalicelib.models.statements import Statement
@@ -31,6 +32,8 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     Export,
     QuotaSlot,
     Statement,
+    Notice,
+    NoticeContact,
 )
 
 __all__ = [
@@ -43,6 +46,8 @@ __all__ = [
     "GalleryEntry",
     "Generation",
     "IdempotencyRecord",
+    "Notice",
+    "NoticeContact",
     "QuotaSlot",
     "Report",
     "Statement",

@@ -9,7 +9,7 @@ Access patterns
   holds work in flight, spread over a few shards.
 - the moderation queue, most urgent first: Query on the sparse GSI `review_queue`
   (review_shard = "queue", review_rank = "<severity rank>#<created_at>"); only images in
-  review carry the attributes.
+  review, and published ones with reports or notices awaiting a decision, carry the attributes.
 - state changes: UpdateItem (or a transaction) with a condition on the current status, so a
   duplicate or late event never moves a generation twice; all of them in
   `chalicelib.services.lifecycle`.
@@ -119,6 +119,9 @@ class Generation(Model):
     # Reports by users (one per user counts), summarised here for the moderation queue.
     report_count = NumberAttribute(default=0)
     report_reasons = UnicodeSetAttribute(null=True)
+    # Notices from anyone (DSA art. 16) awaiting a decision, summarised the same way.
+    notice_count = NumberAttribute(null=True)
+    notice_categories = UnicodeSetAttribute(null=True)
     # Set only while in review: the queue's sparse index, most urgent first.
     review_shard = UnicodeAttribute(null=True)
     review_rank = UnicodeAttribute(null=True)

@@ -15,7 +15,8 @@ from chalicelib import resources
 from chalicelib.adapters import clock
 from chalicelib.models.gallery import GalleryEntry
 from chalicelib.models.generations import REMOVED, Generation, find, is_public
-from chalicelib.services import lifecycle, publishing
+from chalicelib.models.notices import OUTCOME_REMOVED
+from chalicelib.services import lifecycle, notices, publishing
 from chalicelib.services.errors import NotFound
 from chalicelib.settings import get_settings
 
@@ -111,4 +112,7 @@ def delete_image(image_id: str, caller_id: str, is_moderator: bool) -> None:
         return
     if generation.status == REMOVED:
         return
-    lifecycle.remove(generation, caller_id, "deleted by a moderator", None, action="delete")
+    statement_id = lifecycle.remove(
+        generation, caller_id, "deleted by a moderator", None, action="delete"
+    )
+    notices.answer_all(image_id, OUTCOME_REMOVED, statement_id)

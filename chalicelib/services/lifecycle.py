@@ -68,6 +68,8 @@ class Transition:
     effects: str  # what changes with the state, as the table in docs/lifecycle.md says it
     # Public afterwards: feed and creator-page entries written, the creator's standing checked.
     makes_public: bool = False
+    # Public before and after, entries untouched (a published image only leaves the queue).
+    stays_public: bool = False
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -104,6 +106,14 @@ TRANSITIONS: tuple[Transition, ...] = (
         "a moderator's decision: leaves the queue; reports counted afresh; served copies, "
         "feed and creator-page entries; audit entry; only while the creator is in good standing",
         makes_public=True,
+    ),
+    Transition(
+        "dismiss",
+        (PUBLISHED,),
+        PUBLISHED,
+        "a moderator kept a reported image up: leaves the queue; reports counted afresh; audit "
+        "entry",
+        stays_public=True,
     ),
     Transition(
         "remove",
@@ -162,6 +172,33 @@ def review_rank(category: str | None, created_at_iso: str) -> str:
     return f"{rank}#{created_at_iso}"
 
 
+def joins_queue(generation: Generation, category: str | None) -> list[Any]:
+    """The actions that put an image in the moderation queue, ranked by `category`'s severity
+    (an image in review, or a published one with reports or notices, which stays public)."""
+    created = clock.iso(generation.created_at) if generation.created_at else clock.iso(clock.now())
+    return [
+        Generation.review_shard.set(QUEUE),
+        Generation.review_rank.set(review_rank(category, created)),
+    ]
+
+
+def most_severe(categories: set[str]) -> str | None:
+    """Of reports' and notices' categories, the one that ranks the queue item highest."""
+    ranked = sorted(categories, key=lambda c: SEVERITY.get(c, REPORTED_RANK))
+    return ranked[0] if ranked else None
+
+
+# A decision answers the image's notices (services/notices.py marks each one).
+_NOTICES_ANSWERED = [Generation.notice_count.remove(), Generation.notice_categories.remove()]
+
+
+def awaits_decision(generation: Generation) -> bool:
+    """In the moderation queue: in review, or published with reports or notices pending."""
+    return generation.status == IN_REVIEW or (
+        generation.status == PUBLISHED and generation.review_shard is not None
+    )
+
+
 def _move(
     generation: Generation,
     name: str,
@@ -199,13 +236,9 @@ def _move(
             Generation.invoke_pending.remove(),
         ]
     if transition.target == IN_REVIEW:
-        category = generation.category
-        created = clock.iso(generation.created_at) if generation.created_at else clock.iso(now)
-        actions += [
-            Generation.review_shard.set(QUEUE),
-            Generation.review_rank.set(review_rank(category, created)),
-        ]
-    elif IN_REVIEW in sources:
+        actions += joins_queue(generation, generation.category)
+    elif IN_REVIEW in sources or PUBLISHED in sources:
+        # A reported published image waits in the queue too: every decision takes it out.
         actions += [Generation.review_shard.remove(), Generation.review_rank.remove()]
     required = Generation.generation_id.exists() & Generation.status.is_in(*sources)
     if deadline_before is not None:
@@ -217,7 +250,9 @@ def _move(
     if becomes_public:
         generation.published_at = generation.published_at or now
         actions.append(Generation.published_at.set(generation.published_at))
-    removes_entries = PUBLISHED in sources and generation.published_at is not None
+    removes_entries = (
+        PUBLISHED in sources and not transition.stays_public and generation.published_at is not None
+    )
     if not (becomes_public or removes_entries or strike or audit_event or statement):
         # Nothing to write beside the item: one conditional update, half a transaction's cost.
         try:
@@ -401,6 +436,7 @@ def approve(
         Generation.category.remove(),
         Generation.report_count.set(0),
         Generation.report_reasons.remove(),
+        *_NOTICES_ANSWERED,
     ]
     moved = _move(generation, "approve", extra, was=IN_REVIEW, audit_event=event)
     if moved == MOVED:
@@ -414,15 +450,32 @@ def approve(
     raise Conflict("The image changed while deciding; look again.")
 
 
+def dismiss(generation: Generation, moderator: str, reason: str) -> None:
+    """A moderator keeps a reported published image up: out of the queue, reports afresh."""
+    event = audit.Event(moderator, "dismiss", "image", generation.generation_id, reason)
+    extra = [Generation.report_count.set(0), Generation.report_reasons.remove(), *_NOTICES_ANSWERED]
+    moved = _move(
+        generation,
+        "dismiss",
+        extra,
+        was=PUBLISHED,
+        condition=Generation.review_shard.exists(),
+        audit_event=event,
+    )
+    if moved != MOVED:
+        raise Conflict("The image changed while deciding; look again.")
+
+
 def remove(
     generation: Generation,
     moderator: str,
     reason: str,
     category: str | None,
     action: str = "remove",
-) -> None:
-    """A moderator removes a published or in-review image: a strike with the audit entry. A
-    retry of a removal whose transaction is in finishes what follows it."""
+) -> str | None:
+    """A moderator removes a published or in-review image: a strike with the audit entry and
+    the statement of reasons (its id is answered; None on a retry of a removal whose
+    transaction is in, which finishes what follows it)."""
     chosen = category or generation.category or "other"
     if generation.status not in (PUBLISHED, IN_REVIEW, REMOVED):
         raise Conflict(
@@ -445,7 +498,7 @@ def remove(
         moved = _move(
             generation,
             "remove",
-            [Generation.category.set(chosen)],
+            [Generation.category.set(chosen), *_NOTICES_ANSWERED],
             was=generation.status,
             audit_event=event,
             strike=1,
@@ -456,6 +509,7 @@ def remove(
         statement_id = statement.statement_id
     publishing.delete_copies(generation.generation_id)
     _after_strike(generation.owner_id, f"removal ({chosen})", statement_id)
+    return statement_id
 
 
 def reverse(generation: Generation, moderator: str, reason: str, decision_id: str) -> None:
@@ -498,10 +552,11 @@ def delete_by_creator(generation: Generation) -> None:
     for _ in range(3):  # it may move while we look (the scan finishing, a report)
         if current is None or current.status == REMOVED:
             break
-        if current.status == IN_REVIEW:
+        if awaits_decision(current):
             raise UnderReview()
         extra = [Generation.category.set(DELETED)]
-        if _move(current, "delete", extra, was=current.status) == MOVED:
+        not_queued = Generation.review_shard.does_not_exist()  # a report may arrive meanwhile
+        if _move(current, "delete", extra, was=current.status, condition=not_queued) == MOVED:
             break
         current = find(generation.generation_id)
     else:

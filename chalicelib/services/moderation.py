@@ -17,7 +17,8 @@ from chalicelib.adapters import clock, storage
 from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import transaction
 from chalicelib.models.generations import IN_REVIEW, PUBLISHED, REMOVED, Generation, find
-from chalicelib.services import audit, consent, cursors, lifecycle, review_links
+from chalicelib.models.notices import OUTCOME_NO_ACTION, OUTCOME_REMOVED
+from chalicelib.services import audit, consent, cursors, lifecycle, notices, review_links
 from chalicelib.services.errors import Forbidden, InvalidRequest, LinkExpired, NotFound
 from chalicelib.settings import get_settings
 
@@ -47,6 +48,22 @@ def _reports(image: Generation) -> dict[str, Any]:
     return {"count": int(image.report_count or 0), "reasons": sorted(image.report_reasons or [])}
 
 
+def _notices(image: Generation) -> list[dict[str, Any]]:
+    """The open notices on the image, merged into its one queue item (no notifier's contact:
+    moderators decide on the content)."""
+    if not image.notice_count:
+        return []
+    return [
+        {
+            "id": n.notice_id,
+            "category": n.category,
+            "explanation": n.explanation,
+            "created_at": clock.iso(n.created_at),
+        }
+        for n in notices.open_on(image.generation_id)
+    ]
+
+
 @dataclass(frozen=True)
 class ShownForReview:
     """What a moderator is shown of an image: its prompt, the scan's flags, its reports."""
@@ -56,6 +73,7 @@ class ShownForReview:
     created_at: str
     flags: dict[str, Any]
     reports: dict[str, Any]
+    notices: list[dict[str, Any]]
 
     @classmethod
     def of(cls, image: Generation) -> dict[str, Any]:
@@ -65,6 +83,7 @@ class ShownForReview:
             "created_at": clock.iso(image.created_at),
             "flags": _flags(image),
             "reports": _reports(image),
+            "notices": _notices(image),
         }
 
 
@@ -105,7 +124,7 @@ def queue(moderator: str, limit: int, cursor: str | None) -> tuple[list[QueueIte
     start = cursors.decode(cursor, lifecycle.QUEUE) if cursor else None
     result = Generation.review_queue.query(lifecycle.QUEUE, limit=limit, last_evaluated_key=start)
     # The index lags its table for a moment: an image decided a moment ago is left out.
-    images = [image for image in result if image.status == IN_REVIEW]
+    images = [image for image in result if _still_waiting(image)]
     items = []
     for image in images:
         url, expires = _original_url(image)
@@ -128,6 +147,12 @@ def queue(moderator: str, limit: int, cursor: str | None) -> tuple[list[QueueIte
     return items, cursors.encode(next_key, lifecycle.QUEUE) if next_key else None
 
 
+def _still_waiting(image: Generation) -> bool:
+    """In review, or published with reports or notices no decision has answered yet."""
+    pending = int(image.report_count or 0) + int(image.notice_count or 0)
+    return image.status == IN_REVIEW or (image.status == PUBLISHED and pending > 0)
+
+
 def _load(image_id: str) -> Generation:
     generation = find(image_id)
     if generation is None:
@@ -148,11 +173,16 @@ def decide(
         )
     if category is not None and category not in CATEGORIES:
         raise InvalidRequest(details={"category": f"one of {', '.join(CATEGORIES)}"})
-    if action == "approve":
+    if action == "approve" and image.status == PUBLISHED:
+        lifecycle.dismiss(image, moderator, reason)  # reported, and kept up
+        notices.answer_all(image_id, OUTCOME_NO_ACTION, None)
+    elif action == "approve":
         details = {"category": category} if category else None
         lifecycle.approve(image, moderator, reason, details)
+        notices.answer_all(image_id, OUTCOME_NO_ACTION, None)
     elif action == "remove":
-        lifecycle.remove(image, moderator, reason, category)
+        statement_id = lifecycle.remove(image, moderator, reason, category)
+        notices.answer_all(image_id, OUTCOME_REMOVED, statement_id)
     else:
         raise InvalidRequest(details={"action": "one of approve, remove"})
     image.refresh(consistent_read=True)

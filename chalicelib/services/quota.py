@@ -33,11 +33,20 @@ class Window:
     limit: int
     seconds: int
     now_ms: float
+    what: str = "images"  # what is counted, for the refusal's message
 
     @classmethod
     def current(cls) -> Window:
         settings = get_settings()
         return cls(settings.quota_limit, settings.quota_window_seconds, clock.epoch() * 1000)
+
+    @classmethod
+    def for_notices(cls) -> Window:
+        """The notices one network address may send (the same slots, another owner key)."""
+        settings = get_settings()
+        return cls(
+            settings.notice_limit, settings.notice_window_seconds, clock.epoch() * 1000, "notices"
+        )
 
     def is_free(self, taken_at: float | None) -> bool:
         return taken_at is None or taken_at <= self.now_ms - self.seconds * 1000
@@ -56,7 +65,7 @@ class Window:
 
     def refusal(self, taken: dict[int, float]) -> RateLimited:
         return RateLimited(
-            f"At most {self.limit} images per {self.seconds // 60} minutes.",
+            f"At most {self.limit} {self.what} per {self.seconds // 60} minutes.",
             details={"limit": self.limit, "window_seconds": self.seconds},
             retry_after=self.retry_after(taken),
         )

@@ -23,12 +23,21 @@ def file_report(reporter_id: str, image_id: str, reason: str, note: str | None) 
         raise InvalidRequest(details={"reason": f"one of {', '.join(REASONS)}"})
     image = gallery.published(image_id)
     report = Report(image_id, reporter_id, reason=reason, note=note, created_at=clock.now())
+    # Every report reaches a moderator at once: the image joins the queue, ranked by the most
+    # severe reason it has, and stays public until the threshold or a decision.
+    worst = lifecycle.most_severe(
+        {reason, *(image.report_reasons or []), *(image.notice_categories or [])}
+    )
     try:
         with transaction() as tx:
             tx.save(report, condition=Report.reporter_id.does_not_exist())
             tx.update(
                 image,
-                actions=[Generation.report_count.add(1), Generation.report_reasons.add({reason})],
+                actions=[
+                    Generation.report_count.add(1),
+                    Generation.report_reasons.add({reason}),
+                    *lifecycle.joins_queue(image, worst),
+                ],
                 condition=Generation.status == PUBLISHED,
             )
     except TransactWriteError as exc:

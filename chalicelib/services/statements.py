@@ -20,6 +20,7 @@ from chalicelib.models.statements import (
     GROUND_ILLEGAL,
     GROUND_TERMS,
     RESTRICTIONS,
+    SOURCE_NOTICE,
     SOURCE_OWN_INITIATIVE,
     SOURCE_REPORT,
     Statement,
@@ -160,6 +161,9 @@ def flagged_by_scan(image: Generation) -> bool:
 
 
 def source_of(image: Generation) -> str:
+    """What brought the image to the decision: a notice, users' reports, or our own checks."""
+    if int(image.notice_count or 0) > 0:
+        return SOURCE_NOTICE
     return SOURCE_REPORT if int(image.report_count or 0) > 0 else SOURCE_OWN_INITIATIVE
 
 
@@ -168,6 +172,10 @@ def review_facts(image: Generation) -> str:
     facts = ["A moderator looked at the image and its prompt."]
     if flagged_by_scan(image):
         facts.append("The automated scan had flagged it for review.")
+    notices = int(image.notice_count or 0)
+    if notices:
+        kinds = ", ".join(sorted(image.notice_categories or [])) or "unspecified"
+        facts.append(f"It was the subject of {notices} notice(s) ({kinds}).")
     reports = int(image.report_count or 0)
     if reports:
         reasons = ", ".join(sorted(image.report_reasons or [])) or "unspecified"

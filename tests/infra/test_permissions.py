@@ -50,6 +50,10 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     # Statements of reasons with decisions; the user's page; appeals filed and decided.
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "table statements")
     | _grants("dynamodb:Query", "index statements/by_subject", "index statements/open_appeals")
+    # Notices from anyone, answered by the decision; the notifier's contact, shortened then.
+    | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "table notices")
+    | _grants("dynamodb:Query", "index notices/by_image")
+    | _grants({"dynamodb:PutItem", "dynamodb:UpdateItem"}, "table notice-contacts")
     | _grants({"s3:PutObject", "s3:GetObject"}, "objects inputs/inputs/*")
     | _grants({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, "objects public/images/*")
     | _grants("s3:GetObject", "objects originals/outputs/*", "objects exports/exports/*")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 
 from local.config import StackState
 from tests.integration.test_moderation import consented, published_image
@@ -190,3 +191,105 @@ def test_reversing_the_strike_that_suspended_an_account_lifts_the_suspension(
 
 def automated_facts(statement: dict[str, Any]) -> bool:
     return "strike" in statement["facts"] and statement["end_date"] is not None
+
+
+def notice(image_id: str, category: str = "copyright", **changes: Any) -> dict[str, Any]:
+    return {
+        "image_id": image_id,
+        "category": category,
+        "explanation": "This is my photograph, copied without permission.",
+        "notifier": {"name": "Rita Holder", "email": "rita@example.org"},
+        "good_faith": True,
+        **changes,
+    }
+
+
+def queue_item(moderator: Api, image_id: str) -> dict[str, Any] | None:
+    items = moderator.get("/moderation/queue?limit=100").json()["items"]
+    found = [i for i in items if i["image_id"] == image_id]
+    assert len(found) <= 1, "one queue item per image"
+    return found[0] if found else None
+
+
+def test_a_notice_from_anyone_reaches_a_moderator_and_its_status_url_shows_the_outcome(
+    mod_stack: StackState,
+) -> None:
+    alice, moderator = consented(mod_stack), consented(mod_stack, "moderators")
+    image_id = published_image(alice)
+    public = anonymous(mod_stack)
+    filed = public.post("/notices", json=notice(image_id))
+    assert filed.status_code == 201, filed.text
+    status_url = filed.json()["status_url"]
+    assert filed.json()["status"] == "received"
+    assert public.get(f"/gallery/{image_id}").status_code == 200  # a notice alone hides nothing
+    second = public.post("/notices", json=notice(image_id, "privacy", explanation="That is me."))
+    assert second.status_code == 201
+
+    item = queue_item(moderator, image_id)
+    assert item is not None
+    assert [n["category"] for n in item["notices"]] == ["copyright", "privacy"]
+    assert "rita@example.org" not in str(item)  # moderators decide on the content
+    follow = requests_get(status_url)
+    assert follow.status_code == 200 and follow.json()["status"] == "received"
+    tampered = status_url[:-3] + ("AAA" if not status_url.endswith("AAA") else "BBB")
+    assert requests_get(tampered).status_code == 403
+
+    remove(moderator, image_id, category="copyright")
+    decided = requests_get(status_url).json()
+    assert decided["status"] == "decided" and decided["decision"]["outcome"] == "removed"
+    assert decided["decision"]["statement"]["ground"] == "illegal"
+    assert "copyright" in decided["decision"]["statement"]["ground_reference"]
+    assert queue_item(moderator, image_id) is None
+    statement = statement_about(alice, image_id=image_id)
+    assert statement["source"] == "notice" and "notice" in statement["facts"]
+
+
+def test_a_single_report_reaches_the_queue_at_once_and_the_image_stays_up(
+    mod_stack: StackState,
+) -> None:
+    bob, moderator = consented(mod_stack), consented(mod_stack, "moderators")
+    image_id = published_image(bob)
+    reported = consented(mod_stack).post(
+        f"/gallery/{image_id}/reports", json={"reason": "copyright", "note": "my photo"}
+    )
+    assert reported.status_code == 202
+    item = queue_item(moderator, image_id)
+    assert item is not None and item["reports"] == {"count": 1, "reasons": ["copyright"]}
+    assert anonymous(mod_stack).get(f"/gallery/{image_id}").status_code == 200
+    refused = bob.delete(f"/gallery/{image_id}")  # a decision is pending: no dodging it
+    assert refused.status_code == 409 and refused.json()["code"] == "under_review"
+
+    kept = moderator.post(
+        f"/moderation/images/{image_id}/decision",
+        json={"action": "approve", "reason": "Bob's own photograph."},
+    )
+    assert kept.status_code == 200 and kept.json()["status"] == "published"
+    assert queue_item(moderator, image_id) is None
+    assert anonymous(mod_stack).get(f"/gallery/{image_id}").status_code == 200
+    assert bob.delete(f"/gallery/{image_id}").status_code == 204
+
+
+def test_notices_need_good_faith_and_a_public_image(mod_stack: StackState) -> None:
+    public = anonymous(mod_stack)
+    image_id = published_image(consented(mod_stack))
+    no_faith = {k: v for k, v in notice(image_id).items() if k != "good_faith"}
+    answer = public.post("/notices", json=no_faith)
+    assert answer.status_code == 400 and "good_faith" in answer.json()["details"]
+    unknown = public.post("/notices", json=notice("01ARZ3NDEKTSV4RRFFQ69G5FAV"))
+    assert unknown.status_code == 404
+
+
+def test_notices_are_rate_limited_per_network_address(mod_stack: StackState) -> None:
+    """Runs last here: it uses up the window of the address every test here shares."""
+    public = anonymous(mod_stack)
+    image_id = published_image(consented(mod_stack))
+    answers = [public.post("/notices", json=notice(image_id)) for _ in range(9)]
+    codes = [a.status_code for a in answers]
+    assert codes[-1] == 429 and set(codes) == {201, 429}, codes
+    refused = answers[-1]
+    assert refused.json()["code"] == "rate_limited"
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+
+
+def requests_get(url: str) -> requests.Response:
+    return requests.get(url, timeout=30)

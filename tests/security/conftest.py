@@ -17,6 +17,9 @@ def security_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackSt
         "OBJEKTIFY_STRIKE_LIMIT": "1000",
         "OBJEKTIFY_REVIEW_LINK_SECONDS": "600",
         "OBJEKTIFY_CORS_ORIGINS": "https://app.example",
+        # The owner paints dozens of images for the cells (the quota has a suite of its own).
+        "OBJEKTIFY_QUOTA_LIMIT": "200",
+        "OBJEKTIFY_NOTICE_LIMIT": "200",  # every caller here shares one network address
     }
     with running_stack(Path(tmp_path_factory.mktemp("security")), env) as state:
         yield state

@@ -15,7 +15,7 @@ import yaml
 
 from app import app
 from tests.security import figures
-from tests.security.world import World, consented
+from tests.security.world import World, consented, notice_body
 from tests.support.aws import client as aws_client
 from tests.support.aws import name as aws_name
 from tests.support.client import Api
@@ -114,6 +114,8 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
             {"action": "suspend", "reason": "matrix"},
         ),
         "GET /moderation/audit": lambda: ("GET", "/moderation/audit", None),
+        "POST /notices": lambda: ("POST", "/notices", notice_body(world.shared("published"))),
+        "GET /notices/{token}": lambda: ("GET", f"/notices/{world.shared('notice_token')}", None),
         "GET /me/decisions": lambda: ("GET", "/me/decisions", None),
         "POST /me/decisions/{decision_id}/appeal": lambda: (
             "POST",

@@ -18,7 +18,7 @@ from PIL import Image
 
 from local.config import StackState, free_port
 from tests.security import figures
-from tests.security.world import World, consented, finished
+from tests.security.world import World, consented, finished, notice_body
 from tests.support.aws import differences, quiesce, snapshot
 from tests.support.stack import running_stack
 
@@ -169,6 +169,20 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             json_type,
         ),
         ("owner", "GET", "/me/decisions?cursor=" + "C" * 40, None, {}),
+        # Notices: no good faith, a false one, no notifier, a bad address, an unknown image.
+        *[
+            ("anonymous", "POST", "/notices", json.dumps(body).encode(), json_type)
+            for body in (
+                {k: v for k, v in notice_body(image).items() if k != "good_faith"},
+                {**notice_body(image), "good_faith": False},
+                {k: v for k, v in notice_body(image).items() if k != "notifier"},
+                {**notice_body(image), "notifier": {"name": "R", "email": "not an address"}},
+                {**notice_body(image), "category": "sexual"},
+                {**notice_body(image), "explanation": "\u200b"},
+                notice_body("01ARZ3NDEKTSV4RRFFQ69G5FAV"),
+            )
+        ],
+        ("anonymous", "GET", f"/notices/{world.shared('notice_token')[:-2]}xx", None, {}),
     ]
     for nasty in NASTY_IDS:
         cases += [
@@ -192,6 +206,14 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
                 json_type,
             ),
             ("anonymous", "GET", f"/review/{nasty}", None, {}),
+            ("anonymous", "GET", f"/notices/{nasty}", None, {}),
+            (
+                "anonymous",
+                "POST",
+                "/notices",
+                json.dumps(notice_body(unquote(nasty))).encode(),
+                json_type,
+            ),
             ("moderator", "DELETE", f"/moderation/images/{nasty}/review-link", None, {}),
             (
                 "owner",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.security import figures
-from tests.security.world import World
+from tests.security.world import World, notice_body
 
 FORBIDDEN = {
     "owner": "someone-else",
@@ -48,6 +48,7 @@ def write_routes(world: World) -> list[tuple[str, str, str, dict]]:
         ("moderator", "DELETE", f"/moderation/images/{image}/review-link", {"reason": "x"}),
         ("admin", "POST", "/admin/terms", {"text": "New terms"}),
         ("admin", "PUT", "/admin/flags/reports", {"enabled": True}),
+        ("anonymous", "POST", "/notices", notice_body(image)),
         (
             "owner",
             "POST",

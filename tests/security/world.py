@@ -19,6 +19,16 @@ def consented(state: StackState, *groups: str) -> Api:
     return api
 
 
+def notice_body(image_id: str) -> dict:
+    return {
+        "image_id": image_id,
+        "category": "copyright",
+        "explanation": "This copies my painting.",
+        "notifier": {"name": "Rita Holder", "email": "rita@example.org"},
+        "good_faith": True,
+    }
+
+
 def finished(api: Api, generation_id: str) -> dict:
     def done() -> dict | None:
         body = api.get(f"/generations/{generation_id}").json()
@@ -141,6 +151,12 @@ class World:
         assert filed.status_code == 201, filed.text
         return str(filed.json()["id"])
 
+    def notice_token(self, image_id: str) -> str:
+        """The status token of a notice, sent with no account, on an image."""
+        filed = self.caller("anonymous").post("/notices", json=notice_body(image_id))
+        assert filed.status_code == 201, filed.text
+        return str(filed.json()["status_url"].rsplit("/notices/", 1)[1])
+
     def shared(self, name: str) -> str:
         """Objects every read-only cell can share."""
         if name not in self.objects:
@@ -157,6 +173,8 @@ class World:
                 self.objects[name] = self.in_review_image()
             elif name == "owner_export":
                 self.objects[name] = self.export_of(owner)
+            elif name == "notice_token":
+                self.objects[name] = self.notice_token(self.shared("published"))
             elif name == "decision":
                 self.objects[name] = self.decision()
             elif name == "appeal":

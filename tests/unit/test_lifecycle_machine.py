@@ -3,8 +3,8 @@ moto's in-process AWS, with the lifecycle's rules checked after every step:
 
 - an image is public (feed, creator page, detail, served copies) iff it is `published` and its
   creator is not banned;
-- it is in the moderation queue iff it awaits a human (`in_review`), and every queued item can
-  be decided;
+- it is in the moderation queue iff it awaits a human (`in_review`, or published with reports),
+  and every queued item can be decided;
 - nothing deleted, erased or removed is reachable by any public read;
 - work that reaches `published` never does so while its creator is restricted;
 - every strike has its audit entry.
@@ -165,7 +165,11 @@ class ImageLife(RuleBasedStateMachine):
     @invariant()
     def queued_iff_awaiting_a_human(self) -> None:
         queued = {g.generation_id for g in Generation.review_queue.query(moderation_queue())}
-        waiting = {g.generation_id for g in Generation.scan() if g.status == "in_review"}
+        waiting = {
+            g.generation_id
+            for g in Generation.scan()
+            if g.status == "in_review" or (g.status == PUBLISHED and int(g.report_count or 0))
+        }
         assert queued == waiting
 
     @invariant()

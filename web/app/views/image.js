@@ -7,6 +7,7 @@ import { refusal } from "../refusals.js";
 import { go } from "../router.js";
 import { hasRole, session } from "../session.js";
 import { imageGrid } from "./gallery.js";
+import { noticeForm } from "./notices.js";
 
 export const REPORT_REASONS = [
   ["sexual", "Sexual content"],
@@ -99,10 +100,12 @@ export async function imageView(main, params, { signal }) {
       " ",
       h("span", { class: "hint" }, "Full size, marked as AI-generated in its metadata.")));
   if (!session.me) {
-    main.append(h("p", {}, h("a", { href: "#/sign-in" }, "Sign in"), " to report this image."));
+    main.append(h("p", {}, h("a", { href: "#/sign-in" }, "Sign in"), " to report this image, "
+      + "or send a notice below without an account."));
   } else if (!mine) {
     main.append(reportForm(image, signal));
   }
+  if (!mine) main.append(noticeForm(image, signal));
   if (mine || hasRole("moderators")) main.append(deleteControl(image, signal));
   main.append(h("section", { "aria-labelledby": "more-title" },
     h("h2", { id: "more-title" }, mine ? "Your other images" : "More from this creator"),

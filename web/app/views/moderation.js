@@ -71,6 +71,10 @@ function queueCard(item, restrictForm, signal) {
         h("dt", {}, "Automatic check"), h("dd", {}, checkSummary(item.flags)),
         h("dt", {}, "Reports"), h("dd", {}, `${item.reports?.count ?? 0}`,
           item.reports?.reasons?.length ? ` (${item.reports.reasons.join(", ")})` : ""),
+        h("dt", {}, "Notices"), h("dd", {}, item.notices?.length
+          ? h("ul", { class: "notices" }, item.notices.map((n) => h("li", {},
+            h("strong", {}, n.category), `: ${n.explanation}`)))
+          : "none"),
         h("dt", {}, "Image link expires"), h("dd", {}, when(item.review_url_expires_at))),
       decisionForm(item, card, signal)));
   return card;
