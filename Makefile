@@ -100,10 +100,10 @@ test: install lint typecheck browser-deps audit
 # The security proof alone: authorization matrix, hostile tokens and input, fuzzing, logs.
 security: install
 	@rm -f test-artifacts/security-figures.json
-	$(VENV)/bin/pytest tests/security
+	OBJEKTIFY_FUZZ_EXAMPLES=25 OBJEKTIFY_DODGE_EXAMPLES=60 $(VENV)/bin/pytest tests/security
 	@$(PY) -m tests.security.report
 
-# The reliability scenarios at full length (make test runs shorter ones): about ten minutes.
+# The reliability scenarios at full length (make test runs 4 users for 10 s): about ten minutes.
 chaos: install
 	@rm -f test-artifacts/reliability-figures.json
 	OBJEKTIFY_LOAD_USERS=8 OBJEKTIFY_LOAD_SECONDS=45 $(VENV)/bin/pytest -s -m '' tests/reliability

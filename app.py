@@ -14,6 +14,7 @@ from chalicelib.api import (
     reports,
     system,
     terms,
+    transparency,
 )
 from chalicelib.api.http import http_middleware
 from chalicelib.events import privacy, results, scan, sweeper
@@ -33,6 +34,7 @@ for blueprint in (
     moderation.bp,
     decisions.bp,
     admin.bp,
+    transparency.bp,
 ):
     app.register_blueprint(blueprint)
 

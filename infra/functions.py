@@ -31,6 +31,7 @@ GET, PUT, UPDATE, DELETE, QUERY = (
     "dynamodb:Query",
 )
 BATCH_GET, BATCH_WRITE = "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"
+SCAN = "dynamodb:Scan"
 SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
 # What a Lambda SQS event source needs of its function's role.
 CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
@@ -106,13 +107,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # A submit claims a quota slot in its transaction; a lost claim reads the slots.
             TableAccess("quota_table", (UPDATE, QUERY)),
             # Statements of reasons with moderators' decisions; the user's page; appeals.
+            # The transparency report scans the period's statements and notices.
             TableAccess(
                 "statements_table",
-                (GET, PUT, UPDATE),
+                (GET, PUT, UPDATE, SCAN),
                 query_indexes=("by_subject", "open_appeals"),
             ),
             # Notices from anyone; a decision answers them and shortens the contact's life.
-            TableAccess("notices_table", (GET, PUT, UPDATE), query_indexes=("by_image",)),
+            TableAccess("notices_table", (GET, PUT, UPDATE, SCAN), query_indexes=("by_image",)),
             TableAccess("notice_contacts_table", (PUT, UPDATE)),
         ),
         objects=(

@@ -31,6 +31,26 @@ def _dataset_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _transparency_export(args: argparse.Namespace) -> int:
+    import json
+    from datetime import datetime
+    from pathlib import Path
+
+    from objektify.local_stack import use_local_stack_if_running
+
+    where = use_local_stack_if_running()
+    from chalicelib.services.transparency import dsa_statements
+
+    since = datetime.fromisoformat(args.since) if args.since else None
+    written = 0
+    with Path(args.out).open("w", encoding="utf-8") as out:
+        for statement in dsa_statements(since):
+            out.write(json.dumps(statement, ensure_ascii=False, sort_keys=True) + "\n")
+            written += 1
+    print(f"{written} statements of reasons from {where} written to {args.out}")
+    return 0
+
+
 def _dlq_redrive(args: argparse.Namespace) -> int:
     from objektify.local_stack import use_local_stack_if_running
 
@@ -72,6 +92,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, help="s3://bucket/prefix")
     export.add_argument("--since", help="only images published at or after (ISO-8601)")
     export.set_defaults(run=_dataset_export)
+
+    transparency = commands.add_parser("transparency", help="DSA transparency")
+    transparency_commands = transparency.add_subparsers(dest="transparency_command", required=True)
+    statements = transparency_commands.add_parser(
+        "export",
+        help="write the statements of reasons as JSON lines in the DSA Transparency Database's "
+        "statement format (no personal data)",
+    )
+    statements.add_argument("--out", required=True, help="a file to write")
+    statements.add_argument("--since", help="only decisions at or after (ISO-8601, with zone)")
+    statements.set_defaults(run=_transparency_export)
 
     dlq = commands.add_parser("dlq", help="dead-letter queues")
     dlq_commands = dlq.add_subparsers(dest="dlq_command", required=True)

@@ -1,5 +1,6 @@
 """Someone with no account sends a notice from an image page, follows it through its status
-link, and sees the outcome once a moderator has decided."""
+link, sees the outcome once a moderator has decided, and finds it counted in the public
+transparency report."""
 
 from __future__ import annotations
 
@@ -71,3 +72,10 @@ def test_a_visitor_without_an_account_sends_a_notice_and_follows_it(visitors: An
     expect(page.locator(".notice-status")).to_contain_text("The image was removed.")
     expect(page.locator(".notice-status")).to_contain_text("copyright law")
     visitor.shot("13-notice-decided")
+
+    # The public transparency report counts it.
+    page.get_by_role("link", name="Transparency", exact=True).click()
+    notices = page.locator("table.counts", has_text="Notices by category")
+    expect(notices.get_by_role("row", name="copyright")).to_be_visible()
+    expect(page.locator("table.counts", has_text="What started them")).to_contain_text("Notices")
+    visitor.shot("14-transparency", full_page=True)

@@ -48,10 +48,14 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     # A submit claims a quota slot in its transaction; a lost claim reads the user's slots.
     | _grants({"dynamodb:UpdateItem", "dynamodb:Query"}, "table quota")
     # Statements of reasons with decisions; the user's page; appeals filed and decided.
-    | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "table statements")
+    # The transparency report scans the period's statements and notices.
+    | _grants(
+        {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Scan"},
+        "table statements",
+        "table notices",
+    )
     | _grants("dynamodb:Query", "index statements/by_subject", "index statements/open_appeals")
     # Notices from anyone, answered by the decision; the notifier's contact, shortened then.
-    | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "table notices")
     | _grants("dynamodb:Query", "index notices/by_image")
     | _grants({"dynamodb:PutItem", "dynamodb:UpdateItem"}, "table notice-contacts")
     | _grants({"s3:PutObject", "s3:GetObject"}, "objects inputs/inputs/*")

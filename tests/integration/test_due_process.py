@@ -4,6 +4,7 @@ upholds or reverses it; a reversal undoes exactly what the decision did."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -277,6 +278,46 @@ def test_notices_need_good_faith_and_a_public_image(mod_stack: StackState) -> No
     assert answer.status_code == 400 and "good_faith" in answer.json()["details"]
     unknown = public.post("/notices", json=notice("01ARZ3NDEKTSV4RRFFQ69G5FAV"))
     assert unknown.status_code == 404
+
+
+def test_the_transparency_report_counts_the_decisions_made(mod_stack: StackState) -> None:
+    today = datetime.now(UTC).date().isoformat()
+    url = f"/transparency/report?from={today}&to={today}"
+    public = anonymous(mod_stack)
+    before = public.get(url).json()
+    creator, other = consented(mod_stack), consented(mod_stack)
+    first, second = consented(mod_stack, "moderators"), consented(mod_stack, "moderators")
+    image_id = published_image(creator)
+    assert public.post("/notices", json=notice(image_id)).status_code == 201
+    remove(first, image_id, category="copyright")
+    removal = statement_about(creator, image_id=image_id)
+    assert creator.post(
+        f"/me/decisions/{removal['id']}/appeal", json={"explanation": "Licensed."}
+    ).status_code == 201
+    assert second.post(
+        f"/moderation/appeals/{removal['id']}/decision",
+        json={"action": "reverse", "reason": "The licence is in order."},
+    ).status_code == 200
+    restrict(first, other, "suspend")
+    after = public.get(url)
+    assert after.status_code == 200 and "public" in after.headers["Cache-Control"]
+    now = after.json()
+
+    def grew(path: str) -> int:
+        old, new = before, now
+        for part in path.split("."):
+            old, new = old.get(part, 0) if old else 0, new.get(part, 0) if new else 0
+        return int(new or 0) - int(old or 0)
+
+    assert grew("notices.by_category.copyright") == 1
+    assert grew("decisions.total") == 2  # the removal and the suspension
+    assert grew("decisions.by_ground.illegal") == 1 and grew("decisions.by_ground.terms") == 1
+    assert grew("decisions.by_source.notice") == 1
+    assert grew("accounts.suspended") == 1
+    assert grew("appeals.received") == 1 and grew("appeals.reversed") == 1
+    assert now["median_hours_notice_to_decision"] is not None
+    bad = public.get("/transparency/report?from=2026-13-01")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_request"
 
 
 def test_notices_are_rate_limited_per_network_address(mod_stack: StackState) -> None:

@@ -24,7 +24,7 @@ from tests.support.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS = int(os.environ.get("OBJEKTIFY_LOAD_USERS", "4"))
-SECONDS = float(os.environ.get("OBJEKTIFY_LOAD_SECONDS", "20"))
+SECONDS = float(os.environ.get("OBJEKTIFY_LOAD_SECONDS", "10"))
 
 
 def measured(

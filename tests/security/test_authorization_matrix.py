@@ -116,6 +116,7 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
         "GET /moderation/audit": lambda: ("GET", "/moderation/audit", None),
         "POST /notices": lambda: ("POST", "/notices", notice_body(world.shared("published"))),
         "GET /notices/{token}": lambda: ("GET", f"/notices/{world.shared('notice_token')}", None),
+        "GET /transparency/report": lambda: ("GET", "/transparency/report", None),
         "GET /me/decisions": lambda: ("GET", "/me/decisions", None),
         "POST /me/decisions/{decision_id}/appeal": lambda: (
             "POST",

@@ -183,6 +183,9 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             )
         ],
         ("anonymous", "GET", f"/notices/{world.shared('notice_token')[:-2]}xx", None, {}),
+        ("anonymous", "GET", "/transparency/report?from=2026-12-31&to=2026-01-01", None, {}),
+        ("anonymous", "GET", "/transparency/report?from=1900-01-01", None, {}),
+        ("anonymous", "GET", "/transparency/report?to=" + quote("2026-01-01'--"), None, {}),
     ]
     for nasty in NASTY_IDS:
         cases += [

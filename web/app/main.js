@@ -20,11 +20,13 @@ import { noticeStatusView } from "./views/notices.js";
 import { moderationView } from "./views/moderation.js";
 import { signInView } from "./views/signin.js";
 import { termsView } from "./views/terms.js";
+import { transparencyView } from "./views/transparency.js";
 
 route("/", galleryView, { title: "Gallery", nav: "/" });
 route("/image/:id", imageView, { title: "Image", nav: "/" });
 route("/users/:id", creatorView, { title: "Creator", nav: "/" });
 route("/notices/:token", noticeStatusView, { title: "Your notice", nav: "/" });
+route("/transparency", transparencyView, { title: "Transparency", nav: "/transparency" });
 route("/terms", termsView, { title: "Terms of Service", nav: "/terms" });
 route("/sign-in", signInView, { title: "Sign in" });
 route("/create", createView, { title: "Create", nav: "/create", needs: "user" });
@@ -49,7 +51,7 @@ function navigation(active) {
   }
   if (hasRole("moderators")) items.push(["/moderation", "Moderation"]);
   if (hasRole("admins")) items.push(["/admin", "Operations"]);
-  items.push(["/terms", "Terms"]);
+  items.push(["/terms", "Terms"], ["/transparency", "Transparency"]);
   if (signedIn()) items.push(["/account", "Account"]);
   const links = items.map(([path, label]) => h("li", {}, h("a", {
     href: `#${path}`, "aria-current": path === active ? "page" : null }, label)));

@@ -1,0 +1,240 @@
+"""Transparency (DSA art. 15 and 24): the public report's counts for a period, and the
+statements of reasons in the DSA Transparency Database's statement format.
+
+Both read the statements and notices of the period with a filtered Scan: they are few beside
+the images, the report is cached by its readers for minutes (Cache-Control), and the export is
+an operator's occasional run.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from chalicelib.adapters import clock
+from chalicelib.models.notices import DECIDED as NOTICE_DECIDED
+from chalicelib.models.notices import Notice
+from chalicelib.models.statements import (
+    ACCOUNT_SUSPENDED,
+    ACCOUNT_TERMINATED,
+    CONTENT_REMOVED,
+    GROUND_ILLEGAL,
+    RESTRICTIONS,
+    REVERSED,
+    SOURCE_NOTICE,
+    SOURCE_REPORT,
+    UPHELD,
+    Statement,
+)
+from chalicelib.services.errors import InvalidRequest
+
+MAX_DAYS = 366
+DEFAULT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime  # inclusive
+    end: datetime  # exclusive
+
+    @classmethod
+    def of_dates(cls, first: str | None, last: str | None) -> Period:
+        """From `first` to `last`, whole days in UTC, both included (the last 30 days by
+        default)."""
+        try:
+            last_day = date.fromisoformat(last) if last else clock.now().date()
+            first_day = date.fromisoformat(first) if first else last_day - timedelta(DEFAULT_DAYS)
+        except ValueError as exc:
+            raise InvalidRequest(details={"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}) from exc
+        if first_day > last_day or (last_day - first_day).days > MAX_DAYS:
+            raise InvalidRequest(
+                details={"from": f"on or before `to`, at most {MAX_DAYS} days before it"}
+            )
+        start = datetime.combine(first_day, time.min, tzinfo=clock.now().tzinfo)
+        return cls(start, start + timedelta(days=(last_day - first_day).days + 1))
+
+    def holds(self, moment: datetime | None) -> bool:
+        return moment is not None and self.start <= moment < self.end
+
+
+def _statements(period: Period) -> Iterator[Statement]:
+    """Statements decided in the period, and those whose appeal moved in it."""
+    return Statement.scan(
+        Statement.created_at.between(period.start, period.end)
+        | Statement.appealed_at.between(period.start, period.end)
+        | Statement.appeal_decided_at.between(period.start, period.end)
+    )
+
+
+def report(period: Period) -> dict[str, Any]:
+    """The counts the public report shows for a period."""
+    decisions: list[Statement] = []
+    appeals = {"received": 0, "upheld": 0, "reversed": 0}
+    for statement in _statements(period):
+        if statement.decision in RESTRICTIONS and period.holds(statement.created_at):
+            decisions.append(statement)
+        if period.holds(statement.appealed_at):
+            appeals["received"] += 1
+        if period.holds(statement.appeal_decided_at):
+            if statement.appeal_outcome == UPHELD:
+                appeals["upheld"] += 1
+            elif statement.appeal_outcome == REVERSED:
+                appeals["reversed"] += 1
+    notices = list(Notice.scan(Notice.created_at.between(period.start, period.end)))
+    waits = [
+        (n.decided_at - n.created_at).total_seconds() / 3600
+        for n in Notice.scan(Notice.decided_at.between(period.start, period.end))
+        if n.status == NOTICE_DECIDED and n.decided_at is not None
+    ]
+    return {
+        "from": period.start.date().isoformat(),
+        "to": (period.end - timedelta(days=1)).date().isoformat(),
+        "notices": {
+            "total": len(notices),
+            "by_category": dict(sorted(Counter(n.category for n in notices).items())),
+        },
+        "decisions": {
+            "total": len(decisions),
+            "by_decision": _count(decisions, lambda s: s.decision),
+            "by_ground": _count(decisions, lambda s: s.ground),
+            "by_category": _count(decisions, lambda s: s.category),
+            "by_source": _count(decisions, lambda s: s.source),
+            "automated_detection": sum(1 for s in decisions if s.automated_detection),
+            "automated_decision": sum(1 for s in decisions if s.automated_decision),
+        },
+        "median_hours_notice_to_decision": round(statistics.median(waits), 2) if waits else None,
+        "appeals": appeals,
+        "accounts": {
+            "suspended": sum(1 for s in decisions if s.decision == ACCOUNT_SUSPENDED),
+            "terminated": sum(1 for s in decisions if s.decision == ACCOUNT_TERMINATED),
+        },
+    }
+
+
+def _count(items: list[Statement], key: Any) -> dict[str, int]:
+    return dict(sorted(Counter(key(s) for s in items).items()))
+
+
+# The DSA Transparency Database's statement format ------------------------------------------
+
+# The database's statement format, as its validation code has it since its 2025 revision (the
+# last change; none in 2026): category keys, keywords, sources, and which fields each decision
+# and ground requires. tests/unit/test_transparency_export.py checks each line against it.
+_CATEGORY = {  # our category -> (STATEMENT_CATEGORY_*, KEYWORD_* or None)
+    "sexual": ("STATEMENT_CATEGORY_OTHER_VIOLATION_TC", "KEYWORD_ADULT_SEXUAL_MATERIAL"),
+    "violent": ("STATEMENT_CATEGORY_VIOLENCE", None),
+    "hateful": ("STATEMENT_CATEGORY_ILLEGAL_OR_HARMFUL_SPEECH", "KEYWORD_HATE_SPEECH"),
+    "illegal": ("STATEMENT_CATEGORY_OTHER_VIOLATION_TC", "KEYWORD_VIOLATION_NATIONAL_LAW"),
+    "copyright": (
+        "STATEMENT_CATEGORY_INTELLECTUAL_PROPERTY_INFRINGEMENTS",
+        "KEYWORD_COPYRIGHT_INFRINGEMENT",
+    ),
+    "privacy": ("STATEMENT_CATEGORY_DATA_PROTECTION_AND_PRIVACY_VIOLATIONS", None),
+}
+_OTHER_CATEGORY = ("STATEMENT_CATEGORY_OTHER_VIOLATION_TC", None)
+_SOURCE = {SOURCE_NOTICE: "SOURCE_ARTICLE_16", SOURCE_REPORT: "SOURCE_TYPE_OTHER_NOTIFICATION"}
+_LAW = {
+    "copyright": "Copyright law: Directive 2001/29/EC as implemented in national law",
+    "privacy": "Regulation (EU) 2016/679 (GDPR) and national privacy law",
+    "illegal": "The national law that makes the content illegal",
+}
+# The service is offered everywhere in the EU and the EEA.
+TERRITORIAL_SCOPE = [
+    "AT",
+    "BE",
+    "BG",
+    "CY",
+    "CZ",
+    "DE",
+    "DK",
+    "EE",
+    "ES",
+    "FI",
+    "FR",
+    "GR",
+    "HR",
+    "HU",
+    "IE",
+    "IS",
+    "IT",
+    "LI",
+    "LT",
+    "LU",
+    "LV",
+    "MT",
+    "NL",
+    "NO",
+    "PL",
+    "PT",
+    "RO",
+    "SE",
+    "SI",
+    "SK",
+]
+
+
+def dsa_statement(statement: Statement) -> dict[str, Any]:
+    """One statement of reasons as the database's API takes it: its field names and values,
+    and nothing that identifies a person (the `puid` is our statement's id, not the user's;
+    the notifier is not named)."""
+    category, keyword = _CATEGORY.get(statement.category, _OTHER_CATEGORY)
+    decided_on = statement.created_at.date().isoformat()
+    about_content = statement.decision == CONTENT_REMOVED
+    out: dict[str, Any] = {
+        "decision_ground": "DECISION_GROUND_ILLEGAL_CONTENT"
+        if statement.ground == GROUND_ILLEGAL
+        else "DECISION_GROUND_INCOMPATIBLE_CONTENT",
+        "category": category,
+        "decision_facts": _limit(statement.facts, 5000),
+        "automated_detection": "Yes" if statement.automated_detection else "No",
+        "automated_decision": "AUTOMATED_DECISION_FULLY"
+        if statement.automated_decision
+        else "AUTOMATED_DECISION_NOT_AUTOMATED",
+        "source_type": _SOURCE.get(statement.source, "SOURCE_VOLUNTARY"),
+        "application_date": decided_on,
+        "content_date": statement.content_created_at.date().isoformat()
+        if statement.content_created_at is not None
+        else decided_on,
+        "puid": statement.statement_id,
+        "territorial_scope": TERRITORIAL_SCOPE,
+        "content_type": ["CONTENT_TYPE_IMAGE", "CONTENT_TYPE_SYNTHETIC_MEDIA"]
+        if about_content
+        else ["CONTENT_TYPE_OTHER"],
+    }
+    if keyword:
+        out["category_specification"] = [keyword]
+    if about_content:
+        out["decision_visibility"] = ["DECISION_VISIBILITY_CONTENT_REMOVED"]
+    else:
+        out["content_type_other"] = "A user account and the images it makes"
+        out["decision_account"] = (
+            "DECISION_ACCOUNT_SUSPENDED"
+            if statement.decision == ACCOUNT_SUSPENDED
+            else "DECISION_ACCOUNT_TERMINATED"
+        )
+        if statement.end_date is not None:
+            out["end_date_account_restriction"] = statement.end_date.date().isoformat()
+    if statement.ground == GROUND_ILLEGAL:
+        out["illegal_content_legal_ground"] = _LAW.get(statement.category, _LAW["illegal"])
+        out["illegal_content_explanation"] = _limit(statement.explanation, 2000)
+    else:
+        out["incompatible_content_ground"] = _limit(statement.ground_reference, 500)
+        out["incompatible_content_explanation"] = _limit(statement.explanation, 2000)
+        out["incompatible_content_illegal"] = "No"
+    return out
+
+
+def _limit(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def dsa_statements(since: datetime | None) -> Iterator[dict[str, Any]]:
+    """Every restricting decision since `since` (all if None), in the database's format."""
+    condition = Statement.created_at >= since if since is not None else None
+    for statement in Statement.scan(condition):
+        if statement.decision in RESTRICTIONS:
+            yield dsa_statement(statement)
