@@ -291,13 +291,19 @@ def test_the_transparency_report_counts_the_decisions_made(mod_stack: StackState
     assert public.post("/notices", json=notice(image_id)).status_code == 201
     remove(first, image_id, category="copyright")
     removal = statement_about(creator, image_id=image_id)
-    assert creator.post(
-        f"/me/decisions/{removal['id']}/appeal", json={"explanation": "Licensed."}
-    ).status_code == 201
-    assert second.post(
-        f"/moderation/appeals/{removal['id']}/decision",
-        json={"action": "reverse", "reason": "The licence is in order."},
-    ).status_code == 200
+    assert (
+        creator.post(
+            f"/me/decisions/{removal['id']}/appeal", json={"explanation": "Licensed."}
+        ).status_code
+        == 201
+    )
+    assert (
+        second.post(
+            f"/moderation/appeals/{removal['id']}/decision",
+            json={"action": "reverse", "reason": "The licence is in order."},
+        ).status_code
+        == 200
+    )
     restrict(first, other, "suspend")
     after = public.get(url)
     assert after.status_code == 200 and "public" in after.headers["Cache-Control"]
