@@ -1,4 +1,4 @@
-"""Operators: terms revisions and service switches."""
+"""Operators: terms and privacy policy revisions, and service switches."""
 
 from __future__ import annotations
 
@@ -12,20 +12,19 @@ from chalicelib.services import audit, flags, identity, terms
 bp = Blueprint(__name__)
 
 
-@bp.route("/admin/terms", methods=["POST"])
-@endpoint
-def publish_terms() -> Response:
+def _publish(documents: terms.Documents, kind: str) -> Response:
+    """An operator publishes the next version of a document; the audit log says who."""
     from chalicelib.api.schemas import TermsBody, parse
 
     caller = caller_of(bp.current_request)
     identity.require_admin(caller)
     body = parse(TermsBody, json_body(bp.current_request))
-    published = terms.publish_terms(body.text, actor=caller.user_id)
+    published = documents.publish(body.text)
     audit.record(
         audit.Event(
             caller.user_id,
-            "terms_publish",
-            "terms",
+            f"{kind}_publish",
+            kind,
             str(published.version),
             None,
             {"sha256": published.sha256},
@@ -34,6 +33,19 @@ def publish_terms() -> Response:
     return Response(
         body={"version": published.version, "sha256": published.sha256}, status_code=201
     )
+
+
+@bp.route("/admin/terms", methods=["POST"])
+@endpoint
+def publish_terms() -> Response:
+    return _publish(terms.TERMS, "terms")
+
+
+@bp.route("/admin/privacy", methods=["POST"])
+@endpoint
+def publish_privacy_policy() -> Response:
+    """A revised privacy policy: shown from now on, with no fresh consent needed."""
+    return _publish(terms.PRIVACY, "privacy")
 
 
 def _switch_view(switch: flags.Switch) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The Terms of Service as clients read them."""
+"""The Terms of Service and the privacy policy as clients read them."""
 
 from __future__ import annotations
 
@@ -21,11 +21,21 @@ def terms_view(current: terms.Terms) -> dict[str, Any]:
     }
 
 
-@bp.route("/terms/current", methods=["GET"])
-@endpoint
-def current_terms() -> Response:
-    current = terms.current_terms()
+def _current(documents: terms.Documents) -> Response:
+    current = documents.current()
     return Response(
         body=terms_view(current),
         headers={"Cache-Control": "public, max-age=5", "ETag": f'"{current.sha256}"'},
     )
+
+
+@bp.route("/terms/current", methods=["GET"])
+@endpoint
+def current_terms() -> Response:
+    return _current(terms.TERMS)
+
+
+@bp.route("/privacy/current", methods=["GET"])
+@endpoint
+def current_privacy_policy() -> Response:
+    return _current(terms.PRIVACY)

@@ -1,4 +1,5 @@
-"""Terms of Service documents and the pointer to the current one (one table, two item kinds).
+"""Terms of Service documents and the pointer to the current one (one table, two item kinds);
+the privacy policy's documents and pointer too, under the `privacy#` prefix.
 
 Access patterns
 - read the current version: GetItem on the pointer (`key = "current"`), then GetItem on the
@@ -17,10 +18,16 @@ from chalicelib.models.base import BILLING_MODE, region
 from chalicelib.settings import get_settings
 
 POINTER_KEY = "current"
+# The privacy policy's versions live beside the terms', under this prefix.
+PRIVACY_PREFIX = "privacy#"
 
 
-def document_key(version: int) -> str:
-    return f"v{version}"
+def document_key(version: int, prefix: str = "") -> str:
+    return f"{prefix}v{version}"
+
+
+def pointer_key(prefix: str = "") -> str:
+    return f"{prefix}{POINTER_KEY}"
 
 
 class TermsDocument(Model):

@@ -1,4 +1,5 @@
-"""Terms of Service: versioned documents identified by the sha256 of their exact text."""
+"""Terms of Service and the privacy policy: versioned documents identified by the sha256 of
+their exact text."""
 
 from __future__ import annotations
 
@@ -13,11 +14,18 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError
 
 from chalicelib.adapters import clock
 from chalicelib.models.base import refused_by_condition, transaction
-from chalicelib.models.terms import POINTER_KEY, TermsDocument, TermsPointer, document_key
+from chalicelib.models.terms import (
+    PRIVACY_PREFIX,
+    TermsDocument,
+    TermsPointer,
+    document_key,
+    pointer_key,
+)
 from chalicelib.services.errors import Conflict, InvalidRequest
 from chalicelib.settings import get_settings
 
 FIRST_TERMS = Path(__file__).resolve().parent.parent / "terms" / "v1.md"
+FIRST_PRIVACY = Path(__file__).resolve().parent.parent / "terms" / "privacy-v1.md"
 MAX_TERMS_CHARS = 100_000
 
 
@@ -38,8 +46,8 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-class _CurrentTermsCache:
-    """The current terms, held for `terms_cache_seconds` so the consent check reads nothing."""
+class _CurrentCache:
+    """The current version, held for `terms_cache_seconds` so the consent check reads nothing."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -62,79 +70,108 @@ class _CurrentTermsCache:
             self._value = None
 
 
-_cache = _CurrentTermsCache()
-
-
 def _from_document(doc: TermsDocument) -> Terms:
     return Terms(int(doc.version), doc.sha256, doc.published_at, doc.text)
 
 
+class Documents:
+    """A versioned document the service publishes: the Terms of Service, or the privacy
+    policy. Versions are never changed once written; publishing moves the pointer."""
+
+    def __init__(self, prefix: str, first_text: Path) -> None:
+        self.prefix = prefix
+        self.first_text = first_text
+        self._cache = _CurrentCache()
+
+    def current(self) -> Terms:
+        """The current version; the shipped first one if none is published."""
+        cached = self._cache.get()
+        if cached is not None:
+            return cached
+        try:
+            pointer = TermsPointer.get(pointer_key(self.prefix), consistent_read=True)
+        except DoesNotExist:
+            first = self.first_text.read_text(encoding="utf-8")
+            current = self._publish(first, expected_version=None)
+        else:
+            key = document_key(int(pointer.version), self.prefix)
+            current = _from_document(TermsDocument.get(key))
+        self._cache.put(current)
+        return current
+
+    def current_uncached(self) -> Terms:
+        self._cache.clear()
+        return self.current()
+
+    def publish(self, text: str) -> Terms:
+        """Publish a revised text as the next version. Who published it is in the audit log,
+        not on the document (it outlives its publisher)."""
+        if not text.strip():
+            raise InvalidRequest(details={"text": "must not be empty"})
+        if len(text) > MAX_TERMS_CHARS:
+            raise InvalidRequest(details={"text": f"at most {MAX_TERMS_CHARS} characters"})
+        previous = self.current_uncached()
+        if previous.sha256 == text_sha256(text):
+            raise Conflict("This text is already the current version.")
+        published = self._publish(text, expected_version=previous.version)
+        self._cache.put(published)
+        return published
+
+    def get_version(self, version: int) -> Terms | None:
+        try:
+            return _from_document(TermsDocument.get(document_key(version, self.prefix)))
+        except DoesNotExist:
+            return None
+
+    def _publish(self, text: str, expected_version: int | None) -> Terms:
+        version = (expected_version or 0) + 1
+        doc = TermsDocument(
+            document_key(version, self.prefix),
+            version=version,
+            sha256=text_sha256(text),
+            text=text,
+            published_at=clock.now(),
+        )
+        pointer = TermsPointer(pointer_key(self.prefix), version=version, sha256=doc.sha256)
+        pointer_condition = (
+            TermsPointer.key.does_not_exist()
+            if expected_version is None
+            else TermsPointer.version == expected_version
+        )
+        try:
+            with transaction() as tx:
+                tx.save(doc, condition=TermsDocument.key.does_not_exist())
+                tx.save(pointer, condition=pointer_condition)
+        except TransactWriteError as exc:
+            if not refused_by_condition(exc):
+                raise
+            # Someone else published at the same moment: whatever they wrote is now current.
+            if expected_version is None:
+                first = TermsDocument.get(document_key(1, self.prefix), consistent_read=True)
+                return _from_document(first)
+            raise Conflict("Another version was published at the same time; retry.") from exc
+        return _from_document(doc)
+
+
+TERMS = Documents("", FIRST_TERMS)
+# Revising the privacy policy needs no fresh consent (it describes what the terms allow); the
+# web client shows its version and date.
+PRIVACY = Documents(PRIVACY_PREFIX, FIRST_PRIVACY)
+
+
 def current_terms() -> Terms:
-    """The version every user must have accepted to create; the shipped v1 if none is published."""
-    cached = _cache.get()
-    if cached is not None:
-        return cached
-    try:
-        pointer = TermsPointer.get(POINTER_KEY, consistent_read=True)
-    except DoesNotExist:
-        terms = _publish(FIRST_TERMS.read_text(encoding="utf-8"), expected_version=None, actor=None)
-    else:
-        terms = _from_document(TermsDocument.get(document_key(int(pointer.version))))
-    _cache.put(terms)
-    return terms
-
-
-def publish_terms(text: str, actor: str) -> Terms:
-    """Publish a revised text as the next version; from now on every user must accept it.
-    Who published it is in the audit log, not on the document (it outlives its publisher)."""
-    if not text.strip():
-        raise InvalidRequest(details={"text": "must not be empty"})
-    if len(text) > MAX_TERMS_CHARS:
-        raise InvalidRequest(details={"text": f"at most {MAX_TERMS_CHARS} characters"})
-    previous = current_terms_uncached()
-    if previous.sha256 == text_sha256(text):
-        raise Conflict("This text is already the current version.")
-    terms = _publish(text, expected_version=previous.version, actor=actor)
-    _cache.put(terms)
-    return terms
+    """The version every user must have accepted to create."""
+    return TERMS.current()
 
 
 def current_terms_uncached() -> Terms:
-    _cache.clear()
-    return current_terms()
+    return TERMS.current_uncached()
 
 
-def _publish(text: str, expected_version: int | None, actor: str | None) -> Terms:
-    version = (expected_version or 0) + 1
-    doc = TermsDocument(
-        document_key(version),
-        version=version,
-        sha256=text_sha256(text),
-        text=text,
-        published_at=clock.now(),
-    )
-    pointer = TermsPointer(POINTER_KEY, version=version, sha256=doc.sha256)
-    pointer_condition = (
-        TermsPointer.key.does_not_exist()
-        if expected_version is None
-        else TermsPointer.version == expected_version
-    )
-    try:
-        with transaction() as tx:
-            tx.save(doc, condition=TermsDocument.key.does_not_exist())
-            tx.save(pointer, condition=pointer_condition)
-    except TransactWriteError as exc:
-        if not refused_by_condition(exc):
-            raise
-        # Someone else published at the same moment: whatever they wrote is now current.
-        if expected_version is None:
-            return _from_document(TermsDocument.get(document_key(1), consistent_read=True))
-        raise Conflict("Another version was published at the same time; retry.") from exc
-    return _from_document(doc)
+def publish_terms(text: str) -> Terms:
+    """Publish revised terms: from now on every user must accept them."""
+    return TERMS.publish(text)
 
 
 def get_version(version: int) -> Terms | None:
-    try:
-        return _from_document(TermsDocument.get(document_key(version)))
-    except DoesNotExist:
-        return None
+    return TERMS.get_version(version)

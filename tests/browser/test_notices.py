@@ -79,3 +79,9 @@ def test_a_visitor_without_an_account_sends_a_notice_and_follows_it(visitors: An
     expect(notices.get_by_role("row", name="copyright")).to_be_visible()
     expect(page.locator("table.counts", has_text="What started them")).to_contain_text("Notices")
     visitor.shot("14-transparency", full_page=True)
+
+    # The privacy policy the terms refer to is a link away.
+    page.get_by_role("link", name="Terms", exact=True).click()
+    page.get_by_role("link", name="the Privacy Policy").click()
+    expect(page.get_by_role("heading", name="Privacy Policy", level=1)).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Your rights.")

@@ -13,6 +13,7 @@ import requests
 from local.config import StackState
 from tests.integration.test_moderation import consented, published_image
 from tests.support.client import Api, anonymous
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -324,6 +325,27 @@ def test_the_transparency_report_counts_the_decisions_made(mod_stack: StackState
     assert now["median_hours_notice_to_decision"] is not None
     bad = public.get("/transparency/report?from=2026-13-01")
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_request"
+
+
+def test_the_privacy_policy_is_served_and_a_revision_needs_no_fresh_consent(
+    mod_stack: StackState,
+) -> None:
+    user, operator = consented(mod_stack), consented(mod_stack, "admins")
+    first = anonymous(mod_stack).get("/privacy/current")
+    assert first.status_code == 200
+    policy = first.json()
+    assert "Privacy Policy" in policy["text"] and "erase" in policy["text"]
+    assert user.post("/admin/privacy", json={"text": "Revised."}).status_code == 403
+    revised = operator.post("/admin/privacy", json={"text": policy["text"] + "\nRevised."})
+    assert revised.status_code == 201 and revised.json()["version"] == policy["version"] + 1
+
+    def shows_revision() -> bool | None:
+        now = anonymous(mod_stack).get("/privacy/current").json()
+        return now["version"] == policy["version"] + 1 or None
+
+    wait_for(shows_revision, timeout=30, what="the revision to be served")
+    assert user.get("/me").json()["consent"]["required"] is False
+    assert user.post("/generations", json={"prompt": "a lake", "steps": 1}).status_code == 202
 
 
 def test_notices_are_rate_limited_per_network_address(mod_stack: StackState) -> None:

@@ -117,6 +117,12 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
         "POST /notices": lambda: ("POST", "/notices", notice_body(world.shared("published"))),
         "GET /notices/{token}": lambda: ("GET", f"/notices/{world.shared('notice_token')}", None),
         "GET /transparency/report": lambda: ("GET", "/transparency/report", None),
+        "GET /privacy/current": lambda: ("GET", "/privacy/current", None),
+        "POST /admin/privacy": lambda: (
+            "POST",
+            "/admin/privacy",
+            {"text": f"Privacy policy revised by the matrix {time.time()}"},
+        ),
         "GET /me/decisions": lambda: ("GET", "/me/decisions", None),
         "POST /me/decisions/{decision_id}/appeal": lambda: (
             "POST",

@@ -147,6 +147,7 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             json_type,
         ),
         ("admin", "POST", "/admin/terms", json.dumps({"text": "\u0000"}).encode(), json_type),
+        ("admin", "POST", "/admin/privacy", json.dumps({"text": "\u200b"}).encode(), json_type),
         (  # an explanation past its limit, on a decision of the owner's
             "owner",
             "POST",

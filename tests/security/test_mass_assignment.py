@@ -47,6 +47,7 @@ def write_routes(world: World) -> list[tuple[str, str, str, dict]]:
         ),
         ("moderator", "DELETE", f"/moderation/images/{image}/review-link", {"reason": "x"}),
         ("admin", "POST", "/admin/terms", {"text": "New terms"}),
+        ("admin", "POST", "/admin/privacy", {"text": "A new privacy policy"}),
         ("admin", "PUT", "/admin/flags/reports", {"enabled": True}),
         ("anonymous", "POST", "/notices", notice_body(image)),
         (

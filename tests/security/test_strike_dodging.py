@@ -37,7 +37,7 @@ def _act(step: str, image_id: str, creator: str) -> None:
 def world() -> Iterator[None]:
     """One AWS for every order tried: each order gets a creator and an image of its own."""
     with aws():
-        terms.publish_terms("Terms for the strike test.", "test")
+        terms.publish_terms("Terms for the strike test.")
         for who in ("moderator", "reporter-1", "reporter-2", "reporter-3"):
             consented_profile(who)
         yield

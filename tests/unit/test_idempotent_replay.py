@@ -35,7 +35,7 @@ def model_calls() -> Iterator[list[str]]:
 
 
 def _admitted(user_id: str) -> submission.Admission:
-    terms.publish_terms("Terms for the replay test.", "test")
+    terms.publish_terms("Terms for the replay test.")
     return submission.admit(consented_profile(user_id))
 
 

@@ -68,7 +68,7 @@ class ImageLife(RuleBasedStateMachine):
         super().__init__()
         self.world = aws()
         self.world.__enter__()
-        terms.publish_terms("The terms of this property test.", "test")
+        terms.publish_terms("The terms of this property test.")
         self.moderator = consented_profile("moderator")
         self.reporters = [consented_profile(f"reporter-{n}") for n in range(3)]
         self.erased: set[str] = set()

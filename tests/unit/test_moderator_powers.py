@@ -30,7 +30,7 @@ def pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Moto's AWS with a user pool and its role groups, named in the settings the identity
     service reads."""
     with aws():
-        terms.publish_terms("Terms for the moderator powers test.", "test")
+        terms.publish_terms("Terms for the moderator powers test.")
         idp = client("cognito-idp")
         pool_id = idp.create_user_pool(PoolName="objektify-test")["UserPool"]["Id"]
         for group in GROUPS:
@@ -148,7 +148,7 @@ def test_a_signed_up_user_without_a_profile_can_still_be_restricted(pool: str) -
 
 def test_without_a_user_pool_everyone_is_a_plain_user() -> None:
     with aws():
-        terms.publish_terms("Terms for the no-pool test.", "test")
+        terms.publish_terms("Terms for the no-pool test.")
         moderator = identity.Caller(consented_profile("moderator-x"), frozenset({MODERATORS}))
         target = consented_profile("user-x")
         assert identity.find_member(target) is None

@@ -108,7 +108,7 @@ def image() -> Iterator[str]:
     from tests.support.in_process_aws import aws, consented_profile, painted, scanned
 
     with aws():
-        terms.publish_terms("Terms for the review link test.", "test")
+        terms.publish_terms("Terms for the review link test.")
         image_id = painted(consented_profile("creator-1"))
         assert scanned(image_id, "review") == "in_review"
         yield image_id
@@ -148,7 +148,7 @@ def test_revoking_an_unknown_image_is_not_found() -> None:
     from tests.support.in_process_aws import aws
 
     with aws():
-        terms.publish_terms("Terms for the review link test.", "test")
+        terms.publish_terms("Terms for the review link test.")
         with pytest.raises(NotFound):
             moderation.revoke_links("mona", "01ARZ3NDEKTSV4RRFFQ69G5FAV")
 

@@ -19,13 +19,14 @@ import { mineView } from "./views/mine.js";
 import { noticeStatusView } from "./views/notices.js";
 import { moderationView } from "./views/moderation.js";
 import { signInView } from "./views/signin.js";
-import { termsView } from "./views/terms.js";
+import { privacyView, termsView } from "./views/terms.js";
 import { transparencyView } from "./views/transparency.js";
 
 route("/", galleryView, { title: "Gallery", nav: "/" });
 route("/image/:id", imageView, { title: "Image", nav: "/" });
 route("/users/:id", creatorView, { title: "Creator", nav: "/" });
 route("/notices/:token", noticeStatusView, { title: "Your notice", nav: "/" });
+route("/privacy", privacyView, { title: "Privacy Policy", nav: "/terms" });
 route("/transparency", transparencyView, { title: "Transparency", nav: "/transparency" });
 route("/terms", termsView, { title: "Terms of Service", nav: "/terms" });
 route("/sign-in", signInView, { title: "Sign in" });

@@ -101,6 +101,9 @@ export async function accountView(main, _params, { signal }) {
       h("dt", {}, "Roles"), h("dd", {}, me.roles?.length ? me.roles.join(", ") : "none"),
       h("dt", {}, "Terms accepted"), h("dd", {}, me.consent.accepted_version
         ? `version ${me.consent.accepted_version} (current: ${me.consent.current_version})`
-        : "not yet")),
+        : "not yet"),
+      h("dt", {}, "Your data"), h("dd", {}, "What we keep and why: ",
+        h("a", { href: "#/privacy" }, "the Privacy Policy"), "; decisions about you: ",
+        h("a", { href: "#/decisions" }, "My decisions"), ".")),
     exportSection(signal), deleteSection(signal));
 }

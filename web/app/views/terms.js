@@ -110,4 +110,14 @@ export async function termsView(main, _params, { signal }) {
     if (me.consent.accepted_version === terms.version) keepCopy(me.user_id, terms);
     main.append(notice("info", h("p", {}, `You accepted version ${me.consent.accepted_version}.`)));
   }
+  main.append(h("p", {}, "How we handle your data: ", h("a", { href: "#/privacy" },
+    "the Privacy Policy"), "."));
+}
+
+/** The privacy policy: shown, never accepted (a revision needs no fresh consent). */
+export async function privacyView(main, _params, { signal }) {
+  const policy = await api("GET", "/privacy/current", { auth: false, fresh: true, signal });
+  main.append(heading("Privacy Policy"),
+    h("p", { class: "meta" }, `Version ${policy.version}, published `, when(policy.published_at)),
+    termsText(policy.text));
 }
