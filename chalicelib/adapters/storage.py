@@ -147,6 +147,19 @@ class ObjectWriter(io.RawIOBase):
         self.close()
 
 
+def exists(bucket: str, key: str) -> bool:
+    """Whether the object is there (a HEAD request)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        client("s3").head_object(Bucket=bucket, Key=key)
+    except ClientError as exc:
+        if exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+            return False
+        raise
+    return True
+
+
 def delete(bucket: str, key: str) -> None:
     client("s3").delete_object(Bucket=bucket, Key=key)
 

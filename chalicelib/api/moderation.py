@@ -19,6 +19,7 @@ from chalicelib.api.http import (
     source_address,
 )
 from chalicelib.services import audit, cursors, enforcement, identity, moderation
+from chalicelib.services.errors import InvalidRequest
 
 bp = Blueprint(__name__)
 
@@ -39,6 +40,19 @@ def review_queue() -> dict[str, Any]:
         caller.user_id, cursors.page_limit(params.get("limit")), params.get("cursor")
     )
     return {"items": [views.plain(i) for i in items], "next_cursor": next_cursor}
+
+
+@bp.route("/moderation/images/{image_id}", methods=["GET"])
+@endpoint
+def look_up(image_id: str) -> dict[str, Any]:
+    """Any image in any state, with a short-lived URL of its original; `?reason=` is required
+    and goes into the audit log with the view."""
+    request = bp.current_request
+    caller = _moderator(request)
+    reason = query_params(request).get("reason", "").strip()
+    if not reason or len(reason) > 500 or not reason.isprintable():
+        raise InvalidRequest(details={"reason": "why you look: 1 to 500 printable characters"})
+    return views.plain(moderation.look_up(caller.user_id, image_id, reason))
 
 
 @bp.route("/moderation/images/{image_id}/decision", methods=["POST"])

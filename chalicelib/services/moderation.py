@@ -106,6 +106,18 @@ class LinkedItem(ShownForReview):
 
 
 @dataclass(frozen=True)
+class LookedUp(ShownForReview):
+    """Any image, in any state, as a moderator who looked it up sees it: an appeal of a
+    rejection or a removal is decided on sight."""
+
+    creator: str
+    status: str
+    category: str | None
+    image_url: str | None  # None when no original is kept (a failure, an erasure)
+    image_url_expires_at: str | None
+
+
+@dataclass(frozen=True)
 class Decision:
     image_id: str
     status: str
@@ -188,6 +200,24 @@ def decide(
     image.refresh(consistent_read=True)
     category_now = image.category if image.status == REMOVED else None
     return Decision(image_id, image.status, category_now)
+
+
+def look_up(moderator: str, image_id: str, reason: str) -> LookedUp:
+    """A moderator opens any image, whatever its state, for a stated reason; the view is
+    audited with it, as every moderator's view is."""
+    image = _load(image_id)
+    url = expires = None
+    if storage.exists(get_settings().originals_bucket, image.output_key):
+        url, expires = _original_url(image)
+    audit.record(audit.Event(moderator, "view", "image", image_id, f"look-up: {reason}"))
+    return LookedUp(
+        **ShownForReview.of(image),
+        creator=image.owner_id,
+        status=image.status,
+        category=image.category,
+        image_url=url,
+        image_url_expires_at=expires,
+    )
 
 
 def mint_link(moderator: str, image_id: str, base_url: str) -> ReviewLink:

@@ -46,8 +46,10 @@ class Period:
         """From `first` to `last`, whole days in UTC, both included (the last 30 days by
         default)."""
         try:
-            last_day = date.fromisoformat(last) if last else clock.now().date()
-            first_day = date.fromisoformat(first) if first else last_day - timedelta(DEFAULT_DAYS)
+            last_day = clock.now().date() if last is None else date.fromisoformat(last)
+            first_day = (
+                last_day - timedelta(DEFAULT_DAYS) if first is None else date.fromisoformat(first)
+            )
         except ValueError as exc:
             raise InvalidRequest(details={"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}) from exc
         if first_day > last_day or (last_day - first_day).days > MAX_DAYS:

@@ -348,6 +348,29 @@ def test_the_privacy_policy_is_served_and_a_revision_needs_no_fresh_consent(
     assert user.post("/generations", json={"prompt": "a lake", "steps": 1}).status_code == 202
 
 
+def test_a_moderator_sees_any_image_in_any_state_and_the_view_is_audited(
+    mod_stack: StackState,
+) -> None:
+    creator, moderator = consented(mod_stack), consented(mod_stack, "moderators")
+    image_id = published_image(creator)
+    remove(moderator, image_id)
+    path = f"/moderation/images/{image_id}"
+    assert moderator.get(path).status_code == 400  # no reason given
+    assert creator.get(f"{path}?reason=curious").status_code == 403
+    seen = moderator.get(f"{path}?reason=deciding an appeal")
+    assert seen.status_code == 200, seen.text
+    item = seen.json()
+    assert item["status"] == "removed" and item["category"] == "violent"
+    assert requests_get(item["image_url"]).content[:8] == b"\x89PNG\r\n\x1a\n"
+    audit = moderator.get("/moderation/audit?limit=50").json()["items"]
+    assert any(
+        e["action"] == "view"
+        and e["target"]["id"] == image_id
+        and e["reason"] == "look-up: deciding an appeal"
+        for e in audit
+    )
+
+
 def test_notices_are_rate_limited_per_network_address(mod_stack: StackState) -> None:
     """Runs last here: it uses up the window of the address every test here shares."""
     public = anonymous(mod_stack)

@@ -93,6 +93,11 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
         ),
         "DELETE /me": lambda: ("DELETE", "/me", None),
         "GET /moderation/queue": lambda: ("GET", "/moderation/queue", None),
+        "GET /moderation/images/{image_id}": lambda: (
+            "GET",
+            f"/moderation/images/{world.shared('published')}?reason=matrix",
+            None,
+        ),
         "POST /moderation/images/{image_id}/decision": lambda: (
             "POST",
             f"/moderation/images/{in_review()}/decision",

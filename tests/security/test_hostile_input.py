@@ -186,6 +186,9 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
         ("anonymous", "GET", f"/notices/{world.shared('notice_token')[:-2]}xx", None, {}),
         ("anonymous", "GET", "/transparency/report?from=2026-12-31&to=2026-01-01", None, {}),
         ("anonymous", "GET", "/transparency/report?from=1900-01-01", None, {}),
+        ("anonymous", "GET", "/transparency/report?to=", None, {}),
+        ("moderator", "GET", f"/moderation/images/{image}", None, {}),  # no reason
+        ("moderator", "GET", f"/moderation/images/{image}?reason=" + "r" * 501, None, {}),
         ("anonymous", "GET", "/transparency/report?to=" + quote("2026-01-01'--"), None, {}),
     ]
     for nasty in NASTY_IDS:
@@ -211,6 +214,7 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             ),
             ("anonymous", "GET", f"/review/{nasty}", None, {}),
             ("anonymous", "GET", f"/notices/{nasty}", None, {}),
+            ("moderator", "GET", f"/moderation/images/{nasty}?reason=x", None, {}),
             (
                 "anonymous",
                 "POST",

@@ -153,6 +153,37 @@ function appealCard(appeal, signal) {
   return card;
 }
 
+/** Any image in any state, for a stated reason (audited): appeals are decided on sight. */
+function lookUpForm(signal) {
+  const id = h("input", { type: "text", name: "image_id", required: true, autocomplete: "off" });
+  const reason = h("input", { type: "text", name: "reason", required: true, maxlength: 500 });
+  const out = h("div", { class: "looked-up" });
+  const form = h("form", { class: "look-up", "aria-labelledby": "look-up-title" },
+    h("h2", { id: "look-up-title" }, "Look up any image"),
+    field("Image id", id), field("Why you look", reason, "Recorded in the audit log."),
+    h("button", { type: "submit" }, "Look up"), out);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    out.replaceChildren();
+    try {
+      const item = await api("GET", `/moderation/images/${encodeURIComponent(id.value.trim())}`,
+        { query: { reason: reason.value.trim() }, signal });
+      out.append(
+        item.image_url ? h("img", { src: safeUrl(item.image_url), alt: item.prompt, width: 256,
+          height: 256 }) : h("p", {}, "No original is kept for this image."),
+        h("dl", { class: "facts" },
+          h("dt", {}, "State"), h("dd", { class: "looked-up-status" }, item.status),
+          h("dt", {}, "Category"), h("dd", {}, item.category || "none"),
+          h("dt", {}, "Prompt"), h("dd", {}, item.prompt),
+          h("dt", {}, "Creator"), h("dd", {}, shortId(item.creator))));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      out.append(refusal(error, { signal }));
+    }
+  });
+  return form;
+}
+
 export async function appealsView(main, _params, { signal }) {
   main.append(heading("Appeals"),
     h("p", { class: "lead" }, "Open appeals, oldest first. You cannot decide an appeal of "
@@ -165,5 +196,6 @@ export async function appealsView(main, _params, { signal }) {
       renderItem: (appeal) => appealCard(appeal, signal),
       empty: "No open appeals.",
       signal,
-    }));
+    }),
+    lookUpForm(signal));
 }
