@@ -145,38 +145,10 @@ _LAW = {
     "illegal": "The national law that makes the content illegal",
 }
 # The service is offered everywhere in the EU and the EEA.
-TERRITORIAL_SCOPE = [
-    "AT",
-    "BE",
-    "BG",
-    "CY",
-    "CZ",
-    "DE",
-    "DK",
-    "EE",
-    "ES",
-    "FI",
-    "FR",
-    "GR",
-    "HR",
-    "HU",
-    "IE",
-    "IS",
-    "IT",
-    "LI",
-    "LT",
-    "LU",
-    "LV",
-    "MT",
-    "NL",
-    "NO",
-    "PL",
-    "PT",
-    "RO",
-    "SE",
-    "SI",
-    "SK",
-]
+TERRITORIAL_SCOPE = (  # the database's country codes (GR, not EL)
+    *("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE"),
+    *("IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"),
+)
 
 
 def dsa_statement(statement: Statement) -> dict[str, Any]:
@@ -202,7 +174,7 @@ def dsa_statement(statement: Statement) -> dict[str, Any]:
         if statement.content_created_at is not None
         else decided_on,
         "puid": statement.statement_id,
-        "territorial_scope": TERRITORIAL_SCOPE,
+        "territorial_scope": list(TERRITORIAL_SCOPE),
         "content_type": ["CONTENT_TYPE_IMAGE", "CONTENT_TYPE_SYNTHETIC_MEDIA"]
         if about_content
         else ["CONTENT_TYPE_OTHER"],

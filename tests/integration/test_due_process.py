@@ -46,6 +46,16 @@ def restrict(moderator: Api, user: Api, action: str, **extra: Any) -> None:
     assert answer.status_code == 200, answer.text
 
 
+def appeal(user: Api, decision_id: str, explanation: str) -> requests.Response:
+    return user.post(f"/me/decisions/{decision_id}/appeal", json={"explanation": explanation})
+
+
+def decide_appeal(moderator: Api, decision_id: str, action: str, reason: str) -> requests.Response:
+    return moderator.post(
+        f"/moderation/appeals/{decision_id}/decision", json={"action": action, "reason": reason}
+    )
+
+
 def test_a_removal_is_explained_appealed_once_and_reversed_by_another_moderator(
     mod_stack: StackState,
 ) -> None:
@@ -114,15 +124,9 @@ def test_an_upheld_appeal_keeps_the_image_down_and_says_so(mod_stack: StackState
     image_id = published_image(bob)
     remove(first, image_id, category="hateful")
     statement = statement_about(bob, image_id=image_id)
-    assert (
-        bob.post(
-            f"/me/decisions/{statement['id']}/appeal", json={"explanation": "Satire."}
-        ).status_code
-        == 201
-    )
-    upheld = second.post(
-        f"/moderation/appeals/{statement['id']}/decision",
-        json={"action": "uphold", "reason": "The symbols are hateful, satire or not."},
+    assert appeal(bob, statement["id"], "Satire.").status_code == 201
+    upheld = decide_appeal(
+        second, statement["id"], "uphold", "The symbols are hateful, satire or not."
     )
     assert upheld.status_code == 200 and upheld.json()["outcome"] == "upheld"
     assert anonymous(mod_stack).get(f"/gallery/{image_id}").status_code == 404
@@ -143,17 +147,9 @@ def test_suspensions_and_bans_are_explained_and_a_reversal_restores_the_account(
     terminated = statement_about(dave, decision="account_terminated")
     assert terminated["end_date"] is None
 
+    assert appeal(carol, suspended["id"], "Not spam.").status_code == 201
     assert (
-        carol.post(
-            f"/me/decisions/{suspended['id']}/appeal", json={"explanation": "Not spam."}
-        ).status_code
-        == 201
-    )
-    assert (
-        second.post(
-            f"/moderation/appeals/{suspended['id']}/decision",
-            json={"action": "reverse", "reason": "The prompts were a poem."},
-        ).status_code
+        decide_appeal(second, suspended["id"], "reverse", "The prompts were a poem.").status_code
         == 200
     )
     assert carol.get("/me").json()["status"] == "active"
@@ -173,17 +169,9 @@ def test_reversing_the_strike_that_suspended_an_account_lifts_the_suspension(
     assert automatic["automated_decision"] is True and automated_facts(automatic)
 
     second_removal = statement_about(erin, image_id=images[1])
+    assert appeal(erin, second_removal["id"], "A sunset.").status_code == 201
     assert (
-        erin.post(
-            f"/me/decisions/{second_removal['id']}/appeal", json={"explanation": "A sunset."}
-        ).status_code
-        == 201
-    )
-    assert (
-        second.post(
-            f"/moderation/appeals/{second_removal['id']}/decision",
-            json={"action": "reverse", "reason": "A sunset indeed."},
-        ).status_code
+        decide_appeal(second, second_removal["id"], "reverse", "A sunset indeed.").status_code
         == 200
     )
     assert erin.get("/me").json()["status"] == "active"
@@ -292,17 +280,9 @@ def test_the_transparency_report_counts_the_decisions_made(mod_stack: StackState
     assert public.post("/notices", json=notice(image_id)).status_code == 201
     remove(first, image_id, category="copyright")
     removal = statement_about(creator, image_id=image_id)
+    assert appeal(creator, removal["id"], "Licensed.").status_code == 201
     assert (
-        creator.post(
-            f"/me/decisions/{removal['id']}/appeal", json={"explanation": "Licensed."}
-        ).status_code
-        == 201
-    )
-    assert (
-        second.post(
-            f"/moderation/appeals/{removal['id']}/decision",
-            json={"action": "reverse", "reason": "The licence is in order."},
-        ).status_code
+        decide_appeal(second, removal["id"], "reverse", "The licence is in order.").status_code
         == 200
     )
     restrict(first, other, "suspend")

@@ -85,40 +85,11 @@ AUTOMATED_DECISIONS = {
     "AUTOMATED_DECISION_PARTIALLY",
     "AUTOMATED_DECISION_NOT_AUTOMATED",
 }
-COUNTRIES = set(
-    [
-        "AT",
-        "BE",
-        "BG",
-        "CY",
-        "CZ",
-        "DE",
-        "DK",
-        "EE",
-        "ES",
-        "FI",
-        "FR",
-        "GR",
-        "HR",
-        "HU",
-        "IE",
-        "IS",
-        "IT",
-        "LI",
-        "LT",
-        "LU",
-        "LV",
-        "MT",
-        "NL",
-        "NO",
-        "PL",
-        "PT",
-        "RO",
-        "SE",
-        "SI",
-        "SK",
-    ]
-)
+# EuropeanCountriesService::EUROPEAN_COUNTRY_CODES: the EU's 27 and Iceland, Liechtenstein, Norway.
+COUNTRIES = {
+    *("AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE"),
+    *("IS", "IT", "LI", "LT", "LU", "LV", "MT", "NL", "NO", "PL", "PT", "RO", "SE", "SI", "SK"),
+}
 DECISIONS = ("decision_visibility", "decision_monetary", "decision_provision", "decision_account")
 REQUIRED = (
     "decision_ground",
