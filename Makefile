@@ -103,7 +103,8 @@ security: install
 	OBJEKTIFY_FUZZ_EXAMPLES=25 OBJEKTIFY_DODGE_EXAMPLES=60 $(VENV)/bin/pytest tests/security
 	@$(PY) -m tests.security.report
 
-# The reliability scenarios at full length (make test runs 4 users for 10 s): about ten minutes.
+# The reliability scenarios at full length (make test runs 4 users for 10 s, 20 s across the
+# restarts): about ten minutes.
 chaos: install
 	@rm -f test-artifacts/reliability-figures.json
 	OBJEKTIFY_LOAD_USERS=8 OBJEKTIFY_LOAD_SECONDS=45 $(VENV)/bin/pytest -s -m '' tests/reliability

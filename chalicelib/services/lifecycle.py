@@ -474,15 +474,16 @@ def remove(
     action: str = "remove",
 ) -> str | None:
     """A moderator removes a published or in-review image: a strike with the audit entry and
-    the statement of reasons (its id is answered; None on a retry of a removal whose
-    transaction is in, which finishes what follows it)."""
+    the statement of reasons, whose id is answered. A retry of a removal whose transaction is
+    in finishes what follows it, with the same statement."""
     chosen = category or generation.category or "other"
     if generation.status not in (PUBLISHED, IN_REVIEW, REMOVED):
         raise Conflict(
             f"Only a published or in-review image can be removed; this one is {generation.status}."
         )
-    statement_id = None
-    if generation.status != REMOVED:
+    if generation.status == REMOVED:  # a retry: the removal's statement names the decision
+        statement_id = statements.removal_of(generation)
+    else:
         details = {"category": category} if category else None
         event = audit.Event(moderator, action, "image", generation.generation_id, reason, details)
         statement = statements.about_content(

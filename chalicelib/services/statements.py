@@ -277,6 +277,16 @@ def every_about(user_id: str) -> list[Statement]:
     return list(Statement.by_subject.query(user_id))
 
 
+def removal_of(image: Generation) -> str | None:
+    """The id of the newest statement that removed the image (None if none did)."""
+    removals = [
+        s
+        for s in every_about(image.owner_id)
+        if s.image_id == image.generation_id and s.decision == CONTENT_REMOVED
+    ]
+    return max(removals, key=lambda s: s.sk).statement_id if removals else None
+
+
 def suspension_caused_by(statement: Statement) -> Statement | None:
     """The automatic suspension the decision's strike caused, if it did."""
     return next(
