@@ -7,6 +7,7 @@ absent: aws-xray-sdk costs ~400 ms at import.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -27,9 +28,22 @@ def metrics() -> Metrics:
     return Metrics(namespace="Objektify", service=SERVICE)
 
 
+# Powertools keeps one metric set per process. In Lambda a container serves one request at a
+# time; the local API server serves each request on a thread of its own, and a flush that met
+# another thread's flush half-way raised (an empty set "must contain at least one metric"),
+# answering a 500 from outside the app's error handling. One lock makes each step whole.
+_emitting = threading.Lock()
+
+
+def measure(name: str, unit: str, value: float) -> None:
+    with _emitting:
+        metrics().add_metric(name=name, unit=unit, value=value)
+
+
 def count(name: str, value: float = 1) -> None:
-    metrics().add_metric(name=name, unit="Count", value=value)
+    measure(name, "Count", value)
 
 
 def flush() -> None:
-    metrics().flush_metrics(raise_on_empty_metrics=False)
+    with _emitting:
+        metrics().flush_metrics(raise_on_empty_metrics=False)

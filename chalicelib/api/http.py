@@ -15,7 +15,7 @@ from typing import Any, TypeVar, cast
 
 from chalice.app import Request, Response
 
-from chalicelib.observability import count, flush, logger, metrics
+from chalicelib.observability import count, flush, logger, measure
 from chalicelib.services import accounts, errors, identity
 from chalicelib.settings import get_settings
 
@@ -211,6 +211,6 @@ def http_middleware(request: Request | None, get_response: Callable[[Any], Respo
     count("Requests")
     if response.status_code >= 500:
         count("ServerErrors")
-    metrics().add_metric(name="Latency", unit="Milliseconds", value=elapsed_ms)
+    measure("Latency", "Milliseconds", elapsed_ms)
     flush()
     return response
