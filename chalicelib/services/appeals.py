@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 
-from chalicelib.adapters import clock, storage
+from chalicelib.adapters import clock
 from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import refused_by_condition, transaction
 from chalicelib.models.generations import find as find_image
@@ -30,7 +30,7 @@ from chalicelib.models.statements import (
     Statement,
 )
 from chalicelib.models.users import BANNED, SUSPENDED
-from chalicelib.services import audit, cursors, enforcement, lifecycle, statements
+from chalicelib.services import audit, cursors, enforcement, lifecycle, moderation, statements
 from chalicelib.services.errors import (
     AlreadyAppealed,
     AppealWindowClosed,
@@ -39,7 +39,6 @@ from chalicelib.services.errors import (
     InvalidRequest,
     NotFound,
 )
-from chalicelib.settings import get_settings
 
 DECIDING = "deciding"
 QUEUE = "open"
@@ -127,7 +126,7 @@ def open_appeals(
         url = expires = None
         image = find_image(statement.image_id) if statement.image_id else None
         if image is not None:
-            url, expires = _image_url(image.output_key)
+            url, expires = moderation.original_url(image)
             views.append(
                 audit.Event(moderator, "view", "image", image.generation_id, "appeal review")
             )
@@ -147,13 +146,6 @@ def open_appeals(
         audit.record_many(views)
     next_key = page.last_evaluated_key
     return items, (cursors.encode(next_key, "appeals") if next_key else None)
-
-
-def _image_url(key: str) -> tuple[str, str]:
-    settings = get_settings()
-    seconds = min(settings.review_url_seconds, 900)
-    url = storage.presigned_get(settings.originals_bucket, key, seconds=seconds)
-    return url, clock.iso(clock.from_epoch(clock.epoch() + seconds))
 
 
 def decide(moderator: str, appeal_id: str, action: str, reason: str) -> Outcome:

@@ -25,7 +25,8 @@ from chalicelib.settings import get_settings
 CATEGORIES = ("sexual", "violent", "hateful", "illegal", "copyright", "privacy", "other")
 
 
-def _original_url(image: Generation) -> tuple[str, str]:
+def original_url(image: Generation) -> tuple[str, str]:
+    """A URL of the private original for at most 15 minutes, and when it expires."""
     settings = get_settings()
     seconds = min(settings.review_url_seconds, 900)
     url = storage.presigned_get(settings.originals_bucket, image.output_key, seconds=seconds)
@@ -139,7 +140,7 @@ def queue(moderator: str, limit: int, cursor: str | None) -> tuple[list[QueueIte
     images = [image for image in result if _still_waiting(image)]
     items = []
     for image in images:
-        url, expires = _original_url(image)
+        url, expires = original_url(image)
         items.append(
             QueueItem(
                 **ShownForReview.of(image),
@@ -208,7 +209,7 @@ def look_up(moderator: str, image_id: str, reason: str) -> LookedUp:
     image = _load(image_id)
     url = expires = None
     if storage.exists(get_settings().originals_bucket, image.output_key):
-        url, expires = _original_url(image)
+        url, expires = original_url(image)
     audit.record(audit.Event(moderator, "view", "image", image_id, f"look-up: {reason}"))
     return LookedUp(
         **ShownForReview.of(image),
@@ -284,7 +285,7 @@ def open_link(token: str, opened_by: str | None, address: str | None) -> LinkedI
         )
     if image.status not in (PUBLISHED, IN_REVIEW):
         raise NotFound()
-    url, expires = _original_url(image)
+    url, expires = original_url(image)
     details = {"link_id": grant.link_id, "address_hash": consent.address_hash(address)}
     audit.record(
         audit.Event(
