@@ -18,12 +18,14 @@ def _dataset_export(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from objektify.local_stack import use_local_stack_if_running
+    from objektify.progress import progress
 
     where = use_local_stack_if_running()
     from chalicelib.services.dataset import export_dataset
 
     since = datetime.fromisoformat(args.since) if args.since else None
-    result = export_dataset(args.out, since)
+    with progress("dataset export", unit="records") as meter:
+        result = export_dataset(args.out, since, on_progress=meter.update)
     print(
         f"dataset from {where}: {result.records} records in {result.shards} shards "
         f"({result.skipped_shards} unchanged, skipped) under {result.out}"
@@ -37,14 +39,18 @@ def _transparency_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from objektify.local_stack import use_local_stack_if_running
+    from objektify.progress import progress
 
     where = use_local_stack_if_running()
     from chalicelib.services.transparency import dsa_statements
 
     since = datetime.fromisoformat(args.since) if args.since else None
     written = 0
-    with Path(args.out).open("w", encoding="utf-8") as out:
-        for statement in dsa_statements(since):
+    with (
+        Path(args.out).open("w", encoding="utf-8") as out,
+        progress("transparency export", unit="statements scanned") as meter,
+    ):
+        for statement in dsa_statements(since, on_progress=meter.update):
             out.write(json.dumps(statement, ensure_ascii=False, sort_keys=True) + "\n")
             written += 1
     print(f"{written} statements of reasons from {where} written to {args.out}")

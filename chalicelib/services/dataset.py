@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import tarfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -100,8 +101,14 @@ def _read_progress(bucket: str, prefix: str) -> dict[str, Any]:
         return {"shards": {}}
 
 
-def export_dataset(out: str, since: datetime | None = None) -> DatasetResult:
-    """Write the dataset under `out` (an s3:// prefix)."""
+def export_dataset(
+    out: str,
+    since: datetime | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> DatasetResult:
+    """Write the dataset under `out` (an s3:// prefix). `on_progress`, when given, is told
+    (records written or found unchanged, records in all) after each shard (the command shows
+    it; the Lambda passes none)."""
     bucket, prefix = storage.split_s3_uri(out.rstrip("/") + "/")
     size = get_settings().dataset_shard_size
     items = _eligible(since)
@@ -109,6 +116,8 @@ def export_dataset(out: str, since: datetime | None = None) -> DatasetResult:
     manifest: list[str] = []
     skipped = 0
     shards = [items[i : i + size] for i in range(0, len(items), size)]
+    if on_progress is not None:
+        on_progress(0, len(items))
     for number, chunk in enumerate(shards):
         name = f"shard-{number:06d}.tar"
         digest = hashlib.sha256(json.dumps([record(i) for i in chunk], sort_keys=True).encode())
@@ -123,6 +132,8 @@ def export_dataset(out: str, since: datetime | None = None) -> DatasetResult:
             json.dumps({**record(item), "shard": name}, sort_keys=True, ensure_ascii=False)
             for item in chunk
         ]
+        if on_progress is not None:
+            on_progress(min((number + 1) * size, len(items)), len(items))
     for stale in sorted(
         set(progress["shards"]) - {f"shard-{n:06d}.tar" for n in range(len(shards))}
     ):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -206,9 +206,22 @@ def _limit(text: str, most: int) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
-def dsa_statements(since: datetime | None) -> Iterator[dict[str, Any]]:
-    """Every restricting decision since `since` (all if None), in the database's format."""
+def dsa_statements(
+    since: datetime | None, on_progress: Callable[[int, int | None], None] | None = None
+) -> Iterator[dict[str, Any]]:
+    """Every restricting decision since `since` (all if None), in the database's format.
+    `on_progress`, when given, is told (statements scanned, statements in the table): the scan
+    reads them all, and the table's count is DynamoDB's estimate (refreshed every few hours)."""
     condition = Statement.created_at >= since if since is not None else None
-    for statement in Statement.scan(condition):
+    found = Statement.scan(condition)
+    total = None
+    if on_progress is not None:
+        total = Statement.count()
+        on_progress(0, total)
+    for statement in found:
+        if on_progress is not None:
+            on_progress(found.page_iter.total_scanned_count, total)
         if statement.decision in RESTRICTIONS:
             yield dsa_statement(statement)
+    if on_progress is not None:
+        on_progress(found.page_iter.total_scanned_count, total)
