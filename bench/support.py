@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from local.config import StackState  # noqa: E402
+from local.config import StackState, aws_env, free_port  # noqa: E402
 from tests.support.client import Api, sign_in  # noqa: E402
 from tests.support.stack import running_stack  # noqa: E402
 
@@ -22,6 +26,51 @@ from tests.support.stack import running_stack  # noqa: E402
 def stack(extra_env: dict[str, str] | None = None) -> Iterator[StackState]:
     with tempfile.TemporaryDirectory() as tmp, running_stack(Path(tmp), extra_env) as state:
         yield state
+
+
+@contextmanager
+def tables() -> Iterator[str]:
+    """The AWS emulator alone, holding the app's (empty) tables, for a bench that calls the
+    services in this process: no API, model or pump beside it, and no snapshot of its state
+    when it stops. This process's environment points boto3 and PynamoDB at it (set before
+    anything from chalicelib is imported); yields the emulator's endpoint."""
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "OBJEKTIFY_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.emulator", "--port", str(port)],
+        cwd=ROOT,
+        env=env | aws_env(endpoint),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: _answers(f"{endpoint}/moto-api/data.json", process), timeout=60)
+        os.environ.update(aws_env(endpoint))
+        # The keys the services sign cursors and hash addresses with, fresh for the run.
+        for name in ("OBJEKTIFY_SIGNING_KEYS", "OBJEKTIFY_ADDRESS_HASH_KEY"):
+            os.environ.setdefault(name, secrets.token_urlsafe(32))
+        from local.bootstrap import create_tables
+
+        create_tables()
+        yield endpoint
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _answers(url: str, process: subprocess.Popen[bytes]) -> bool:
+    if process.poll() is not None:
+        raise RuntimeError(f"the emulator exited with {process.returncode}")
+    try:
+        with urllib.request.urlopen(url, timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 def consented_user(state: StackState, *groups: str) -> Api:
@@ -55,8 +104,10 @@ def wait_until(probe: Callable[[], bool], timeout: float = 120, every: float = 0
 
 
 @contextmanager
-def counting_aws_calls() -> Iterator[dict[str, int]]:
-    """Count every AWS API call made in this process (boto3 and PynamoDB alike) by name."""
+def counting_aws_calls(examined: dict[str, int] | None = None) -> Iterator[dict[str, int]]:
+    """Count every AWS API call made in this process (boto3 and PynamoDB alike) by name.
+    With `examined`, also add up by name the items each DynamoDB Query and Scan read
+    (`ScannedCount`): the work behind a request, which a scan makes grow with its table."""
     from botocore.client import BaseClient
 
     calls: dict[str, int] = {}
@@ -65,7 +116,10 @@ def counting_aws_calls() -> Iterator[dict[str, int]]:
     def counting(self: object, operation: str, params: object) -> object:
         name = f"{self.meta.service_model.service_name}.{operation}"  # type: ignore[attr-defined]
         calls[name] = calls.get(name, 0) + 1
-        return original(self, operation, params)
+        answer = original(self, operation, params)
+        if examined is not None and isinstance(answer, dict) and "ScannedCount" in answer:
+            examined[name] = examined.get(name, 0) + int(answer["ScannedCount"])
+        return answer
 
     BaseClient._make_api_call = counting  # type: ignore[method-assign,assignment]
     try:
