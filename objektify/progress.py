@@ -14,8 +14,8 @@ The interval is OBJEKTIFY_PROGRESS_SECONDS (default 5). How to use it::
             ...
             meter.advance()  # or advance(n): n more done; safe from several threads
 
-    with progress("bench fill", unit="images") as meter:  # the total learnt later
-        for image in meter.each(images):  # an iterable, counted as it is consumed
+    with progress("scale fill", total=size, unit="images") as meter:
+        for image in meter.each(images):  # an iterable, counted as the loop goes on
             ...
 
 Code that runs in Lambda (chalicelib) never imports this module: a service takes a callback
@@ -24,6 +24,9 @@ so far; None while unknown), and the command passes `meter.update`::
 
     with progress("dataset export", unit="records") as meter:
         export_dataset(out, since, on_progress=meter.update)
+
+objektify's own operator code (objektify/rollout: packing and uploading a model) uses a meter
+directly, since it never runs in Lambda.
 
 The first `update` starts the clock the rate is measured by, so work done before it (a scan
 that finds the total, a resumed run's earlier part) does not skew the time left. With

@@ -12,8 +12,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from functions.inference import manifest as manifests
+
+if TYPE_CHECKING:
+    from objektify.progress import Progress
 
 DEFAULT_STEPS = 25
 # What the service's painting call passes (functions/inference/pipeline.paint).
@@ -82,19 +86,37 @@ def _member(name: str, size: int) -> tarfile.TarInfo:
     return info
 
 
+class _Counted:
+    """A file as tarfile reads it, each read counted on a progress meter."""
+
+    def __init__(self, handle: BinaryIO, meter: Progress) -> None:
+        self._handle, self._meter = handle, meter
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._handle.read(size)
+        self._meter.advance(len(data))
+        return data
+
+
 def write_archive(folder: Path, manifest: manifests.Manifest, out: Path) -> None:
-    """The files at the archive's root (SageMaker unpacks it into /opt/ml/model), manifest last."""
+    """The files at the archive's root (SageMaker unpacks it into /opt/ml/model), manifest last;
+    the bytes packed so far shown as they go (objektify/progress.py)."""
+    from objektify.progress import progress
+
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
+    total = sum(int(facts["size"]) for facts in manifest.files.values())
     # Weights barely compress: the fastest level keeps packaging a multi-GB model quick.
     with (
         partial.open("wb") as raw,
         gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0) as zipped,
         tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        progress("model package", total=total, unit="B") as meter,
     ):
         for rel in sorted(manifest.files):
             with (folder / rel).open("rb") as handle:
-                tar.addfile(_member(rel, int(manifest.files[rel]["size"])), handle)
+                counted = cast(BinaryIO, _Counted(handle, meter))
+                tar.addfile(_member(rel, int(manifest.files[rel]["size"])), counted)
         text = manifest.to_json().encode()
         tar.addfile(_member(manifests.MANIFEST, len(text)), io.BytesIO(text))
     partial.replace(out)

@@ -102,9 +102,16 @@ def upload(p: Publication) -> None:
             return
     except s3.exceptions.ClientError:
         pass
-    s3.upload_file(
-        str(p.archive.path), bucket, key, ExtraArgs={"Metadata": {"sha256": p.archive.sha256}}
-    )
+    from objektify.progress import progress
+
+    with progress("model publish (upload)", total=p.archive.size, unit="B") as meter:
+        s3.upload_file(
+            str(p.archive.path),
+            bucket,
+            key,
+            ExtraArgs={"Metadata": {"sha256": p.archive.sha256}},
+            Callback=meter.advance,  # bytes, from the transfer's threads
+        )
     p.say(f"uploaded {p.archive.size / 1e6:.1f} MB to {p.release['archive_url']}")
 
 
