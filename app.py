@@ -1,4 +1,20 @@
-"""The Chalice app: creates it, registers blueprints, middleware and event handlers. No logic."""
+"""The Chalice app: creates it, registers blueprints, middleware and event handlers. No logic.
+
+What each Lambda function loads at its cold start (tests/unit/test_import_budget.py,
+bench/coldstart.py):
+- Every route and handler is registered here, always: `chalice package`, its CDK construct, the
+  local API server and `chalice.test.Client` read them all from this one app, and an app that
+  registered less in some process (from `_HANDLER` or the function's name) would be one more
+  difference between local and AWS for no gain, since:
+- an event handler's function never imports this module. Chalice configures a blueprint's
+  handler by the module that defines it (`chalicelib.events.scan.on_output_created`), so the
+  scan function loads chalicelib.events.scan and what it imports, not the web routes;
+- `api_handler` (`app.app`) loads this module, so every blueprint, but a blueprint module
+  holds only route declarations and HTTP glue: each route imports its services (PynamoDB,
+  and behind them Pillow, PyJWT, pydantic, Powertools' utilities) when it is first called, and
+  event handlers import theirs when their first event comes. A cold API function then pays
+  for Chalice and the Powertools logger, and its first request for what that route needs.
+"""
 
 from chalice.app import Chalice
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from PIL import Image
+if TYPE_CHECKING:  # Pillow is loaded by whoever decodes the image (the scan function only)
+    from PIL import Image
 
 NUDENET_INPUT_SIDE = 320
 
@@ -37,6 +38,7 @@ class NudeNetScanner:
 
     def scan(self, image: Image.Image, png: bytes) -> list[Label]:
         import numpy as np
+        from PIL import Image
 
         small = image.copy()
         small.thumbnail((NUDENET_INPUT_SIDE, NUDENET_INPUT_SIDE), Image.Resampling.BILINEAR)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import caller_of, endpoint, json_body
-from chalicelib.services import audit, flags, identity, terms
+
+if TYPE_CHECKING:
+    from chalicelib.services import flags, terms
 
 bp = Blueprint(__name__)
 
@@ -15,6 +17,7 @@ bp = Blueprint(__name__)
 def _publish(documents: terms.Documents, kind: str) -> Response:
     """An operator publishes the next version of a document; the audit log says who."""
     from chalicelib.api.schemas import TermsBody, parse
+    from chalicelib.services import audit, identity
 
     caller = caller_of(bp.current_request)
     identity.require_admin(caller)
@@ -38,6 +41,8 @@ def _publish(documents: terms.Documents, kind: str) -> Response:
 @bp.route("/admin/terms", methods=["POST"])
 @endpoint
 def publish_terms() -> Response:
+    from chalicelib.services import terms
+
     return _publish(terms.TERMS, "terms")
 
 
@@ -45,6 +50,8 @@ def publish_terms() -> Response:
 @endpoint
 def publish_privacy_policy() -> Response:
     """A revised privacy policy: shown from now on, with no fresh consent needed."""
+    from chalicelib.services import terms
+
     return _publish(terms.PRIVACY, "privacy")
 
 
@@ -55,6 +62,8 @@ def _switch_view(switch: flags.Switch) -> dict[str, Any]:
 @bp.route("/admin/flags", methods=["GET"])
 @endpoint
 def list_flags() -> dict[str, Any]:
+    from chalicelib.services import flags, identity
+
     identity.require_admin(caller_of(bp.current_request))
     return {"items": [_switch_view(s) for s in flags.list_switches()]}
 
@@ -63,6 +72,7 @@ def list_flags() -> dict[str, Any]:
 @endpoint
 def set_flag(name: str) -> dict[str, Any]:
     from chalicelib.api.schemas import FlagBody, parse
+    from chalicelib.services import audit, flags, identity
 
     caller = caller_of(bp.current_request)
     identity.require_admin(caller)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import caller_of, endpoint, json_body, source_address
-from chalicelib.services import consent
 
 bp = Blueprint(__name__)
 
@@ -14,6 +13,7 @@ bp = Blueprint(__name__)
 @endpoint
 def accept_terms() -> Response:
     from chalicelib.api.schemas import ConsentBody, parse
+    from chalicelib.services import consent
 
     request = bp.current_request
     caller = caller_of(request)

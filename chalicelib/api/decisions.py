@@ -12,7 +12,6 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api import views
 from chalicelib.api.http import caller_of, endpoint, json_body, query_params
-from chalicelib.services import appeals, cursors, identity, statements
 
 bp = Blueprint(__name__)
 
@@ -20,6 +19,8 @@ bp = Blueprint(__name__)
 @bp.route("/me/decisions", methods=["GET"])
 @endpoint
 def my_decisions() -> dict[str, Any]:
+    from chalicelib.services import cursors, statements
+
     request = bp.current_request
     caller = caller_of(request)
     params = query_params(request)
@@ -36,6 +37,7 @@ def my_decisions() -> dict[str, Any]:
 @endpoint
 def appeal(decision_id: str) -> Response:
     from chalicelib.api.schemas import AppealBody, parse
+    from chalicelib.services import appeals
 
     request = bp.current_request
     caller = caller_of(request)
@@ -47,6 +49,8 @@ def appeal(decision_id: str) -> Response:
 @bp.route("/moderation/appeals", methods=["GET"])
 @endpoint
 def open_appeals() -> dict[str, Any]:
+    from chalicelib.services import appeals, cursors, identity
+
     request = bp.current_request
     caller = caller_of(request)
     identity.require_moderator(caller)
@@ -61,6 +65,7 @@ def open_appeals() -> dict[str, Any]:
 @endpoint
 def decide_appeal(appeal_id: str) -> dict[str, Any]:
     from chalicelib.api.schemas import AppealDecisionBody, parse
+    from chalicelib.services import appeals, identity
 
     request = bp.current_request
     caller = caller_of(request)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import views
 from chalicelib.api.http import caller_of, endpoint, query_params
-from chalicelib.services import cursors, feed, flags, gallery, identity
+
+if TYPE_CHECKING:
+    from chalicelib.services import feed
 
 bp = Blueprint(__name__)
 PUBLIC_CACHE = "public, max-age=30"
@@ -16,6 +18,8 @@ PUBLIC_CACHE = "public, max-age=30"
 
 def _cached(request_headers: Any, body: dict[str, Any]) -> Response:
     """A public answer with a validator: a matching If-None-Match gets 304 and no body."""
+    from chalicelib.services import gallery
+
     tag = gallery.etag(body)
     headers: dict[str, str | list[str]] = {"ETag": tag, "Cache-Control": PUBLIC_CACHE}
     if request_headers.get("if-none-match") == tag:
@@ -24,6 +28,8 @@ def _cached(request_headers: Any, body: dict[str, Any]) -> Response:
 
 
 def _page(page: feed.Page) -> dict[str, Any]:
+    from chalicelib.services import gallery
+
     items = [views.public_image(gallery.public_image(e)) for e in page.items]
     return {"items": items, "next_cursor": page.next_cursor}
 
@@ -31,6 +37,8 @@ def _page(page: feed.Page) -> dict[str, Any]:
 @bp.route("/gallery", methods=["GET"])
 @endpoint
 def newest() -> Response:
+    from chalicelib.services import cursors, feed, flags
+
     flags.require_enabled("gallery")
     request = bp.current_request
     params = query_params(request)
@@ -41,6 +49,8 @@ def newest() -> Response:
 @bp.route("/gallery/{image_id}", methods=["GET"])
 @endpoint
 def image(image_id: str) -> Response:
+    from chalicelib.services import flags, gallery
+
     flags.require_enabled("gallery")
     detail = views.public_image(gallery.public_image(gallery.published(image_id)))
     return _cached(bp.current_request.headers, detail)
@@ -49,6 +59,8 @@ def image(image_id: str) -> Response:
 @bp.route("/gallery/{image_id}/download", methods=["GET"])
 @endpoint
 def download(image_id: str) -> Response:
+    from chalicelib.services import flags, gallery
+
     flags.require_enabled("gallery")
     return Response(body="", status_code=302, headers={"Location": gallery.download_url(image_id)})
 
@@ -56,6 +68,8 @@ def download(image_id: str) -> Response:
 @bp.route("/users/{user_id}/gallery", methods=["GET"])
 @endpoint
 def creator(user_id: str) -> Response:
+    from chalicelib.services import cursors, feed, flags
+
     flags.require_enabled("gallery")
     request = bp.current_request
     params = query_params(request)
@@ -69,6 +83,8 @@ def creator(user_id: str) -> Response:
 @bp.route("/gallery/{image_id}", methods=["DELETE"])
 @endpoint
 def delete(image_id: str) -> Response:
+    from chalicelib.services import gallery, identity
+
     caller = caller_of(bp.current_request)
     gallery.delete_image(image_id, caller.user_id, identity.acts_as_moderator(caller))
     return Response(body="", status_code=204)

@@ -8,7 +8,6 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api import views
 from chalicelib.api.http import caller_of, endpoint, json_body, query_params
-from chalicelib.services import cursors, flags, generation, submission
 
 bp = Blueprint(__name__)
 
@@ -17,6 +16,7 @@ bp = Blueprint(__name__)
 @endpoint
 def submit_generation() -> Response:
     from chalicelib.api.schemas import GenerationBody, parse
+    from chalicelib.services import flags, submission
     from chalicelib.settings import get_settings
 
     flags.require_enabled("generation")
@@ -48,6 +48,8 @@ def submit_generation() -> Response:
 @bp.route("/generations/{generation_id}", methods=["GET"])
 @endpoint
 def get_generation(generation_id: str) -> dict[str, Any]:
+    from chalicelib.services import generation
+
     caller = caller_of(bp.current_request)
     return views.generation(
         generation.owner_view(generation.get_for_owner(caller.user_id, generation_id))
@@ -57,6 +59,8 @@ def get_generation(generation_id: str) -> dict[str, Any]:
 @bp.route("/me/generations", methods=["GET"])
 @endpoint
 def my_generations() -> dict[str, Any]:
+    from chalicelib.services import cursors, generation
+
     request = bp.current_request
     caller = caller_of(request)
     params = query_params(request)

@@ -3,6 +3,9 @@
 Also: JSON body parsing with a size limit, the caller from the bearer token, and the HTTP
 middleware that gives every answer (Chalice's own errors included) the contract's shape,
 security headers, a correlation id and a metric.
+
+Who the caller is (accounts, identity: PynamoDB and, for a token, PyJWT) is imported by the
+first request that asks, not when the API function starts (see app.py).
 """
 
 from __future__ import annotations
@@ -11,13 +14,16 @@ import functools
 import json
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from chalice.app import Request, Response
 
 from chalicelib.observability import count, flush, logger, measure
-from chalicelib.services import accounts, errors, identity
+from chalicelib.services import errors
 from chalicelib.settings import get_settings
+
+if TYPE_CHECKING:
+    from chalicelib.services import identity
 
 STATUS: dict[type[errors.ServiceError], int] = {
     errors.InvalidRequest: 400,
@@ -128,6 +134,8 @@ def query_params(request: Request) -> dict[str, str]:
 def caller_of(request: Request) -> identity.Caller:
     """The verified caller; an erased account's token is refused here (the profile read is
     memoised, so the rules that look at it later read nothing more)."""
+    from chalicelib.services import accounts, identity
+
     caller = identity.authenticate(request.headers.get("authorization"))
     accounts.load_profile(caller.user_id)
     return caller
@@ -185,6 +193,8 @@ def _secure(response: Response) -> None:
 
 def http_middleware(request: Request | None, get_response: Callable[[Any], Response]) -> Response:
     """Correlation id, contract-shaped errors, security headers and a metric for every request."""
+    from chalicelib.services import accounts
+
     started = time.perf_counter()
     request_id = None
     if request is not None:

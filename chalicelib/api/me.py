@@ -7,7 +7,6 @@ from typing import Any
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import caller_of, endpoint
-from chalicelib.services import accounts, consent
 
 bp = Blueprint(__name__)
 
@@ -15,6 +14,8 @@ bp = Blueprint(__name__)
 @bp.route("/me", methods=["GET"])
 @endpoint
 def me() -> dict[str, Any]:
+    from chalicelib.services import accounts, consent
+
     caller = caller_of(bp.current_request)
     profile = accounts.load_profile(caller.user_id)
     state = consent.state_of(profile)

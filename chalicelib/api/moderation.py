@@ -5,7 +5,7 @@ in good standing: a suspended or banned one gets 403 account_restricted."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Request, Response
 
@@ -18,13 +18,17 @@ from chalicelib.api.http import (
     query_params,
     source_address,
 )
-from chalicelib.services import audit, cursors, enforcement, identity, moderation
 from chalicelib.services.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from chalicelib.services import identity
 
 bp = Blueprint(__name__)
 
 
 def _moderator(request: Request) -> identity.Caller:
+    from chalicelib.services import identity
+
     caller = caller_of(request)
     identity.require_moderator(caller)
     return caller
@@ -33,6 +37,8 @@ def _moderator(request: Request) -> identity.Caller:
 @bp.route("/moderation/queue", methods=["GET"])
 @endpoint
 def review_queue() -> dict[str, Any]:
+    from chalicelib.services import cursors, moderation
+
     request = bp.current_request
     caller = _moderator(request)
     params = query_params(request)
@@ -47,6 +53,8 @@ def review_queue() -> dict[str, Any]:
 def look_up(image_id: str) -> dict[str, Any]:
     """Any image in any state, with a short-lived URL of its original; `?reason=` is required
     and goes into the audit log with the view."""
+    from chalicelib.services import moderation
+
     request = bp.current_request
     caller = _moderator(request)
     reason = query_params(request).get("reason", "").strip()
@@ -59,6 +67,7 @@ def look_up(image_id: str) -> dict[str, Any]:
 @endpoint
 def decide(image_id: str) -> dict[str, Any]:
     from chalicelib.api.schemas import DecisionBody, parse
+    from chalicelib.services import moderation
 
     request = bp.current_request
     caller = _moderator(request)
@@ -71,6 +80,8 @@ def decide(image_id: str) -> dict[str, Any]:
 @bp.route("/moderation/images/{image_id}/review-link", methods=["POST"])
 @endpoint
 def review_link(image_id: str) -> Response:
+    from chalicelib.services import moderation
+
     request = bp.current_request
     caller = _moderator(request)
     link = moderation.mint_link(caller.user_id, image_id, base_url(request))
@@ -81,6 +92,7 @@ def review_link(image_id: str) -> Response:
 @endpoint
 def revoke_review_links(image_id: str) -> Response:
     from chalicelib.api.schemas import RevocationBody, parse
+    from chalicelib.services import moderation
 
     request = bp.current_request
     caller = _moderator(request)
@@ -95,6 +107,8 @@ def revoke_review_links(image_id: str) -> Response:
 @bp.route("/review/{token}", methods=["GET"])
 @endpoint
 def open_review_link(token: str) -> dict[str, Any]:
+    from chalicelib.services import identity, moderation
+
     request = bp.current_request
     # No token needed; a moderator who sends theirs is named in the audit entry of the view.
     opener = identity.identify(request.headers.get("authorization"))
@@ -106,6 +120,7 @@ def open_review_link(token: str) -> dict[str, Any]:
 @endpoint
 def restrict(user_id: str) -> dict[str, Any]:
     from chalicelib.api.schemas import RestrictionBody, parse
+    from chalicelib.services import enforcement
 
     request = bp.current_request
     caller = _moderator(request)
@@ -121,6 +136,8 @@ def restrict(user_id: str) -> dict[str, Any]:
 @bp.route("/moderation/audit", methods=["GET"])
 @endpoint
 def audit_log() -> dict[str, Any]:
+    from chalicelib.services import audit, cursors
+
     request = bp.current_request
     _moderator(request)
     params = query_params(request)

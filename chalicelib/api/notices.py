@@ -8,7 +8,6 @@ from chalice.app import Blueprint, Response
 
 from chalicelib.api import views
 from chalicelib.api.http import base_url, endpoint, json_body, source_address
-from chalicelib.services import notices
 
 bp = Blueprint(__name__)
 
@@ -17,6 +16,7 @@ bp = Blueprint(__name__)
 @endpoint
 def file_notice() -> Response:
     from chalicelib.api.schemas import NoticeBody, parse
+    from chalicelib.services import notices
 
     request = bp.current_request
     body = parse(NoticeBody, json_body(request))
@@ -39,4 +39,6 @@ def file_notice() -> Response:
 @bp.route("/notices/{token}", methods=["GET"])
 @endpoint
 def notice_status(token: str) -> dict[str, Any]:
+    from chalicelib.services import notices
+
     return views.plain(notices.status(token))

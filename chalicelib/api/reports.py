@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import caller_of, endpoint, json_body
-from chalicelib.services import flags, reports
 
 bp = Blueprint(__name__)
 
@@ -14,6 +13,7 @@ bp = Blueprint(__name__)
 @endpoint
 def report(image_id: str) -> Response:
     from chalicelib.api.schemas import ReportBody, parse
+    from chalicelib.services import flags, reports
 
     flags.require_enabled("reports")
     request = bp.current_request

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import endpoint
-from chalicelib.services import terms
+
+if TYPE_CHECKING:
+    from chalicelib.services import terms
 
 bp = Blueprint(__name__)
 
@@ -32,10 +34,14 @@ def _current(documents: terms.Documents) -> Response:
 @bp.route("/terms/current", methods=["GET"])
 @endpoint
 def current_terms() -> Response:
+    from chalicelib.services import terms
+
     return _current(terms.TERMS)
 
 
 @bp.route("/privacy/current", methods=["GET"])
 @endpoint
 def current_privacy_policy() -> Response:
+    from chalicelib.services import terms
+
     return _current(terms.PRIVACY)

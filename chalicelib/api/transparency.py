@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalice.app import Blueprint, Response
 
 from chalicelib.api.http import endpoint, query_params
-from chalicelib.services import transparency
 
 bp = Blueprint(__name__)
 
@@ -13,6 +12,8 @@ bp = Blueprint(__name__)
 @bp.route("/transparency/report", methods=["GET"])
 @endpoint
 def report() -> Response:
+    from chalicelib.services import transparency
+
     params = query_params(bp.current_request)
     period = transparency.Period.of_dates(params.get("from"), params.get("to"))
     return Response(

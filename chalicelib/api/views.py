@@ -4,10 +4,11 @@ left out rather than sent as null."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.services.gallery import PublicImage
-from chalicelib.services.generation import OwnerGeneration
+if TYPE_CHECKING:
+    from chalicelib.services.gallery import PublicImage
+    from chalicelib.services.generation import OwnerGeneration
 
 _OPTIONAL = ("error", "model", "category", "image")
 

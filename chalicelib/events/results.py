@@ -1,4 +1,7 @@
-"""SageMaker async success/error notifications (SNS → SQS, raw delivery) → generation state."""
+"""SageMaker async success/error notifications (SNS → SQS, raw delivery) → generation state.
+
+The service is imported when a batch arrives: loading this module (all the function's init
+does) stays as cheap as Chalice and Powertools, see tests/unit/test_import_budget.py."""
 
 from __future__ import annotations
 
@@ -9,13 +12,14 @@ from chalice.app import Blueprint, SQSEvent
 
 from chalicelib.events.batch import process
 from chalicelib.observability import count, logger
-from chalicelib.services import generation
 from chalicelib.settings import get_settings
 
 bp = Blueprint(__name__)
 
 
 def handle_record(record: Any) -> None:
+    from chalicelib.services import generation
+
     notification = json.loads(record.body)
     if isinstance(notification, dict) and notification.get("Type") == "Notification":
         notification = json.loads(notification["Message"])  # an SNS envelope (non-raw delivery)
