@@ -157,3 +157,26 @@ def test_transparency_export_prints_progress_lines_when_stdout_is_not_a_terminal
     ), meter
     assert re.fullmatch(r"transparency export: 3/3 statements scanned in 0 s, [\d.]+/s", meter[-1])
     assert printed[-1] == f"3 statements of reasons from moto written to {out}"
+
+
+def test_the_dataset_export_reports_each_shard_written_or_skipped(
+    world: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from chalicelib.services.dataset import export_dataset
+    from chalicelib.settings import get_settings
+    from tests.support.in_process_aws import consented_profile, painted, scanned
+
+    creator = consented_profile("creator-1")
+    for n in range(3):
+        assert scanned(painted(creator, f"a lighthouse {n}"), "publish") == "published"
+    monkeypatch.setenv("OBJEKTIFY_DATASET_SHARD_SIZE", "2")
+    get_settings.cache_clear()
+    try:
+        out = f"s3://{get_settings().exports_bucket}/dataset"
+        told: list[tuple[int, int | None]] = []
+        export_dataset(out, on_progress=lambda done, total: told.append((done, total)))
+        again = export_dataset(out, on_progress=lambda done, total: told.append((done, total)))
+        assert again.skipped_shards == 2  # a re-run's unchanged shards count as done too
+        assert told == [(0, 3), (2, 3), (3, 3)] * 2
+    finally:
+        get_settings.cache_clear()
