@@ -17,10 +17,9 @@ from __future__ import annotations
 import argparse
 import random
 import statistics
-import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -278,33 +277,24 @@ def write_users(first: int, last: int, newest: datetime) -> None:
 
 
 def fill(filler: Filler, start: int, end: int, threads: int) -> float:
-    """Published images `start` to `end` (and what comes with them), from `threads` writers;
-    a plain progress line every few seconds. Returns the seconds it took."""
-    started = last_line = time.perf_counter()
-    done = 0
-    lock = threading.Lock()
+    """Published images `start` to `end` (and what comes with them), from `threads` writers,
+    showing their progress. Returns the seconds it took."""
+    from objektify.progress import progress
 
-    def job(first: int) -> None:
-        nonlocal done
-        filler.write(first, min(first + CHUNK, end))
-        with lock:
-            done += min(first + CHUNK, end) - first
+    started = time.perf_counter()
 
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        pending = {pool.submit(job, first) for first in range(start, end, CHUNK)}
-        while pending:
-            finished, pending = wait(pending, timeout=1.0, return_when=FIRST_COMPLETED)
-            for future in finished:
-                future.result()
-            now = time.perf_counter()
-            if now - last_line >= 5 or not pending:
-                last_line = now
-                rate = done / max(now - started, 1e-9)
-                left = f", {(end - start - done) / rate:,.0f} s left" if rate else ""
-                print(
-                    f"  filling: {start + done:,}/{end:,} published images, {rate:,.0f}/s{left}",
-                    flush=True,
-                )
+    def job(first: int, meter: Any) -> None:
+        last = min(first + CHUNK, end)
+        filler.write(first, last)
+        meter.advance(last - first)
+
+    with (
+        progress("  filling", total=end, unit="published images") as meter,
+        ThreadPoolExecutor(max_workers=threads) as pool,
+    ):
+        meter.update(start)
+        for future in [pool.submit(job, first, meter) for first in range(start, end, CHUNK)]:
+            future.result()
     return time.perf_counter() - started
 
 
