@@ -98,7 +98,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 query_indexes=("by_owner", "review_queue"),
             ),
             TableAccess("gallery_table", (QUERY, PUT, DELETE)),
-            TableAccess("idempotency_table", (GET, PUT, UPDATE, DELETE)),
+            # An Idempotency-Key's claim, in the submit's transaction; read when refused.
+            TableAccess("idempotency_table", (GET, PUT)),
             TableAccess("reports_table", (PUT,)),
             TableAccess("audit_table", (PUT, BATCH_WRITE, QUERY)),
             # An export and the user's one place in progress, in one transaction; both go
@@ -118,8 +119,13 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("notice_contacts_table", (PUT, UPDATE)),
         ),
         objects=(
-            # A keyed submit writes its payload only if it is not there, else reads its metadata.
-            ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:PutObject", "s3:GetObject")),
+            # A keyed submit writes its payload only if it is not there, else reads its metadata;
+            # it deletes its own payload when the key turns out to be another body's.
+            ObjectAccess(
+                "inputs_bucket",
+                resources.INPUT_PREFIX,
+                ("s3:PutObject", "s3:GetObject", "s3:DeleteObject"),
+            ),
             # Download links of published copies; deletion; approval writes the copies.
             ObjectAccess(
                 "public_bucket",

@@ -1,88 +1,62 @@
-"""Idempotent submits with Powertools Idempotency (DynamoDB persistence).
+"""Idempotency-Keys: one key names one generation for its caller.
 
-The key is the caller plus their `Idempotency-Key`; the request body is validated, so the same
-key with another body is refused instead of silently answering for the first one. Powertools
-writes the record twice (in progress, then the answer) and expires it by TTL.
+The key is claimed by a record (`IdempotencyRecord`) written in the same transaction as the
+generation and its quota unit, so honouring a key costs no request of its own. A retry with the
+same key and body finds its generation through the keyed payload (`submission`) before it
+writes anything; the same key with another body is refused. Records expire after 24 hours.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
-from typing import Any, cast
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
 
-from chalicelib.once import built_once
-from chalicelib.services.errors import Conflict, InvalidRequest
-from chalicelib.settings import get_settings
+from chalicelib.models.idempotency import IdempotencyRecord
+from chalicelib.services.errors import InvalidRequest
 
 MAX_KEY_CHARS = 128
 RECORD_SECONDS = 24 * 3600
 
 
-@built_once
-def _config() -> Any:
-    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-    return IdempotencyConfig(
-        event_key_jmespath="[user_id, key]",
-        payload_validation_jmespath="request",
-        expires_after_seconds=RECORD_SECONDS,
-        use_local_cache=False,
-    )
-
-
-@built_once
-def _runner() -> Callable[..., dict[str, Any]]:
-    from aws_lambda_powertools.utilities.idempotency import (
-        DynamoDBPersistenceLayer,
-        idempotent_function,
-    )
-
-    from chalicelib.adapters.aws import client
-
-    persistence = DynamoDBPersistenceLayer(
-        table_name=get_settings().idempotency_table, boto3_client=client("dynamodb")
-    )
-
-    def run(call: dict[str, Any], action: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        return action()
-
-    decorate = idempotent_function(
-        data_keyword_argument="call", persistence_store=persistence, config=_config()
-    )
-    return cast(Callable[..., dict[str, Any]], decorate(run))
-
-
-def once(
-    user_id: str,
-    key: str,
-    request: Any,
-    action: Callable[[], dict[str, Any]],
-    lambda_context: Any = None,
-) -> dict[str, Any]:
-    """Run `action` once per (user, key, request); later calls get the first answer.
-
-    With the Lambda context, a record left "in progress" by an invocation that timed out
-    expires with that invocation instead of blocking retries for the whole record lifetime.
-    """
+def check_key(key: str) -> None:
     if not key or len(key) > MAX_KEY_CHARS or not key.isprintable():
         raise InvalidRequest(
             details={"Idempotency-Key": f"1 to {MAX_KEY_CHARS} printable characters"}
         )
-    from aws_lambda_powertools.utilities.idempotency.exceptions import (
-        IdempotencyAlreadyInProgressError,
-        IdempotencyValidationError,
+
+
+def claim(
+    user_id: str, key: str, asked: str, generation_id: str, now: datetime
+) -> IdempotencyRecord:
+    """The record that claims `key` for the generation `asked` (the request as sent) makes."""
+    return IdempotencyRecord(
+        _record_id(user_id, key),
+        request_sha256=hashlib.sha256(asked.encode()).hexdigest(),
+        generation_id=generation_id,
+        expiration=now + timedelta(seconds=RECORD_SECONDS),
     )
 
-    if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
-        _config().register_lambda_context(lambda_context)
-    call = {"user_id": user_id, "key": key, "request": dataclasses.asdict(request)}
+
+def free(now: datetime) -> Any:
+    """The condition a claim is written on: no record, or only an expired one."""
+    return IdempotencyRecord.id.does_not_exist() | (IdempotencyRecord.expiration < now)
+
+
+def holder(record: IdempotencyRecord) -> str | None:
+    """The generation a refused claim's key already names (None if that record has gone since);
+    refuses a key that was first used with another body."""
     try:
-        return _runner()(call=call, action=action)
-    except IdempotencyValidationError as exc:
+        held = IdempotencyRecord.get(record.id, consistent_read=True)
+    except IdempotencyRecord.DoesNotExist:
+        return None
+    if held.request_sha256 != record.request_sha256:
         raise InvalidRequest(
             "This Idempotency-Key was already used with a different body.",
             details={"Idempotency-Key": "already used with a different body"},
-        ) from exc
-    except IdempotencyAlreadyInProgressError as exc:
-        raise Conflict("A request with this Idempotency-Key is still in progress.") from exc
+        )
+    return str(held.generation_id)
+
+
+def _record_id(user_id: str, key: str) -> str:
+    return hashlib.sha256(f"{user_id}\n{key}".encode()).hexdigest()

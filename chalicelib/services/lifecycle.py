@@ -308,18 +308,18 @@ def start(generation_id: str) -> bool:
     return _move(Generation(generation_id), "start", extra) == MOVED
 
 
-def claim_restart(generation_id: str, now: datetime, waited: bool = True) -> Generation | None:
-    """Take the next start attempt of a generation the model never took (one claimer wins:
-    the sweeper once its start deadline passed, or a retry of its submit at once when not
-    `waited`), unless it has waited longer than the queued deadline since it was accepted.
-    Answers the whole item (its input key included), or None."""
+def claim_restart(generation_id: str, now: datetime) -> Generation | None:
+    """Take the next start attempt of a generation the model never took, once the submit that
+    recorded it can no longer start it itself (its start deadline has passed; one claimer wins:
+    the sweeper or a retry of the submit), unless it has waited longer than the queued deadline
+    since it was accepted. Answers the whole item (its input key included), or None."""
     settings = get_settings()
     claimed = Generation(generation_id)
-    pending = Generation.invoke_pending.exists() & (
-        Generation.created_at > now - timedelta(seconds=settings.queued_deadline_seconds)
+    pending = (
+        Generation.invoke_pending.exists()
+        & (Generation.created_at > now - timedelta(seconds=settings.queued_deadline_seconds))
+        & (Generation.deadline_at < now)
     )
-    if waited:
-        pending &= Generation.deadline_at < now
     retry_at = now + timedelta(seconds=settings.start_retry_seconds)
     extra = [Generation.deadline_at.set(retry_at)]
     moved = _move(claimed, "claim_restart", extra, condition=pending)

@@ -1,11 +1,13 @@
 """Submission: admit a caller, accept a prompt, hand it to the model.
 
 In an order that never leaves a record pointing at nothing or an invocation with no record:
-(1) the request payload goes to S3, (2) one transaction writes the generation and takes a unit
-of the caller's quota (`quota`), (3) InvokeEndpointAsync with InferenceId = generation id. If
-(3) fails, or the process dies around it, the record says `invoke_pending` and the sweeper
-starts it again; an orphaned payload from a failed (2) expires by the inputs bucket's
-lifecycle rule.
+(1) the request payload goes to S3, (2) one transaction writes the generation, takes a unit
+of the caller's quota (`quota`) and claims the Idempotency-Key if there is one
+(`idempotency`), (3) InvokeEndpointAsync with InferenceId = generation id, (4) the record
+notes that the endpoint took it. If (3) fails, or the process dies around it, the record says
+`invoke_pending` and the sweeper starts it again once the submit's own invocation is over; an
+orphaned payload from a failed (2) expires by the inputs bucket's lifecycle rule. Four
+requests in all, five with the profile read of `admit`, keyed or not.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from chalicelib import resources
 from chalicelib.adapters import clock, ids, inference, storage
 from chalicelib.models.base import lost_a_race, transaction
 from chalicelib.models.generations import QUEUED, SWEEP_SHARDS, Generation, find
+from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models.users import UserProfile
 from chalicelib.observability import logger
-from chalicelib.services import accounts, consent, lifecycle, quota
-from chalicelib.services.errors import PromptRejected
+from chalicelib.services import accounts, consent, idempotency, lifecycle, quota
+from chalicelib.services.errors import Conflict, InvalidRequest, PromptRejected
 from chalicelib.services.generation import OwnerGeneration, owner_view
 from chalicelib.services.terms import Terms
 from chalicelib.settings import get_settings
@@ -70,23 +73,27 @@ def submit(
     idempotency_key: str | None,
     lambda_context: Any = None,
 ) -> OwnerGeneration:
-    """Accept a prompt; with an Idempotency-Key, a retry returns the first answer."""
-    if idempotency_key is None:
-        return _create(admission, request)
-    from chalicelib.services.idempotency import once
+    """Accept a prompt. With an Idempotency-Key, a retry (the same key and body) answers the
+    generation the first made, as it stands, and creates nothing new."""
+    if idempotency_key is not None:
+        idempotency.check_key(idempotency_key)
+    return _create(admission, request, idempotency_key, _own_start_seconds(lambda_context))
 
-    first = once(
-        admission.profile.user_id,
-        idempotency_key,
-        request,
-        lambda: dataclasses.asdict(_create(admission, request, idempotency_key)),
-        lambda_context,
-    )
-    return OwnerGeneration(**first)
+
+def _own_start_seconds(lambda_context: Any) -> float:
+    """How long this submit may still call the model itself (its invocation's time left): until
+    then neither a retry nor the sweeper starts its generation; after it, the invocation that
+    wrote the record is over, whether or not it got to the model."""
+    limit = float(get_settings().start_retry_seconds)
+    remaining = getattr(lambda_context, "get_remaining_time_in_millis", None)
+    return min(limit, remaining() / 1000) if callable(remaining) else limit
 
 
 def _create(
-    admission: Admission, request: GenerationRequest, idempotency_key: str | None = None
+    admission: Admission,
+    request: GenerationRequest,
+    idempotency_key: str | None,
+    own_start_seconds: float,
 ) -> OwnerGeneration:
     from chalicelib.services.prompt_policy import screen_prompt
 
@@ -118,52 +125,82 @@ def _create(
     if idempotency_key is None:
         input_key = f"{resources.INPUT_PREFIX}{generation_id}.json"
         storage.put_json(settings.inputs_bucket, input_key, body)
-    else:
-        # A keyed submit's payload lives at a key derived from the caller, the key and the
-        # request, and names its generation: a retry of a submit that died part-way (after
-        # this write, after the record, after the call to the model) finds it and carries on
-        # with the same generation instead of starting a second one.
-        claim = "\n".join([admission.profile.user_id, idempotency_key, asked])
-        digest = hashlib.sha256(claim.encode()).hexdigest()
-        input_key = f"{resources.INPUT_PREFIX}keyed-{digest}.json"
-        stored = storage.put_json_once(
-            settings.inputs_bucket, input_key, body, {"generation-id": generation_id}
+        return _record_and_start(
+            Unrecorded(admission, request, generation_id, input_key, own_start_seconds)
         )
-        if stored.get("generation-id", generation_id) != generation_id:
-            return _carry_on(admission, request, stored["generation-id"], input_key)
-    generation = _record(admission, request, generation_id, input_key)
-    start(generation_id, input_key)
-    return owner_view(generation)
-
-
-def _carry_on(
-    admission: Admission, request: GenerationRequest, generation_id: str, input_key: str
-) -> OwnerGeneration:
-    """A keyed submit whose payload is there already, naming its generation: a retry of a
-    submit that died part-way, or the same key and body again after its idempotency record
-    expired. A recorded generation is answered as it stands, and started again only if the
-    model never took it and this retry wins the claim (as the sweeper claims it): never a
-    second model call, never without its quota unit. One never recorded is recorded now."""
-    generation = find(generation_id)
-    if generation is None:
-        generation = _record(admission, request, generation_id, input_key)
-        start(generation_id, input_key)
-        return owner_view(generation)
-    if lifecycle.claim_restart(generation_id, clock.now(), waited=False) is not None:
-        start(generation_id, input_key)
-        generation = find(generation_id) or generation
-    return owner_view(generation)
-
-
-def _record(
-    admission: Admission, request: GenerationRequest, generation_id: str, input_key: str
-) -> Generation:
-    """Write the generation and take a quota unit for it, in one transaction."""
-    settings = get_settings()
+    # A keyed submit's payload lives at a key derived from the caller, the key and the request,
+    # and names its generation: a retry of a submit that died part-way (after this write, after
+    # the record, after the call to the model) finds it and carries on with the same generation
+    # instead of starting a second one.
     user_id = admission.profile.user_id
+    digest = hashlib.sha256("\n".join([user_id, idempotency_key, asked]).encode()).hexdigest()
+    input_key = f"{resources.INPUT_PREFIX}keyed-{digest}.json"
+    stored = storage.put_json_once(
+        settings.inputs_bucket, input_key, body, {"generation-id": generation_id}
+    )
+    named = stored.get("generation-id", generation_id)
+    key_claim = idempotency.claim(user_id, idempotency_key, asked, named, clock.now())
+    new = Unrecorded(admission, request, named, input_key, own_start_seconds, key_claim)
+    if named != generation_id:
+        return _carry_on(new)
+    try:
+        return _record_and_start(new)
+    except InvalidRequest:
+        # The key was first used with another body: this body's payload names nothing.
+        storage.delete(settings.inputs_bucket, input_key)
+        raise
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """A generation about to be recorded: what the record is made of."""
+
+    admission: Admission
+    request: GenerationRequest
+    generation_id: str
+    input_key: str
+    own_start_seconds: float
+    key_claim: IdempotencyRecord | None = None
+
+
+def _carry_on(new: Unrecorded) -> OwnerGeneration:
+    """A keyed submit whose payload is there already, naming its generation: a retry of a
+    submit that died part-way or is still under way, or the same key and body again after its
+    idempotency record expired. A recorded generation is answered as it stands, and started
+    again only if the model never took it, the submit that recorded it can no longer start it,
+    and this retry wins the claim (as the sweeper claims it): never a second model call while
+    the first may still make it, never without its quota unit. One never recorded is recorded
+    now."""
+    generation = find(new.generation_id)
+    if generation is None:
+        return _record_and_start(new)
+    if lifecycle.claim_restart(new.generation_id, clock.now()) is not None:
+        start(new.generation_id, new.input_key)
+        generation = find(new.generation_id) or generation
+    return owner_view(generation)
+
+
+def _record_and_start(new: Unrecorded) -> OwnerGeneration:
+    recorded = _record(new)
+    if isinstance(recorded, Generation):
+        start(new.generation_id, new.input_key)
+        return owner_view(recorded)
+    # Another submit of the same key and body recorded its generation first, and starts it.
+    generation = find(recorded)
+    if generation is None:
+        raise Conflict("A request with this Idempotency-Key is still in progress.")
+    return owner_view(generation)
+
+
+def _record(new: Unrecorded) -> Generation | str:
+    """Write the generation, take a quota unit for it and claim its Idempotency-Key, in one
+    transaction. Answers the generation when this call wrote it; the id of the generation the
+    key names when another submit of the same key and body recorded it first."""
+    request = new.request
+    user_id = new.admission.profile.user_id
     now = clock.now()
     generation = Generation(
-        generation_id,
+        new.generation_id,
         owner_id=user_id,
         status=QUEUED,
         prompt=request.prompt,
@@ -172,31 +209,40 @@ def _record(
         height=request.height,
         steps=request.steps,
         seed=request.seed,
-        terms_version=admission.terms.version,
-        terms_sha256=admission.terms.sha256,
-        input_key=input_key,
-        output_key=resources.output_key(generation_id),
+        terms_version=new.admission.terms.version,
+        terms_sha256=new.admission.terms.sha256,
+        input_key=new.input_key,
+        output_key=resources.output_key(new.generation_id),
         created_at=now,
         updated_at=now,
         # Until the endpoint has taken it: a short deadline, so that the sweeper starts it
         # again soon if this submit's own call to the model fails or never happens.
-        deadline_at=now + timedelta(seconds=settings.start_retry_seconds),
+        deadline_at=now + timedelta(seconds=new.own_start_seconds),
         invoke_pending=True,
         sweep_shard=str(secrets.randbelow(SWEEP_SHARDS)),
     )
     window = quota.Window.current()
     for attempt, slot in enumerate(quota.candidates(user_id, window)):
         try:
-            with transaction(token=f"{generation_id}-{attempt}") as tx:
+            with transaction(token=f"{new.generation_id}-{attempt}") as tx:
                 tx.save(generation, condition=Generation.generation_id.does_not_exist())
-                quota.claim(tx, user_id, slot, window, generation_id)
+                quota.claim(tx, user_id, slot, window, new.generation_id)
+                if new.key_claim is not None:
+                    tx.save(new.key_claim, condition=idempotency.free(now))
             return generation
         except TransactWriteError as exc:
-            if tx.refused(exc, generation) and find(generation_id) is not None:
-                # The write landed and only its answer was lost (a retry then met its own
-                # write): it is recorded, so it is accepted.
-                return generation
-            if not lost_a_race(exc):
+            if tx.refused(exc, generation):
+                found = find(new.generation_id)
+                if found is not None:
+                    # This call's write landed and only its answer was lost (a retry then met
+                    # its own write), or another submit of the same key and body wrote first:
+                    # the creation time, to the microsecond, tells which.
+                    return generation if found.created_at == now else new.generation_id
+            if new.key_claim is not None and tx.refused(exc, new.key_claim):
+                held = idempotency.holder(new.key_claim)  # refuses another body
+                if held is not None:
+                    return held
+            elif not lost_a_race(exc):
                 raise
             # Another submit of the same user took that slot first: try another.
     raise AssertionError("quota.candidates ends by raising")

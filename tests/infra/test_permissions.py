@@ -37,11 +37,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "table generations")
     | _grants("dynamodb:Query", "index generations/by_owner", "index generations/review_queue")
     | _grants({"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table gallery")
-    # Powertools idempotency records.
-    | _grants(
-        {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
-        "table idempotency",
-    )
+    # Idempotency-Key claims, written in the submit's transaction.
+    | _grants({"dynamodb:GetItem", "dynamodb:PutItem"}, "table idempotency")
     | _grants({"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"}, "table audit")
     # An export and the user's place in progress; both withdrawn if the work was not queued.
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table exports")
@@ -58,7 +55,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     # Notices from anyone, answered by the decision; the notifier's contact, shortened then.
     | _grants("dynamodb:Query", "index notices/by_image")
     | _grants({"dynamodb:PutItem", "dynamodb:UpdateItem"}, "table notice-contacts")
-    | _grants({"s3:PutObject", "s3:GetObject"}, "objects inputs/inputs/*")
+    | _grants({"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}, "objects inputs/inputs/*")
     | _grants({"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}, "objects public/images/*")
     | _grants("s3:GetObject", "objects originals/outputs/*", "objects exports/exports/*")
     | _grants("sagemaker:InvokeEndpointAsync", "endpoint generator")

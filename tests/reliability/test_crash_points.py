@@ -159,7 +159,7 @@ def test_every_step_killed_after_each_write_converges_on_retry(quiet_stack: Stac
             before = snapshot(state)
             image.run(what, die_after=k)
             if what == "submit":
-                time.sleep(1.5)  # the dead attempt's in-progress record expires with its context
+                time.sleep(1.5)  # the dead attempt's invocation is over: its start deadline passes
             image.run(what)
             runs += 1
             got = changes(image, before, snapshot(state))

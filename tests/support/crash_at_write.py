@@ -36,8 +36,8 @@ def count_writes(die_after: int | None) -> list[str]:
 
 
 class Context:
-    """A Lambda context with little time left: an in-progress idempotency record it leaves
-    behind expires soon, as it would when a real invocation dies."""
+    """A Lambda context with little time left: a generation whose submit dies in it may be
+    started again by a retry soon after, as when a real invocation's time runs out."""
 
     def __init__(self) -> None:
         self._deadline = time.monotonic() + 1.0
