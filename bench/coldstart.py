@@ -15,8 +15,9 @@ test_layers) when they are current, else from this virtualenv's site-packages (s
 
 For each function: the median over fresh interpreters of importing the handler, against bare
 `import boto3` in the same run (runs interleaved, so drift on a shared machine hits both
-alike); the same with what its handler imports on its first event (event handlers import
-their service when called; the API's first request depends on its route, so not shown); and
+alike); the same with what its handler imports when first called (the modules are read from
+its source: handlers and routes import their services when called, so the import alone is not
+the whole cold start; for the API this is every route's, the most a function ever loads); and
 the size of its package plus layers, with the installed size of the third-party packages its
 import loads.
 """
@@ -229,7 +230,8 @@ class Loader:
         probe = (
             f"{code}\nimport json, sys\n"
             "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules}"
-            " - set(sys.stdlib_module_names) - {'app', 'chalicelib', 'chalice', '__main__'})))"
+            " - set(sys.stdlib_module_names)"
+            " - {'app', 'chalicelib', 'chalice', '__main__', '_distutils_hack'})))"
         )
         return list(json.loads(self.run(probe).splitlines()[-1]))
 
@@ -290,7 +292,7 @@ def main() -> None:
     print(f"cold start per function: median of {RUNS} fresh interpreters, libraries from {where}")
     print(f"app package: {package_bytes / 1024:.0f} KB unzipped, {zipped / 1024:.0f} KB zipped")
     print(f"{'import boto3':32s} {boto3_ms:7.1f} ms")
-    header = f"{'function':24s} {'import':>9s} {'ratio':>6s} {'goal':>5s}  {'+1st event':>10s}"
+    header = f"{'function':24s} {'import':>9s} {'ratio':>6s} {'goal':>5s}  {'+handler':>10s}"
     print(header + f" {'pkg+layers':>10s} {'imported':>9s}  handler")
     for f in found:
         ms = median[f.name]
@@ -303,8 +305,9 @@ def main() -> None:
             f"{f.name:24s} {ms:6.1f} ms {ms / boto3_ms:5.2f}x {goal:4.1f}x  {first_text}"
             f" {size / MB:7.1f} MB {imported / MB:6.1f} MB  {f.handler}"
         )
-    print("ratio: import time / import boto3; +1st event: with what the handler imports when")
-    print("first called; pkg+layers: unzipped package and its layers (Lambda's 250 MB limit);")
+    print("ratio: import time / import boto3; +handler: with what the handler imports when")
+    print("first called (API: every route's); pkg+layers: unzipped package and its layers")
+    print("(Lambda's limit: 250 MB);")
     print("imported: installed size of the third-party packages the import loads")
     for f in found:
         print(f"  {f.name}: {', '.join(loaded[f.name]) or '-'}")
