@@ -93,7 +93,7 @@ browser: install browser-deps
 
 test: install lint typecheck browser-deps audit
 	@rm -f test-artifacts/security-figures.json test-artifacts/reliability-figures.json
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --durations=25
 	@$(PY) -m tests.security.report
 	@$(PY) -m tests.reliability.report
 
