@@ -1,4 +1,4 @@
-"""Loading the text-to-image pipeline and painting one image with it.
+"""Loading the text-to-image pipeline and painting images with it, one request or a batch.
 
 Three sources, in order: a model folder (`--model-dir`, `SM_MODEL_DIR`, or `/opt/ml/model` when
 it holds a model), else the offline default: a small Stable Diffusion pipeline built from
@@ -8,6 +8,11 @@ and sampling path of a real model, and paints noise.
 A packaged folder carries a manifest (`manifest.py`); the name and version the container reports
 come from `OBJEKTIFY_MODEL_NAME` / `OBJEKTIFY_MODEL_VERSION` (the SageMaker Model's environment,
 set at publish) over the manifest's, since the version is chosen after packaging.
+
+A batch is one pipeline call over several requests that share the call's own arguments (size,
+steps, guidance: `batch_key`), each with its own prompt, negative prompt and seeded generator;
+the loaded pipeline is made batch-invariant (`invariance.py`), so a request paints the same
+bytes alone or in company.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from functions.inference import invariance
 from functions.inference import manifest as manifests
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -54,6 +60,11 @@ class Request:
     steps: int
     seed: int
     guidance_scale: float
+
+    def batch_key(self) -> tuple[int, int, int, float]:
+        """What requests painted in one pipeline call must share: everything the call takes
+        once for all its images (a scheduler choice, once requests carry one, belongs here)."""
+        return (self.width, self.height, self.steps, self.guidance_scale)
 
 
 def device_and_dtype() -> tuple[str, Any]:
@@ -191,28 +202,43 @@ def load(directory: Path | None) -> tuple[Any, ModelInfo]:
             )
     pipe = pipe.to(device, dtype) if device == "cuda" else pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
+    invariance.make_batch_invariant(pipe)
     return pipe, read_info(directory)
 
 
 def paint(pipe: Any, info: ModelInfo, request: Request) -> bytes:
     """One image as PNG bytes: the same request on the same model gives the same bytes."""
+    return paint_batch(pipe, info, [request])[0]
+
+
+def paint_batch(pipe: Any, info: ModelInfo, requests: list[Request]) -> list[bytes]:
+    """The PNG of each request, in order, from one pipeline call; the requests must share
+    `batch_key`. Each image is the bytes `paint` gives for its request alone."""
     import torch
     from PIL import PngImagePlugin
 
-    generator = torch.Generator(device="cpu").manual_seed(request.seed)
+    first = requests[0]
+    if any(r.batch_key() != first.batch_key() for r in requests):
+        raise ValueError("a batch takes requests of one size, step count and guidance")
+    # One generator per request: diffusers draws each image's starting noise from its own.
+    generators = [torch.Generator(device="cpu").manual_seed(r.seed) for r in requests]
     with torch.inference_mode():
-        image = pipe(
-            prompt=request.prompt,
-            negative_prompt=request.negative_prompt,
-            width=request.width,
-            height=request.height,
-            num_inference_steps=request.steps,
-            guidance_scale=request.guidance_scale,
-            generator=generator,
+        images = pipe(
+            prompt=[r.prompt for r in requests],
+            # No negative prompt is the empty one: diffusers encodes "" for None.
+            negative_prompt=[r.negative_prompt or "" for r in requests],
+            width=first.width,
+            height=first.height,
+            num_inference_steps=first.steps,
+            guidance_scale=first.guidance_scale,
+            generator=generators,
             output_type="pil",
-        ).images[0]
+        ).images
     chunk = PngImagePlugin.PngInfo()
     chunk.add_text(PROVENANCE_CHUNK, json.dumps(info.as_dict(), sort_keys=True))
-    out = io.BytesIO()
-    image.save(out, "PNG", pnginfo=chunk, compress_level=6)
-    return out.getvalue()
+    painted = []
+    for image in images:
+        out = io.BytesIO()
+        image.save(out, "PNG", pnginfo=chunk, compress_level=6)
+        painted.append(out.getvalue())
+    return painted

@@ -2,7 +2,11 @@
 
 `GET /ping` answers 200 once the pipeline is loaded, naming the model and its limits;
 `POST /invocations` takes a JSON request and answers the PNG, or 400 for a request outside the
-model manifest's limits. One pipeline, one image at a time (a lock), loaded once at start.
+model manifest's limits. Invocations are served concurrently (SageMaker sends up to the endpoint
+config's `MaxConcurrentInvocationsPerInstance` at once) and painted in micro-batches by one
+pipeline, loaded once at start (`batching.py`: requests of one size, steps and guidance arriving
+within `OBJEKTIFY_BATCH_WINDOW_MS` share a call, at most `OBJEKTIFY_MAX_BATCH`); each image is
+the bytes its request paints alone.
 Run: `python -m functions.inference.serve [serve] [--port 8080] [--model-dir DIR]`.
 """
 
@@ -11,12 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from functions.inference import manifest, pipeline
+from functions.inference import batching, manifest, pipeline
 
 MAX_BODY = 64 * 1024
 FIELDS = {"prompt", "negative_prompt", "width", "height", "steps", "seed", "guidance_scale"}
@@ -79,17 +82,18 @@ def parse(
 
 
 class ModelServer:
-    def __init__(self, model_dir: Path | None) -> None:
+    def __init__(self, model_dir: Path | None, settings: batching.Settings) -> None:
         self.pipe, self.info = pipeline.load(model_dir)
         found = manifest.read(model_dir) if model_dir is not None else None
         self.limits = found.limits if found else manifest.Limits()
         self.default_steps = found.default_steps if found else 25
-        self.lock = threading.Lock()
+        self.batcher = batching.Batcher(
+            lambda requests: pipeline.paint_batch(self.pipe, self.info, requests), settings
+        )
 
     def invoke(self, raw: bytes) -> bytes:
-        request = parse(raw, self.limits, self.default_steps)
-        with self.lock:
-            return pipeline.paint(self.pipe, self.info, request)
+        """The PNG for one invocation's payload; raises BadRequest for an invalid one."""
+        return self.batcher.paint(parse(raw, self.limits, self.default_steps))
 
 
 def make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
@@ -114,6 +118,7 @@ def make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                     "model": server.info.as_dict(),
                     "limits": vars(server.limits),
                     "default_steps": server.default_steps,
+                    "batching": vars(server.batcher.settings),
                 }
                 self._send(200, json.dumps(body).encode(), "application/json")
             else:
@@ -163,14 +168,16 @@ def main() -> None:
     parser.add_argument("--host", default=os.environ.get("OBJEKTIFY_BIND_HOST", "127.0.0.1"))
     parser.add_argument("--model-dir")
     args = parser.parse_args()
+    settings = batching.Settings.from_env()
     try:
-        server = ModelServer(model_dir_from(args.model_dir))
+        server = ModelServer(model_dir_from(args.model_dir), settings)
     except manifest.ManifestError as exc:
         raise SystemExit(f"the model folder does not match its manifest: {exc}") from exc
     httpd = ThreadingHTTPServer((args.host, args.port), make_handler(server))
     httpd.daemon_threads = True
     print(
-        f"model {server.info.name} {server.info.version} on http://{args.host}:{args.port}",
+        f"model {server.info.name} {server.info.version} on http://{args.host}:{args.port}"
+        f" (batches of up to {settings.max_batch} within {settings.window_ms} ms)",
         flush=True,
     )
     httpd.serve_forever()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -77,6 +78,7 @@ def test_ping_names_the_model(server: str) -> None:
     assert answer.status_code == 200
     assert answer.json()["status"] == "ok"
     assert answer.json()["model"] == {"name": "objektify-tiny", "version": "0.0.0-random"}
+    assert answer.json()["batching"] == {"window_ms": 25, "max_batch": 4}
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(server: str) -> None:
@@ -85,6 +87,15 @@ def test_same_seed_same_bytes_other_seed_other_bytes(server: str) -> None:
     assert first.headers["Content-Type"] == "image/png"
     assert first.content == again.content
     assert first.content != other.content
+
+
+def test_concurrent_invocations_each_get_the_image_they_get_alone(server: str) -> None:
+    seeds = [21, 22, 23, 24]
+    alone = [invoke(server, seed=s, prompt=f"lighthouse {s}").content for s in seeds]
+    with ThreadPoolExecutor(len(seeds)) as pool:
+        together = list(pool.map(lambda s: invoke(server, seed=s, prompt=f"lighthouse {s}"), seeds))
+    assert [answer.status_code for answer in together] == [200] * len(seeds)
+    assert [answer.content for answer in together] == alone
 
 
 def test_the_png_has_the_requested_size_and_names_its_model(server: str) -> None:
