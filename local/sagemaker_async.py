@@ -9,6 +9,11 @@ model are read from the control plane (`local/sagemaker_control.py`) when each j
 job goes to that model's server (`local/model_fleet.py`): after a publish, the next invocation
 is painted by the new model.
 
+As SageMaker does, it sends a model's server up to the config's
+`ClientConfig.MaxConcurrentInvocationsPerInstance` invocations at once (the container batches
+them), times the instances the local variant stands for (`OBJEKTIFY_LOCAL_INFERENCE_WORKERS`,
+default 1); further jobs wait their turn, oldest first.
+
 Accepted jobs are durable, as in SageMaker's internal queue: each is written to a spool folder
 before the 202 and removed once its notification is out, and a stand-in that starts again (after
 a crash or a restart of the whole stack) runs what its spool still holds. A job interrupted
@@ -25,8 +30,11 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +43,9 @@ from local.model_fleet import Fleet
 from local.sagemaker_control import ControlPlane
 
 ACCOUNT = "123456789012"
+# Jobs waiting for a turn hold a thread each up to this many; beyond it they wait in the pool's
+# own queue, in order. Above any concurrency a local endpoint config asks for.
+DISPATCH_THREADS = 64
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,32 @@ class AsyncConfig:
     success_topic: str | None
     error_topic: str | None
     max_concurrency: int
+
+
+@dataclass
+class Turns:
+    """The invocations one model's server is given at once: at most `limit`, first come first
+    served (a plain semaphore may wake a later job first)."""
+
+    running: int = 0
+    queue: deque[object] = field(default_factory=deque)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    @contextmanager
+    def turn(self, limit: int) -> Iterator[None]:
+        ticket = object()
+        with self.changed:
+            self.queue.append(ticket)
+            self.changed.wait_for(lambda: self.queue[0] is ticket and self.running < limit)
+            self.queue.popleft()
+            self.running += 1
+            self.changed.notify_all()
+        try:
+            yield
+        finally:
+            with self.changed:
+                self.running -= 1
+                self.changed.notify_all()
 
 
 def _split(uri: str) -> tuple[str, str]:
@@ -66,9 +103,9 @@ class Runtime:
         spool.mkdir(parents=True, exist_ok=True)
         self.sagemaker: Any = control.sagemaker
         self.s3, self.sns = s3, sns
-        self.pool = ThreadPoolExecutor(
-            max_workers=int(os.environ.get("OBJEKTIFY_LOCAL_INFERENCE_WORKERS", "1"))
-        )
+        self.instances = int(os.environ.get("OBJEKTIFY_LOCAL_INFERENCE_WORKERS", "1"))
+        self.pool = ThreadPoolExecutor(max_workers=DISPATCH_THREADS)
+        self._turns: dict[str, Turns] = {}
         self._configs: dict[str, tuple[float, AsyncConfig]] = {}
         self._lock = threading.Lock()
 
@@ -155,8 +192,13 @@ class Runtime:
         if config is None:
             print(f"[sagemaker-async] {job['inference_id']}: endpoint gone", flush=True)
             return
+        with self._lock:
+            turns = self._turns.setdefault(config.model, Turns())
         try:
-            with self.fleet.lease(config.model) as url:
+            with (
+                turns.turn(config.max_concurrency * self.instances),
+                self.fleet.lease(config.model) as url,
+            ):
                 self._run(job, config, url)
         except Exception as exc:  # the stand-in must never drop a job silently
             print(
