@@ -7,6 +7,7 @@ from typing import Any
 from aws_cdk.assertions import Match, Template
 
 from chalicelib import resources
+from infra.config import DEFAULTS
 from tests.infra.support import CONTEXT, REGION, Synth, arn_of, ref, stage_settings
 
 
@@ -40,11 +41,17 @@ def test_the_endpoint_config_is_async_with_both_topics_and_the_apps_paths(synth:
 
     assert output["S3OutputPath"] == path(resources.output_path(settings))
     assert output["S3FailurePath"] == path(resources.failure_path(settings))
-    assert config["AsyncInferenceConfig"]["ClientConfig"] == {
-        "MaxConcurrentInvocationsPerInstance": 1
-    }
     (variant,) = config["ProductionVariants"]
     assert variant["InstanceType"] == CONTEXT["instance_type"]
+
+
+def test_an_instance_takes_the_configured_number_of_invocations_at_once(synth: Synth) -> None:
+    # The container batches concurrent invocations; the deployment's context sets how many
+    # an instance is sent (the CI context leaves the default).
+    _, config = _one(synth, "AWS::SageMaker::EndpointConfig")
+    assert config["AsyncInferenceConfig"]["ClientConfig"] == {
+        "MaxConcurrentInvocationsPerInstance": int(DEFAULTS["max_concurrent_invocations"])
+    }
 
 
 def test_the_endpoint_has_the_name_the_app_invokes(synth: Synth, template: Template) -> None:
