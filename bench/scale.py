@@ -188,6 +188,7 @@ class Filler:
 
         notice = self.notice(rng, image, at)
         image.notice_count, image.notice_categories = 1, {notice.category}
+        image.open_notice_ids = {notice.notice_id}
         image.review_shard = lifecycle.QUEUE
         image.review_rank = lifecycle.review_rank(
             lifecycle.most_severe({notice.category}), iso(image.created_at)

@@ -114,8 +114,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 (GET, PUT, UPDATE, SCAN),
                 query_indexes=("by_subject", "open_appeals"),
             ),
-            # Notices from anyone; a decision answers them and shortens the contact's life.
-            TableAccess("notices_table", (GET, PUT, UPDATE, SCAN), query_indexes=("by_image",)),
+            # Notices from anyone; a queue page reads its items' open notices in one batch; a
+            # decision answers them and shortens the contact's life.
+            TableAccess(
+                "notices_table", (GET, BATCH_GET, PUT, UPDATE, SCAN), query_indexes=("by_image",)
+            ),
             TableAccess("notice_contacts_table", (PUT, UPDATE)),
         ),
         objects=(

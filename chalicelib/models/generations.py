@@ -10,6 +10,8 @@ Access patterns
 - the moderation queue, most urgent first: Query on the sparse GSI `review_queue`
   (review_shard = "queue", review_rank = "<severity rank>#<created_at>"); only images in
   review, and published ones with reports or notices awaiting a decision, carry the attributes.
+  Each item names its open notices (`open_notice_ids`), so the page's notices are one
+  BatchGetItem on the notices table (100 keys a request), whatever the page holds.
 - state changes: UpdateItem (or a transaction) with a condition on the current status, so a
   duplicate or late event never moves a generation twice; all of them in
   `chalicelib.services.lifecycle`.
@@ -122,6 +124,8 @@ class Generation(Model):
     # Notices from anyone (DSA art. 16) awaiting a decision, summarised the same way.
     notice_count = NumberAttribute(null=True)
     notice_categories = UnicodeSetAttribute(null=True)
+    # Their ids: the queue reads a page's notices in one BatchGetItem, not a Query per item.
+    open_notice_ids = UnicodeSetAttribute(null=True)
     # Set only while in review: the queue's sparse index, most urgent first.
     review_shard = UnicodeAttribute(null=True)
     review_rank = UnicodeAttribute(null=True)

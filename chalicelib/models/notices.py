@@ -7,11 +7,14 @@ the notice is decided and the appeal window has passed (or a year after it was s
 is).
 
 Access patterns
-- file a notice: PutItem of both, in one transaction with the image's notice counter (the
-  queue's item) and the notifier address's rate-limit slot (`models/quota.py`).
+- file a notice: PutItem of both, in one transaction with the image's notice counter and the
+  notice's id in its `open_notice_ids` (the queue's item) and the notifier address's
+  rate-limit slot (`models/quota.py`).
 - a notice by id (its status URL, which is signed): GetItem.
-- the notices of one image (the queue's item lists them; a decision answers them all): Query on
-  GSI `by_image` (image_id, created_at).
+- the open notices of a page of the moderation queue (or of the one image a moderator looks
+  at): BatchGetItem of the ids the images name, 100 keys a request.
+- the notices of one image (a decision answers them all): Query on GSI `by_image`
+  (image_id, created_at).
 - the notices of a period (transparency report): Scan with a filter on `created_at`.
 """
 

@@ -189,7 +189,11 @@ def most_severe(categories: set[str]) -> str | None:
 
 
 # A decision answers the image's notices (services/notices.py marks each one).
-_NOTICES_ANSWERED = [Generation.notice_count.remove(), Generation.notice_categories.remove()]
+_NOTICES_ANSWERED = [
+    Generation.notice_count.remove(),
+    Generation.notice_categories.remove(),
+    Generation.open_notice_ids.remove(),
+]
 
 
 def awaits_decision(generation: Generation) -> bool:

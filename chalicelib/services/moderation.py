@@ -17,7 +17,7 @@ from chalicelib.adapters import clock, storage
 from chalicelib.models.audit import AuditEntry
 from chalicelib.models.base import transaction
 from chalicelib.models.generations import IN_REVIEW, PUBLISHED, REMOVED, Generation, find
-from chalicelib.models.notices import OUTCOME_NO_ACTION, OUTCOME_REMOVED
+from chalicelib.models.notices import OUTCOME_NO_ACTION, OUTCOME_REMOVED, Notice
 from chalicelib.services import audit, consent, cursors, lifecycle, notices, review_links
 from chalicelib.services.errors import Forbidden, InvalidRequest, LinkExpired, NotFound
 from chalicelib.settings import get_settings
@@ -49,11 +49,9 @@ def _reports(image: Generation) -> dict[str, Any]:
     return {"count": int(image.report_count or 0), "reasons": sorted(image.report_reasons or [])}
 
 
-def _notices(image: Generation) -> list[dict[str, Any]]:
+def _notices(open_notices: list[Notice]) -> list[dict[str, Any]]:
     """The open notices on the image, merged into its one queue item (no notifier's contact:
     moderators decide on the content)."""
-    if not image.notice_count:
-        return []
     return [
         {
             "id": n.notice_id,
@@ -61,7 +59,7 @@ def _notices(image: Generation) -> list[dict[str, Any]]:
             "explanation": n.explanation,
             "created_at": clock.iso(n.created_at),
         }
-        for n in notices.open_on(image.generation_id)
+        for n in open_notices
     ]
 
 
@@ -77,14 +75,17 @@ class ShownForReview:
     notices: list[dict[str, Any]]
 
     @classmethod
-    def of(cls, image: Generation) -> dict[str, Any]:
+    def of(cls, image: Generation, open_notices: list[Notice] | None = None) -> dict[str, Any]:
+        """The shown fields; `open_notices` when the caller read a page's at once."""
+        if open_notices is None:
+            open_notices = notices.open_on_each([image])[image.generation_id]
         return {
             "image_id": image.generation_id,
             "prompt": image.prompt,
             "created_at": clock.iso(image.created_at),
             "flags": _flags(image),
             "reports": _reports(image),
-            "notices": _notices(image),
+            "notices": _notices(open_notices),
         }
 
 
@@ -133,17 +134,19 @@ class ReviewLink:
 
 
 def queue(moderator: str, limit: int, cursor: str | None) -> tuple[list[QueueItem], str | None]:
-    """Items awaiting a human, most urgent first: one query, one batch of audit writes."""
+    """Items awaiting a human, most urgent first: one query, one batch read of the page's open
+    notices, one batch of audit writes."""
     start = cursors.decode(cursor, lifecycle.QUEUE) if cursor else None
     result = Generation.review_queue.query(lifecycle.QUEUE, limit=limit, last_evaluated_key=start)
     # The index lags its table for a moment: an image decided a moment ago is left out.
     images = [image for image in result if _still_waiting(image)]
+    open_notices = notices.open_on_each(images)
     items = []
     for image in images:
         url, expires = original_url(image)
         items.append(
             QueueItem(
-                **ShownForReview.of(image),
+                **ShownForReview.of(image, open_notices[image.generation_id]),
                 creator=image.owner_id,
                 review_url=url,
                 review_url_expires_at=expires,

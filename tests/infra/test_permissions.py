@@ -52,7 +52,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         "table notices",
     )
     | _grants("dynamodb:Query", "index statements/by_subject", "index statements/open_appeals")
-    # Notices from anyone, answered by the decision; the notifier's contact, shortened then.
+    # Notices from anyone, a queue page's in one batch, answered by the decision; the
+    # notifier's contact, shortened then.
+    | _grants("dynamodb:BatchGetItem", "table notices")
     | _grants("dynamodb:Query", "index notices/by_image")
     | _grants({"dynamodb:PutItem", "dynamodb:UpdateItem"}, "table notice-contacts")
     | _grants({"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}, "objects inputs/inputs/*")
