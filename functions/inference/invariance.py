@@ -30,7 +30,8 @@ def make_batch_invariant(pipe: Any) -> None:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             if x.dim() != 2 or x.shape[0] == 1:
                 return super().forward(x)
-            return torch.cat([super(RowByRowLinear, self).forward(row) for row in x.split(1)])
+            rows = [x[i : i + 1] for i in range(x.shape[0])]
+            return torch.cat([super(RowByRowLinear, self).forward(row) for row in rows])
 
     for part in ("unet", "text_encoder", "vae"):
         model = getattr(pipe, part, None)
