@@ -23,6 +23,7 @@ import argparse
 import random
 import statistics
 import time
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -86,9 +87,43 @@ class Filler:
                 Statement: statements,
                 Notice: notices,
             }
+            written = []
             for index in range(start, end):
                 for item in self.items(index, random.Random(index)):
                     batches[type(item)].save(item)
+                    written.append(item)
+        self.count_days(written)
+
+    def count_days(self, written: list[Any]) -> None:
+        """The transparency report's day counters of what was written, as the services'
+        transactions add them (one UpdateItem per day and chunk here)."""
+        from pynamodb.expressions.operand import Path
+
+        from chalicelib.models import Notice, ReportDay, Statement
+        from chalicelib.models import report_days as report_days_model
+        from chalicelib.models.statements import REVERSED, UPHELD
+        from chalicelib.services import report_days
+
+        days: dict[str, Counter[str]] = defaultdict(Counter)
+
+        def on(moment: datetime) -> Counter[str]:
+            return days[moment.date().isoformat()]
+
+        for item in written:
+            if isinstance(item, Statement):
+                on(item.created_at).update(report_days.decision_counters(item))
+                if item.appealed_at is not None:
+                    on(item.appealed_at).update(["appeals.received"])
+                if item.appeal_decided_at is not None and item.appeal_outcome in (UPHELD, REVERSED):
+                    on(item.appeal_decided_at).update([f"appeals.{item.appeal_outcome}"])
+            elif isinstance(item, Notice):
+                on(item.created_at).update(report_days.notice_counters(item))
+                if item.decided_at is not None:
+                    on(item.decided_at).update([report_days.wait_counter(item, item.decided_at)])
+        for day, counts in days.items():
+            ReportDay(day, random.randrange(report_days_model.SHARDS)).update(
+                actions=[Path([name]).add(n) for name, n in counts.items()]
+            )
 
     def items(self, index: int, rng: random.Random) -> list[Any]:
         from chalicelib.models import generations as states

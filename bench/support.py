@@ -107,7 +107,8 @@ def wait_until(probe: Callable[[], bool], timeout: float = 120, every: float = 0
 def counting_aws_calls(examined: dict[str, int] | None = None) -> Iterator[dict[str, int]]:
     """Count every AWS API call made in this process (boto3 and PynamoDB alike) by name.
     With `examined`, also add up by name the items each DynamoDB Query and Scan read
-    (`ScannedCount`): the work behind a request, which a scan makes grow with its table."""
+    (`ScannedCount`), and each BatchGetItem answered: the work behind a request, which a scan
+    makes grow with its table."""
     from botocore.client import BaseClient
 
     calls: dict[str, int] = {}
@@ -119,6 +120,9 @@ def counting_aws_calls(examined: dict[str, int] | None = None) -> Iterator[dict[
         answer = original(self, operation, params)
         if examined is not None and isinstance(answer, dict) and "ScannedCount" in answer:
             examined[name] = examined.get(name, 0) + int(answer["ScannedCount"])
+        elif examined is not None and isinstance(answer, dict) and "Responses" in answer:
+            found = sum(len(items) for items in answer["Responses"].values())
+            examined[name] = examined.get(name, 0) + found
         return answer
 
     BaseClient._make_api_call = counting  # type: ignore[method-assign,assignment]

@@ -37,6 +37,7 @@ class Settings:
     statements_table: str = ""
     notices_table: str = ""
     notice_contacts_table: str = ""
+    report_days_table: str = ""
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""
     originals_bucket: str = ""

@@ -31,7 +31,6 @@ GET, PUT, UPDATE, DELETE, QUERY = (
     "dynamodb:Query",
 )
 BATCH_GET, BATCH_WRITE = "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"
-SCAN = "dynamodb:Scan"
 SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
 # What a Lambda SQS event source needs of its function's role.
 CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
@@ -108,18 +107,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # A submit claims a quota slot in its transaction; a lost claim reads the slots.
             TableAccess("quota_table", (UPDATE, QUERY)),
             # Statements of reasons with moderators' decisions; the user's page; appeals.
-            # The transparency report scans the period's statements and notices.
             TableAccess(
                 "statements_table",
-                (GET, PUT, UPDATE, SCAN),
+                (GET, PUT, UPDATE),
                 query_indexes=("by_subject", "open_appeals"),
             ),
             # Notices from anyone; a queue page reads its items' open notices in one batch; a
             # decision answers them and shortens the contact's life.
             TableAccess(
-                "notices_table", (GET, BATCH_GET, PUT, UPDATE, SCAN), query_indexes=("by_image",)
+                "notices_table", (GET, BATCH_GET, PUT, UPDATE), query_indexes=("by_image",)
             ),
             TableAccess("notice_contacts_table", (PUT, UPDATE)),
+            # The transparency report's day counters: added to with each decision, appeal and
+            # notice, in its transaction; the report reads its period's in batches.
+            TableAccess("report_days_table", (BATCH_GET, UPDATE)),
         ),
         objects=(
             # A keyed submit writes its payload only if it is not there, else reads its metadata;
@@ -168,8 +169,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("users_table", (BATCH_GET, UPDATE)),
             TableAccess("gallery_table", (PUT,)),
             TableAccess("audit_table", (PUT,)),
-            # The statement of reasons of a rejection, and of the suspension it may cause.
+            # The statement of reasons of a rejection, and of the suspension it may cause,
+            # each counted in the transparency report's day counters.
             TableAccess("statements_table", (PUT,)),
+            TableAccess("report_days_table", (UPDATE,)),
         ),
         objects=(
             ObjectAccess(

@@ -12,6 +12,7 @@ from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models.notices import Notice, NoticeContact
 from chalicelib.models.quota import QuotaSlot
+from chalicelib.models.report_days import ReportDay
 from chalicelib.models.reports import Report
 from chalicelib.models.statements import Statement
 from chalicelib.models.terms import TermsDocument, TermsPointer
@@ -34,6 +35,7 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     Statement,
     Notice,
     NoticeContact,
+    ReportDay,
 )
 
 __all__ = [
@@ -50,6 +52,7 @@ __all__ = [
     "NoticeContact",
     "QuotaSlot",
     "Report",
+    "ReportDay",
     "Statement",
     "TermsDocument",
     "TermsPointer",

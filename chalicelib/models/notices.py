@@ -8,14 +8,15 @@ is).
 
 Access patterns
 - file a notice: PutItem of both, in one transaction with the image's notice counter and the
-  notice's id in its `open_notice_ids` (the queue's item) and the notifier address's
-  rate-limit slot (`models/quota.py`).
+  notice's id in its `open_notice_ids` (the queue's item), the notifier address's
+  rate-limit slot (`models/quota.py`) and its day's counters (`models/report_days.py`).
 - a notice by id (its status URL, which is signed): GetItem.
 - the open notices of a page of the moderation queue (or of the one image a moderator looks
   at): BatchGetItem of the ids the images name, 100 keys a request.
 - the notices of one image (a decision answers them all): Query on GSI `by_image`
-  (image_id, created_at).
-- the notices of a period (transparency report): Scan with a filter on `created_at`.
+  (image_id, created_at); each answer is a conditional UpdateItem (still received), in one
+  transaction with its wait added to the day's counters. The transparency report reads only
+  those counters.
 """
 
 from __future__ import annotations

@@ -14,8 +14,9 @@ Access patterns
   attributes, so the index only ever holds open ones.
 - the automatic suspension a strike caused (lifted when the strike's decision is reversed):
   its statement names the decision in `caused_by`, read through `by_subject`.
-- the statements of a period (transparency report and export): Scan with a filter on
-  `created_at`; they are few beside the images, and read by operators' occasional runs.
+- the statements since a date (the DSA export, an operator's occasional run): Scan with a
+  filter on `created_at`. The public transparency report reads none: each decision and
+  appeal adds to its day's counters (`models/report_days.py`) in its own transaction.
 """
 
 from __future__ import annotations

@@ -30,7 +30,15 @@ from chalicelib.models.statements import (
     Statement,
 )
 from chalicelib.models.users import BANNED, SUSPENDED
-from chalicelib.services import audit, cursors, enforcement, lifecycle, moderation, statements
+from chalicelib.services import (
+    audit,
+    cursors,
+    enforcement,
+    lifecycle,
+    moderation,
+    report_days,
+    statements,
+)
 from chalicelib.services.errors import (
     AlreadyAppealed,
     AppealWindowClosed,
@@ -107,6 +115,7 @@ def file(user_id: str, statement_id: str, explanation: str) -> Filed:
                 condition=Statement.appeal_status.does_not_exist(),
             )
             tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
+            report_days.appeal_filed(tx, now)
     except TransactWriteError as exc:
         if tx.refused(exc, statement):
             raise AlreadyAppealed() from exc
@@ -240,6 +249,7 @@ def _close(
             )
             tx.save(told, condition=Statement.statement_id.does_not_exist())
             tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
+            report_days.appeal_decided(tx, now, outcome)
     except TransactWriteError as exc:
         if tx.refused(exc, appealed):
             raise Conflict("This appeal has been decided.") from exc

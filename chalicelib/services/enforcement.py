@@ -15,7 +15,7 @@ from chalicelib.models.statements import ACCOUNT_SUSPENDED, ACCOUNT_TERMINATED, 
 from chalicelib.models.users import ACTIVE, BANNED, SUSPENDED, UserProfile
 from chalicelib.observability import logger
 from chalicelib.roles import ADMINS, MODERATORS
-from chalicelib.services import accounts, audit, identity, lifecycle, statements
+from chalicelib.services import accounts, audit, identity, lifecycle, report_days, statements
 from chalicelib.services.errors import Forbidden, InvalidRequest, NotFound
 from chalicelib.settings import get_settings
 
@@ -74,6 +74,7 @@ def _save_status(
             tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
             if statement is not None:
                 tx.save(statement, condition=Statement.statement_id.does_not_exist())
+                report_days.statement_made(tx, statement)
     except TransactWriteError as exc:
         # Only the profile's own condition (a clash of the audit key is no "no longer active").
         if condition is not None and tx.refused(exc, profile):

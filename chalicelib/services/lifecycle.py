@@ -47,7 +47,7 @@ from chalicelib.models.generations import (
 from chalicelib.models.statements import Statement
 from chalicelib.models.users import BANNED, UserProfile
 from chalicelib.observability import logger
-from chalicelib.services import accounts, audit, publishing, statements
+from chalicelib.services import accounts, audit, publishing, report_days, statements
 from chalicelib.services.errors import Conflict, UnderReview
 from chalicelib.settings import get_settings
 
@@ -90,7 +90,8 @@ TRANSITIONS: tuple[Transition, ...] = (
         "reject",
         OPEN_STATES,
         REJECTED,
-        "leaves the sweeper; a strike with its audit entry and statement of reasons",
+        "leaves the sweeper; a strike with its audit entry and statement of reasons, counted "
+        "in the transparency report's day",
     ),
     Transition(
         "take_into_review",
@@ -120,8 +121,8 @@ TRANSITIONS: tuple[Transition, ...] = (
         (PUBLISHED, IN_REVIEW),
         REMOVED,
         "a moderator's decision (or delete): leaves the queue, feed, creator page and served "
-        "copies; a strike with the audit entry and statement of reasons; the strike policy "
-        "may suspend",
+        "copies; a strike with the audit entry and statement of reasons, counted in the "
+        "transparency report's day; the strike policy may suspend",
     ),
     Transition(
         "reverse",
@@ -223,7 +224,8 @@ def _move(
     of the transition's sources. `condition`: more the item must meet. `standing`: what a move
     to public requires of the creator's profile (good standing unless given). `strike`: the
     creator gets one (or, at -1, one is withdrawn), accounted for by `audit_event`.
-    `statement`: the statement of reasons of the decision, written with it."""
+    `statement`: the statement of reasons of the decision, written with it and counted in the
+    transparency report's day (`report_days`)."""
     transition = _BY_NAME[name]
     now = clock.now()
     sources = transition.sources if was is None else (was,) if isinstance(was, str) else was
@@ -293,6 +295,7 @@ def _move(
                 tx.save(audit.entry(audit_event), condition=AuditEntry.sk.does_not_exist())
             if statement is not None:
                 tx.save(statement, condition=Statement.statement_id.does_not_exist())
+                report_days.statement_made(tx, statement)
     except TransactWriteError as exc:
         if becomes_public and tx.refused(exc, creator) and not tx.refused(exc, generation):
             return CREATOR_RESTRICTED

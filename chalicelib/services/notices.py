@@ -25,7 +25,7 @@ from chalicelib.models.notices import (
     Notice,
     NoticeContact,
 )
-from chalicelib.services import consent, cursors, lifecycle, quota, statements
+from chalicelib.services import consent, cursors, lifecycle, quota, report_days, statements
 from chalicelib.services.errors import InvalidCursor, InvalidRequest, InvalidSignature, NotFound
 from chalicelib.settings import get_settings
 
@@ -105,6 +105,7 @@ def file_notice(
                     condition=Generation.status == PUBLISHED,
                 )
                 quota.claim(tx, owner, slot, window, notice.notice_id)
+                report_days.notice_filed(tx, notice)
             break
         except TransactWriteError as exc:
             if tx.refused(exc, image):
@@ -196,7 +197,14 @@ def answer_all(image_id: str, outcome: str, statement_id: str | None) -> int:
         ]
         if statement_id:
             actions.append(Notice.statement_id.set(statement_id))
-        notice.update(actions=actions)
+        try:
+            with transaction() as tx:  # the report's notice-to-decision wait, counted once
+                tx.update(notice, actions=actions, condition=Notice.status == RECEIVED)
+                report_days.notice_decided(tx, notice, now)
+        except TransactWriteError as exc:
+            if not tx.refused(exc, notice):
+                raise
+            continue  # answered meanwhile (the index lags its table), by another decision
         with contextlib.suppress(UpdateError):  # gone already: expired, nothing to shorten
             NoticeContact(notice.notice_id).update(
                 actions=[NoticeContact.expires_at.set(keep_until)],

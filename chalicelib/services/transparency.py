@@ -1,35 +1,30 @@
 """Transparency (DSA art. 15 and 24): the public report's counts for a period, and the
 statements of reasons in the DSA Transparency Database's statement format.
 
-Both read the statements and notices of the period with a filtered Scan: they are few beside
-the images, the report is cached by its readers for minutes (Cache-Control), and the export is
-an operator's occasional run.
+The report reads the counters of its period's days (`report_days`): a few small items per
+day, whatever the history holds, each added to in the transaction of the decision, appeal or
+notice it counts. The export scans the statements: an operator's occasional run.
 """
 
 from __future__ import annotations
 
-import statistics
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from chalicelib.adapters import clock
-from chalicelib.models.notices import DECIDED as NOTICE_DECIDED
-from chalicelib.models.notices import Notice
 from chalicelib.models.statements import (
     ACCOUNT_SUSPENDED,
     ACCOUNT_TERMINATED,
     CONTENT_REMOVED,
     GROUND_ILLEGAL,
     RESTRICTIONS,
-    REVERSED,
     SOURCE_NOTICE,
     SOURCE_REPORT,
-    UPHELD,
     Statement,
 )
+from chalicelib.services import report_days
 from chalicelib.services.errors import InvalidRequest
 
 MAX_DAYS = 366
@@ -63,62 +58,45 @@ class Period:
         return moment is not None and self.start <= moment < self.end
 
 
-def _statements(period: Period) -> Iterator[Statement]:
-    """Statements decided in the period, and those whose appeal moved in it."""
-    return Statement.scan(
-        Statement.created_at.between(period.start, period.end)
-        | Statement.appealed_at.between(period.start, period.end)
-        | Statement.appeal_decided_at.between(period.start, period.end)
-    )
-
-
 def report(period: Period) -> dict[str, Any]:
-    """The counts the public report shows for a period."""
-    decisions: list[Statement] = []
-    appeals = {"received": 0, "upheld": 0, "reversed": 0}
-    for statement in _statements(period):
-        if statement.decision in RESTRICTIONS and period.holds(statement.created_at):
-            decisions.append(statement)
-        if period.holds(statement.appealed_at):
-            appeals["received"] += 1
-        if period.holds(statement.appeal_decided_at):
-            if statement.appeal_outcome == UPHELD:
-                appeals["upheld"] += 1
-            elif statement.appeal_outcome == REVERSED:
-                appeals["reversed"] += 1
-    notices = list(Notice.scan(Notice.created_at.between(period.start, period.end)))
-    waits = [
-        (n.decided_at - n.created_at).total_seconds() / 3600
-        for n in Notice.scan(Notice.decided_at.between(period.start, period.end))
-        if n.status == NOTICE_DECIDED and n.decided_at is not None
-    ]
+    """The counts the public report shows for a period, from its days' counters."""
+    counts = report_days.counts(period.start.date(), (period.end - period.start).days)
+
+    def under(prefix: str) -> dict[str, int]:
+        return dict(
+            sorted(
+                (k.removeprefix(prefix), n) for k, n in counts.items() if k.startswith(prefix) and n
+            )
+        )
+
+    by_decision = under("decisions.by_decision.")
     return {
         "from": period.start.date().isoformat(),
         "to": (period.end - timedelta(days=1)).date().isoformat(),
         "notices": {
-            "total": len(notices),
-            "by_category": dict(sorted(Counter(n.category for n in notices).items())),
+            "total": counts["notices"],
+            "by_category": under("notices.by_category."),
         },
         "decisions": {
-            "total": len(decisions),
-            "by_decision": _count(decisions, lambda s: s.decision),
-            "by_ground": _count(decisions, lambda s: s.ground),
-            "by_category": _count(decisions, lambda s: s.category),
-            "by_source": _count(decisions, lambda s: s.source),
-            "automated_detection": sum(1 for s in decisions if s.automated_detection),
-            "automated_decision": sum(1 for s in decisions if s.automated_decision),
+            "total": counts["decisions"],
+            "by_decision": by_decision,
+            "by_ground": under("decisions.by_ground."),
+            "by_category": under("decisions.by_category."),
+            "by_source": under("decisions.by_source."),
+            "automated_detection": counts["decisions.automated_detection"],
+            "automated_decision": counts["decisions.automated_decision"],
         },
-        "median_hours_notice_to_decision": round(statistics.median(waits), 2) if waits else None,
-        "appeals": appeals,
+        "median_hours_notice_to_decision": report_days.median_hours(counts),
+        "appeals": {
+            "received": counts["appeals.received"],
+            "upheld": counts["appeals.upheld"],
+            "reversed": counts["appeals.reversed"],
+        },
         "accounts": {
-            "suspended": sum(1 for s in decisions if s.decision == ACCOUNT_SUSPENDED),
-            "terminated": sum(1 for s in decisions if s.decision == ACCOUNT_TERMINATED),
+            "suspended": by_decision.get(ACCOUNT_SUSPENDED, 0),
+            "terminated": by_decision.get(ACCOUNT_TERMINATED, 0),
         },
     }
-
-
-def _count(items: list[Statement], key: Any) -> dict[str, int]:
-    return dict(sorted(Counter(key(s) for s in items).items()))
 
 
 # The DSA Transparency Database's statement format ------------------------------------------

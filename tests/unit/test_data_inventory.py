@@ -20,6 +20,7 @@ from chalicelib.models import (
     idempotency,
     notices,
     quota,
+    report_days,
     reports,
     statements,
     terms,
@@ -50,6 +51,7 @@ def all_models() -> dict[str, type[Model]]:
         quota,
         statements,
         notices,
+        report_days,
     ):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:
