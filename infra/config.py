@@ -29,7 +29,9 @@ DEFAULTS: dict[str, str] = {
     "model_data": "",
     "instance_type": "ml.g5.xlarge",
     "max_instances": "2",
-    "max_concurrent_invocations": "1",
+    # Invocations SageMaker sends one instance at once: the container paints those that share
+    # size, steps and guidance in one micro-batch (functions/inference/batching.py).
+    "max_concurrent_invocations": "4",
     "backlog_per_instance": "5",
     "alarm_email": "",
     "api_rate_limit": "50",

@@ -13,6 +13,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from chalicelib.roles import GROUPS
+from infra.config import DEFAULTS
 from local.config import REGION
 
 POOL_NAME = "objektify-local"
@@ -148,7 +149,10 @@ def create_endpoint(endpoint: str, topic_arns: dict[str, str]) -> None:
             }
         ],
         AsyncInferenceConfig={
-            "ClientConfig": {"MaxConcurrentInvocationsPerInstance": 1},
+            # As a deployment's default (infra/config.py): the container batches them.
+            "ClientConfig": {
+                "MaxConcurrentInvocationsPerInstance": int(DEFAULTS["max_concurrent_invocations"])
+            },
             "OutputConfig": {
                 "S3OutputPath": resources.output_path(settings),
                 "S3FailurePath": resources.failure_path(settings),
