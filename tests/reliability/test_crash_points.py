@@ -124,9 +124,26 @@ class Image:
         return text
 
 
+def counter_totals(items: list[str]) -> Counter:
+    """The transparency report's day counters, summed over days and shards."""
+    totals: Counter = Counter()
+    for item in items:
+        for counter, value in json.loads(item).items():
+            if counter not in ("day", "shard"):
+                totals[counter] += int(value["N"])
+    return totals
+
+
 def changes(image: Image, before: dict[str, list[str]], after: dict[str, list[str]]) -> Counter:
+    """What a step added, changed or removed, abstracted; for the report's day counters, which
+    every image's steps add to, what each counter gained (so a retry that counts twice shows)."""
     found: Counter = Counter()
     for where in set(before) | set(after):
+        if where.endswith("-report-days"):
+            gained = counter_totals(after.get(where, []))
+            gained.subtract(counter_totals(before.get(where, [])))
+            found.update(f"{where} {c} {n:+d}" for c, n in gained.items() if n)
+            continue
         old, new = set(before.get(where, [])), set(after.get(where, []))
         for item in new - old:
             found[f"{where} + {image.abstract(item)}"] += 1
