@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,18 +96,37 @@ def run_load(
         history.record("submit", name, body.get("id"), answer.status_code, body)
         return dict(body) if answer.status_code == 202 else None
 
+    def answered(ask: Callable[[], requests.Response | None]) -> requests.Response:
+        deadline = time.monotonic() + 60
+        while (answer := ask()) is None or answer.status_code == 503:
+            assert time.monotonic() < deadline, "the API gave no answer for a minute"
+            time.sleep(0.5)
+        return answer
+
+    def signed_in() -> Api:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                return sign_in(state)
+            except (requests.ConnectionError, KeyError):  # no answer, or a 503 while restarting
+                assert time.monotonic() < deadline, "the API gave no answer for a minute"
+                time.sleep(0.5)
+
     def user(number: int) -> None:
         rng = random.Random(seed + number)
         name = f"load-{number}"
-        api = sign_in(state)
+        api = signed_in()
         apis[name] = api
-        terms = timed(api, "GET /terms/current", "GET", "/terms/current").json()
-        answer = timed(
-            api,
-            "POST /consents",
-            "POST",
-            "/consents",
-            json={"version": terms["version"], "sha256": terms["sha256"]},
+        # A user starting while the API is being killed asks again, as a person would.
+        terms = answered(lambda: timed(api, "GET /terms/current", "GET", "/terms/current"))
+        answer = answered(
+            lambda: timed(
+                api,
+                "POST /consents",
+                "POST",
+                "/consents",
+                json={"version": terms.json()["version"], "sha256": terms.json()["sha256"]},
+            )
         )
         history.record("consent", name, None, answer.status_code, answer.json())
         mine: list[str] = []

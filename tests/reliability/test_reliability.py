@@ -112,6 +112,7 @@ def test_killed_processes_restart_and_in_flight_generations_finish(tmp_path: Pat
             ],
         )
     assert killed == ["api", "pump", "sagemaker"]
+    assert statuses, "no generation was accepted: the load never ran under the kills"
     assert result.server_errors == 0
     assert anomalies == []
     assert row.stuck == 0
