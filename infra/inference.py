@@ -83,8 +83,8 @@ class Inference(Construct):
             ],
             async_inference_config=sagemaker.CfnEndpointConfig.AsyncInferenceConfigProperty(
                 # How many requests an instance is sent at once: the container paints those that
-                # share a size and step count in one batch (functions/inference/batching.py), so
-                # this should be at least its OBJEKTIFY_MAX_BATCH or batches never fill.
+                # share size, steps and guidance in one batch (functions/inference/batching.py),
+                # so this should be at least its OBJEKTIFY_MAX_BATCH or batches never fill.
                 client_config=sagemaker.CfnEndpointConfig.AsyncInferenceClientConfigProperty(
                     max_concurrent_invocations_per_instance=config.max_concurrent_invocations
                 ),

@@ -48,6 +48,17 @@ def model_calls() -> Iterator[list[str]]:
         started.extend(p["InferenceId"] for op, p in calls if op == "InvokeEndpointAsync")
 
 
+@contextmanager
+def model_call_fails() -> Iterator[None]:
+    """The submit's call to the model fails: the generation stays pending, never started."""
+    original_start = submission.start
+    submission.start = lambda generation_id, input_key: False  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        submission.start = original_start  # type: ignore[assignment]
+
+
 class InvocationOver:
     """The Lambda context of a submit with no time left: its generation is fair game at once."""
 
@@ -84,13 +95,8 @@ def test_a_key_replayed_after_its_record_expired_answers_without_a_model_call() 
 def test_a_replay_starts_once_a_generation_the_model_never_took() -> None:
     with aws():
         admission = _admitted("restarter")
-        original_start = submission.start
-        submission.start = lambda generation_id, input_key: False  # type: ignore[assignment]
-        try:
-            # The model call "failed", and the submit's invocation ended.
+        with model_call_fails():  # and the submit's invocation ended
             first = submission.submit(admission, REQUEST, "key-2", InvocationOver())
-        finally:
-            submission.start = original_start  # type: ignore[assignment]
         assert Generation.get(first.id).invoke_pending
         with model_calls() as calls:
             submission.submit(admission, REQUEST, "key-2")
@@ -104,12 +110,8 @@ def test_a_replay_starts_once_a_generation_the_model_never_took() -> None:
 def test_a_retry_while_the_first_submit_may_still_start_it_does_not_call_the_model() -> None:
     with aws():
         admission = _admitted("impatient")
-        original_start = submission.start
-        submission.start = lambda generation_id, input_key: False  # type: ignore[assignment]
-        try:
+        with model_call_fails():
             first = submission.submit(admission, REQUEST, "key-3")  # still under way, as seen
-        finally:
-            submission.start = original_start  # type: ignore[assignment]
         with model_calls() as calls:
             again = submission.submit(admission, REQUEST, "key-3")
         assert again.id == first.id and again.status == "queued"
