@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     from objektify.rollout import commands as model_commands
 
     model_commands.add_parser(commands)
+
+    from objektify import credentials as credentials_commands
+    from objektify import provenance as provenance_commands
+
+    credentials_commands.add_parser(commands)
+    provenance_commands.add_parser(commands)
     return parser
 
 
