@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from local.config import StackState
+from tests.support.client import sign_in
 from tests.support.stack import running_stack
+from tests.support.waiting import wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -163,3 +166,20 @@ def visitors(browser: Any, web_stack: StackState, screenshots: Path) -> Iterator
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{int(time.time() * 1000) % 10_000_000}"
+
+
+def published_by_someone(visitors: Any) -> tuple[str, str]:
+    """An image published through the API (the journey test covers creating in the client)."""
+    state = visitors().state
+    creator = sign_in(state)
+    creator.accept_current_terms()
+    prompt = f"a mountain hut {uuid.uuid4().hex[:6]}"
+    created = creator.post("/generations", json={"prompt": prompt, "steps": 1}).json()
+
+    def published() -> bool | None:
+        status = creator.get(f"/generations/{created['id']}").json()["status"]
+        assert status in ("queued", "scanning", "published"), status
+        return status == "published" or None
+
+    wait_for(published, timeout=90, what="the image to publish")
+    return str(created["id"]), prompt

@@ -4,34 +4,14 @@ transparency report."""
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import unique
-from tests.support.client import sign_in
-from tests.support.waiting import wait_for
+from tests.browser.conftest import published_by_someone, unique
 
 pytestmark = pytest.mark.browser
-
-
-def published_by_someone(visitors: Any) -> tuple[str, str]:
-    """An image published through the API (the journey test covers creating in the client)."""
-    state = visitors().state
-    creator = sign_in(state)
-    creator.accept_current_terms()
-    prompt = f"a mountain hut {uuid.uuid4().hex[:6]}"
-    created = creator.post("/generations", json={"prompt": prompt, "steps": 1}).json()
-
-    def published() -> bool | None:
-        status = creator.get(f"/generations/{created['id']}").json()["status"]
-        assert status in ("queued", "scanning", "published"), status
-        return status == "published" or None
-
-    wait_for(published, timeout=90, what="the image to publish")
-    return str(created["id"]), prompt
 
 
 def test_a_visitor_without_an_account_sends_a_notice_and_follows_it(visitors: Any) -> None:

@@ -29,9 +29,10 @@ export function apiUrl(path) {
 
 /**
  * api("GET", "/gallery", {query: {limit: 24}}) → the parsed body (null when there is none).
- * `auth: false` sends no token (public reads stay cacheable); `fresh` revalidates the cache.
+ * `auth: false` sends no token (public reads stay cacheable); `fresh` revalidates the cache;
+ * `file` sends a File or Blob as the body, with its own type (an image to check).
  */
-export async function api(method, path, { body, query, auth = true, fresh = false,
+export async function api(method, path, { body, file, query, auth = true, fresh = false,
   headers = {}, signal } = {}) {
   const url = new URL(baseUrl + path, location.href);
   for (const [key, value] of Object.entries(query || {})) {
@@ -41,6 +42,9 @@ export async function api(method, path, { body, query, auth = true, fresh = fals
   if (body !== undefined) {
     init.body = JSON.stringify(body);
     init.headers["Content-Type"] = "application/json";
+  } else if (file !== undefined) {
+    init.body = file;
+    init.headers["Content-Type"] = file.type || "application/octet-stream";
   }
   const token = auth ? tokenOf() : null;
   if (token) init.headers.Authorization = `Bearer ${token}`;

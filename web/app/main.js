@@ -11,6 +11,7 @@ import {
 import { accountView } from "./views/account.js";
 import { adminView } from "./views/admin.js";
 import { auditView } from "./views/audit.js";
+import { checkView } from "./views/check.js";
 import { createView } from "./views/create.js";
 import { appealsView, decisionsView } from "./views/decisions.js";
 import { creatorView, galleryView } from "./views/gallery.js";
@@ -27,6 +28,7 @@ route("/image/:id", imageView, { title: "Image", nav: "/" });
 route("/users/:id", creatorView, { title: "Creator", nav: "/" });
 route("/notices/:token", noticeStatusView, { title: "Your notice", nav: "/" });
 route("/privacy", privacyView, { title: "Privacy Policy", nav: "/terms" });
+route("/check", checkView, { title: "Check an image", nav: "/check" });
 route("/transparency", transparencyView, { title: "Transparency", nav: "/transparency" });
 route("/terms", termsView, { title: "Terms of Service", nav: "/terms" });
 route("/sign-in", signInView, { title: "Sign in" });
@@ -52,7 +54,7 @@ function navigation(active) {
   }
   if (hasRole("moderators")) items.push(["/moderation", "Moderation"]);
   if (hasRole("admins")) items.push(["/admin", "Operations"]);
-  items.push(["/terms", "Terms"], ["/transparency", "Transparency"]);
+  items.push(["/check", "Check an image"], ["/terms", "Terms"], ["/transparency", "Transparency"]);
   if (signedIn()) items.push(["/account", "Account"]);
   const links = items.map(([path, label]) => h("li", {}, h("a", {
     href: `#${path}`, "aria-current": path === active ? "page" : null }, label)));

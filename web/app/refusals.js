@@ -105,6 +105,10 @@ export function refusal(error, { signal, ready } = {}) {
     case "appeal_window_closed":
       return notice("error", h("p", {}, "Decisions can be appealed for six months; this one is "
         + "older. A dispute settlement body or the courts remain open to you."));
+    case "invalid_image":
+      return notice("error", h("p", {}, "That file is not a PNG, JPEG or WebP image we can read."));
+    case "payload_too_large":
+      return notice("error", h("p", {}, "That file is larger than 10 MB; choose a smaller one."));
     case "not_found":
       return notice("error", h("p", {}, "Not found: it may have been removed, or it is not yours."));
     default:

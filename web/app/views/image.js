@@ -75,6 +75,17 @@ function deleteControl(image, signal) {
   return box;
 }
 
+/** The signed C2PA manifest the downloads carry, as the detail describes it. */
+function credentials(image) {
+  const signed = image.content_credentials;
+  if (!signed) return null;
+  const model = [signed.model?.name, signed.model?.version].filter(Boolean).join(" ");
+  return [h("dt", {}, "Content Credentials"),
+    h("dd", { class: "credentials" }, `signed by ${signed.signed_by}`
+      + (model ? `, made with ${model}` : ""), " ",
+      h("a", { href: "#/check" }, "Check an image"))];
+}
+
 export async function imageView(main, params, { signal }) {
   const id = encodeURIComponent(params.id);
   const image = await api("GET", `/gallery/${id}`, { auth: false, fresh: true, signal });
@@ -93,12 +104,13 @@ export async function imageView(main, params, { signal }) {
         mine ? "you" : `creator ${shortId(creator)}`)),
       h("dt", {}, "Created"), h("dd", {}, when(image.created_at)),
       h("dt", {}, "Size"), h("dd", {}, `${image.width} × ${image.height}`),
-      image.model ? [h("dt", {}, "Model"), h("dd", {}, image.model.name)] : null),
+      image.model ? [h("dt", {}, "Model"), h("dd", {}, image.model.name)] : null,
+      credentials(image)),
     h("p", { class: "actions" },
       h("a", { class: "button primary", href: apiUrl(`/gallery/${id}/download`),
         download: "" }, "Download PNG"),
       " ",
-      h("span", { class: "hint" }, "Full size, marked as AI-generated in its metadata.")));
+      h("span", { class: "hint" }, "Full size, with signed Content Credentials marking it as AI-generated.")));
   if (!session.me) {
     main.append(h("p", {}, h("a", { href: "#/sign-in" }, "Sign in"), " to report this image, "
       + "or send a notice below without an account."));
