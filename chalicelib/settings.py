@@ -103,6 +103,11 @@ class Settings:
     # locally, where the values come straight from the environment.
     signing_keys_secret: str = ""
     address_hash_key_secret: str = ""
+    # Content credentials (C2PA): the asymmetric KMS key that signs the manifests (an id, ARN
+    # or alias; the key never leaves KMS) and the SSM parameter holding its certificate chain
+    # (PEM, signing certificate first).
+    credentials_key_id: str = ""
+    credentials_chain_parameter: str = ""
     presign_seconds: int = 600
     # AWS clients (PynamoDB's too): botocore's own retry modes, never hand-written loops;
     # aws_max_attempts is botocore's `max_attempts`, the retries after the first try.
@@ -147,6 +152,10 @@ class Settings:
                 default = base.table_name("generator")
             if f.name == "flags_parameter":
                 default = f"/objektify/{stage}/flags"
+            if f.name == "credentials_key_id":
+                default = f"alias/objektify-{stage}-content-credentials"
+            if f.name == "credentials_chain_parameter":
+                default = f"/objektify/{stage}/content-credentials-chain"
             raw = os.environ.get(PREFIX + f.name.upper())
             if raw is None:
                 values[f.name] = default

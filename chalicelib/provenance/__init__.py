@@ -1,0 +1,1 @@
+"""Content credentials and detection: was this made here?"""
