@@ -38,6 +38,7 @@ class Settings:
     notices_table: str = ""
     notice_contacts_table: str = ""
     report_days_table: str = ""
+    fingerprints_table: str = ""  # perceptual fingerprints of model outputs (provenance)
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""
     originals_bucket: str = ""
@@ -84,6 +85,9 @@ class Settings:
     notice_limit: int = 5  # notices one network address may send per window
     notice_window_seconds: int = 3600
     notice_contact_max_days: int = 365  # a notifier's contact, if the notice is never decided
+    # Provenance checks (POST /provenance/check) one network address may make per window.
+    provenance_check_limit: int = 20
+    provenance_check_window_seconds: int = 60
     api_base_url: str = ""  # for absolute review links; the request's host if empty
     # Privacy: retention periods (see docs/data-inventory.yaml)
     export_retention_days: int = 7

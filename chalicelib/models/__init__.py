@@ -7,6 +7,7 @@ from pynamodb.models import Model
 from chalicelib.models.audit import AuditEntry
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord, ConsentTombstone
 from chalicelib.models.exports import Export
+from chalicelib.models.fingerprints import FingerprintBand
 from chalicelib.models.gallery import GalleryEntry
 from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
@@ -36,6 +37,7 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     Notice,
     NoticeContact,
     ReportDay,
+    FingerprintBand,
 )
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "ConsentRecord",
     "ConsentTombstone",
     "Export",
+    "FingerprintBand",
     "GalleryEntry",
     "Generation",
     "IdempotencyRecord",

@@ -22,6 +22,7 @@ from chalicelib.models.generations import (
     find,
 )
 from chalicelib.observability import logger
+from chalicelib.provenance import fingerprints
 from chalicelib.services import lifecycle, publishing
 from chalicelib.services.scan_policy import PUBLISH, REJECT, ScanDecision, decide
 from chalicelib.settings import get_settings
@@ -56,6 +57,10 @@ def scan_output(bucket: str, key: str) -> str:
         item.model = ModelRef(  # type: ignore[no-untyped-call]
             name=verified.model_name, version=verified.model_version or ""
         )
+    # Whatever the scan decides: a rejected or later removed image stays recognisable.
+    fingerprints.record(
+        generation_id, verified.image, verified.model_name, verified.model_version, item.created_at
+    )
     decision, scan_record = _decide(item, verified)
     model_actions = [Generation.model.set(item.model)] if item.model is not None else []
     actions = [Generation.scan_result.set(scan_record), *model_actions]

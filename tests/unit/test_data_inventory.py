@@ -15,6 +15,7 @@ from chalicelib.models import (
     audit,
     consents,
     exports,
+    fingerprints,
     gallery,
     generations,
     idempotency,
@@ -52,6 +53,7 @@ def all_models() -> dict[str, type[Model]]:
         statements,
         notices,
         report_days,
+        fingerprints,
     ):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:

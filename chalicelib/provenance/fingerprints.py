@@ -1,0 +1,174 @@
+"""Perceptual fingerprints: was an image, whatever became of its metadata, made here?
+
+Every valid model output's PDQ hash (the 256-bit perceptual hash Meta open-sourced for
+matching images after re-encoding and resizing) is recorded when it is scanned, whatever the
+scan decides: a rejected or removed image stays recognisable. A look-up finds every recorded
+hash within `MATCH_DISTANCE` bits of the one asked about (see `models/fingerprints.py` for the
+index).
+
+Limits, said plainly:
+- A match is accepted up to `MATCH_DISTANCE` (31 of 256 bits, PDQ's customary threshold). The
+  band index guarantees finding every stored hash within `GUARANTEED_DISTANCE` (15): any hash
+  that close agrees exactly on at least one of the 16 bands. Between 16 and 31 a match is
+  found only when some band happens to agree, which for a re-encoded or resized copy it
+  almost always does (most of the differing bits cluster in few bands), but not always.
+- Hashes of low quality (PDQ's quality under `MIN_QUALITY`: flat or nearly flat images) are
+  neither recorded nor looked up: such hashes sit close to each other whatever the picture,
+  and would make every flat image look "made here".
+- Crops, rotations and flips beyond a few percent move PDQ far from the original; the
+  watermark and the C2PA manifest are the other two kinds of evidence.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from chalicelib.once import built_once
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+    from chalicelib.models.fingerprints import FingerprintBand
+
+BITS = 256
+BANDS = 16
+BAND_BITS = BITS // BANDS
+MATCH_DISTANCE = 31
+GUARANTEED_DISTANCE = BANDS - 1
+MIN_QUALITY = 50
+# PDQ works on a 64x64 reduction; images beyond this side are reduced first (a box filter,
+# as PDQ's own decimation does) so a large upload costs the same as a 1024-pixel one.
+HASH_SIDE = 1024
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A PDQ hash as a 256-bit integer, with PDQ's quality (0-100)."""
+
+    bits: int
+    quality: int
+
+    @property
+    def hex(self) -> str:
+        return f"{self.bits:064x}"
+
+    @property
+    def usable(self) -> bool:
+        return self.quality >= MIN_QUALITY
+
+    @classmethod
+    def from_hex(cls, text: str, quality: int) -> Fingerprint:
+        return cls(int(text, 16), quality)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A recorded image whose hash is within MATCH_DISTANCE of the one looked up."""
+
+    image_id: str
+    distance: int
+    model_name: str | None
+    model_version: str | None
+    created_at: datetime
+
+
+def compute(image: Image.Image) -> Fingerprint:
+    """The PDQ hash of an image's pixels (any mode; alpha is dropped)."""
+    import importlib
+
+    import numpy as np
+    from PIL import Image as PILImage
+
+    pdqhash = importlib.import_module("pdqhash")  # C++ bindings without type information
+
+    rgb = image.convert("RGB")
+    if max(rgb.size) > HASH_SIDE:
+        rgb = rgb.copy()
+        rgb.thumbnail((HASH_SIDE, HASH_SIDE), PILImage.Resampling.BOX)
+    vector, quality = pdqhash.compute(np.asarray(rgb, dtype=np.uint8))
+    bits = 0
+    for bit in vector:
+        bits = (bits << 1) | int(bit)
+    return Fingerprint(bits, int(quality))
+
+
+def bands(bits: int) -> list[int]:
+    """The 16 bands of a hash, most significant first."""
+    mask = (1 << BAND_BITS) - 1
+    return [(bits >> (BITS - BAND_BITS * (n + 1))) & mask for n in range(BANDS)]
+
+
+def band_key(band: int, value: int) -> str:
+    return f"{band:02d}#{value:04x}"
+
+
+def band_keys(bits: int) -> list[str]:
+    return [band_key(n, value) for n, value in enumerate(bands(bits))]
+
+
+def distance(a: int, b: int) -> int:
+    """Hamming distance of two hashes."""
+    return (a ^ b).bit_count()
+
+
+def record(
+    image_id: str,
+    image: Image.Image,
+    model_name: str | None,
+    model_version: str | None,
+    created_at: datetime,
+) -> Fingerprint:
+    """Compute and store an output's fingerprint; a low-quality one is not stored. Storing the
+    same image again writes the same items (a retried scan is harmless)."""
+    from chalicelib.models.fingerprints import FingerprintBand
+
+    fingerprint = compute(image)
+    if not fingerprint.usable:
+        return fingerprint
+    with FingerprintBand.batch_write() as batch:
+        for key in band_keys(fingerprint.bits):
+            batch.save(
+                FingerprintBand(
+                    key,
+                    image_id,
+                    fingerprint=fingerprint.hex,
+                    quality=fingerprint.quality,
+                    model_name=model_name,
+                    model_version=model_version,
+                    created_at=created_at,
+                )
+            )
+    return fingerprint
+
+
+@built_once
+def _pool() -> ThreadPoolExecutor:
+    # Kept for the life of the process: a warm function reuses its threads and connections.
+    return ThreadPoolExecutor(max_workers=BANDS, thread_name_prefix="fingerprint-band")
+
+
+def _band_items(key: str) -> list[FingerprintBand]:
+    from chalicelib.models.fingerprints import FingerprintBand
+
+    return list(FingerprintBand.query(key))
+
+
+def lookup(fingerprint: Fingerprint, max_distance: int = MATCH_DISTANCE) -> list[Match]:
+    """Every recorded image within `max_distance` that shares a band with `fingerprint`,
+    nearest first: 16 Queries at once, no other read. A low-quality hash finds nothing."""
+    if not fingerprint.usable:
+        return []
+    found: dict[str, Match] = {}
+    for items in _pool().map(_band_items, band_keys(fingerprint.bits)):
+        for item in items:
+            if item.image_id in found:
+                continue
+            apart = distance(fingerprint.bits, int(item.fingerprint, 16))
+            if apart <= max_distance:
+                found[item.image_id] = Match(
+                    item.image_id, apart, item.model_name, item.model_version, item.created_at
+                )
+    return sorted(found.values(), key=lambda match: (match.distance, match.image_id))
