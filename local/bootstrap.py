@@ -221,9 +221,36 @@ def create_flags(endpoint: str) -> None:
         ssm.put_parameter(Name=name, Value=json.dumps(default_document()), Type="String")
 
 
+def create_credentials_key(endpoint: str) -> str:
+    """The KMS key that signs content credentials (as the CDK app makes it in AWS: asymmetric,
+    ECC_NIST_P256, SIGN_VERIFY) under the alias settings name, and its development chain in
+    the SSM parameter, issued by the development root kept in the local folder. The emulator's
+    snapshot keeps the key across restarts; the root stays on disk, so readers that trust it
+    keep trusting every chain it issues (`make reset` wipes both)."""
+    from chalicelib.adapters.signing_key import KEY_SPEC
+    from chalicelib.settings import get_settings
+    from local.config import local_dir
+    from objektify.credentials import ensure_development_chain
+
+    settings = get_settings()
+    kms, ssm = _client("kms", endpoint), _client("ssm", endpoint)
+    alias = settings.credentials_key_id
+    aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
+    if alias.startswith("alias/") and not aliases.get(alias):
+        key_id = kms.create_key(
+            KeyUsage="SIGN_VERIFY",
+            KeySpec=KEY_SPEC,
+            Description="Objektify content credentials (local)",
+        )["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    ensure_development_chain(kms, ssm, alias, settings.credentials_chain_parameter, local_dir())
+    return alias
+
+
 def bootstrap(endpoint: str) -> tuple[str, str]:
     create_tables()
     create_flags(endpoint)
+    create_credentials_key(endpoint)
     arns = create_messaging(endpoint)
     create_endpoint(endpoint, arns)
     return ensure_user_pool(endpoint)

@@ -9,8 +9,9 @@ size is the size of the state, not of the history (moto's request recorder, the 
 keeps every request and replays them one by one, long polls included).
 
 A few objects in moto's state cannot be pickled as they are: locks (rebuilt empty), the RSA key
-a Cognito user pool signs with (kept as PEM) and lambdas used as `defaultdict` factories
-(cloudpickle keeps them by value); `defaultdict` subclasses whose constructor takes other
+a Cognito user pool signs with and the EC key behind the KMS key that signs content
+credentials (both kept as PEM), and lambdas used as `defaultdict` factories (cloudpickle keeps
+them by value); `defaultdict` subclasses whose constructor takes other
 arguments are rebuilt without calling it.
 """
 
@@ -28,7 +29,7 @@ from typing import Any
 
 import cloudpickle
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 FORMAT = 1
 _LOCK_TYPES = (type(threading.Lock()), type(threading.RLock()))
@@ -38,7 +39,7 @@ def _lock(kind: str) -> Any:
     return threading.RLock() if kind == "rlock" else threading.Lock()
 
 
-def _rsa_key(pem: bytes) -> Any:
+def _rsa_key(pem: bytes) -> Any:  # any PEM private key (the name is that of older snapshots)
     return serialization.load_pem_private_key(pem, password=None)
 
 
@@ -56,7 +57,7 @@ class _Pickler(cloudpickle.Pickler):
             return _defaultdict, (type(obj), obj.default_factory), state, None, iter(obj.items())
         if isinstance(obj, _LOCK_TYPES):
             return _lock, ("rlock" if isinstance(obj, type(threading.RLock())) else "lock",)
-        if isinstance(obj, rsa.RSAPrivateKey):
+        if isinstance(obj, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey)):
             pem = obj.private_bytes(
                 serialization.Encoding.PEM,
                 serialization.PrivateFormat.PKCS8,

@@ -52,7 +52,7 @@ def image(image_id: str) -> Response:
     from chalicelib.services import flags, gallery
 
     flags.require_enabled("gallery")
-    detail = views.public_image(gallery.public_image(gallery.published(image_id)))
+    detail = views.image_detail(gallery.public_image(gallery.published(image_id)))
     return _cached(bp.current_request.headers, detail)
 
 

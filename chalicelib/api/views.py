@@ -32,3 +32,14 @@ def generation(item: OwnerGeneration) -> dict[str, Any]:
 
 def public_image(item: PublicImage) -> dict[str, Any]:
     return _without_empty(dataclasses.asdict(item), ("model",))
+
+
+def image_detail(item: PublicImage) -> dict[str, Any]:
+    """A published image's own page: what lists show, and its content credentials (every
+    published copy carries a C2PA manifest signed by the service: publishing.write_copies)."""
+    from chalicelib.provenance.credentials import SERVICE_NAME
+
+    signed: dict[str, Any] = {"signed_by": SERVICE_NAME}
+    if item.model is not None:
+        signed["model"] = item.model
+    return {**public_image(item), "content_credentials": signed}

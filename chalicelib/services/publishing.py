@@ -32,10 +32,13 @@ def image_urls(image_id: str) -> dict[str, str]:
 
 
 def write_copies(verified: VerifiedImage, image_id: str) -> None:
-    """Put the served copies; nothing points at them until the transaction that publishes."""
+    """Put the served copies; nothing points at them until the transaction that publishes.
+    The web and full-size copies carry signed content credentials; a signature that cannot be
+    made raises (the event is retried, then dead-lettered): nothing is published unsigned."""
     from chalicelib.imaging import derivatives  # Pillow: only the functions that publish
+    from chalicelib.provenance import credentials
 
-    made = derivatives(verified, image_id)
+    made = credentials.signed_copies(derivatives(verified, image_id), verified, image_id)
     bucket, keys = get_settings().public_bucket, resources.public_keys(image_id)
     storage.put_bytes(
         bucket, keys["thumbnail"], made.thumbnail_webp, "image/webp", CacheControl=IMMUTABLE

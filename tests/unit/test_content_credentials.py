@@ -232,3 +232,40 @@ def test_kms_signs_through_the_adapter_with_the_chain_from_ssm(
             assert reading.image_id == IMAGE_ID
     finally:
         reset()
+
+
+def test_the_local_emulator_snapshot_keeps_the_signing_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make dev` restarts keep the KMS key (its EC private key is pickled as PEM), so the
+    development chain in SSM stays valid for it."""
+    import boto3
+    from moto import mock_aws
+
+    from local import persistence
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    snapshot = tmp_path / "aws-state.pickle"
+    with mock_aws():
+        kms = boto3.client("kms", "us-east-1")
+        key_id = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"][
+            "KeyId"
+        ]
+        before = kms.get_public_key(KeyId=key_id)["PublicKey"]
+        persistence.save(snapshot)
+    with mock_aws():
+        kms = boto3.client("kms", "us-east-1")
+        persistence.load(snapshot)
+        assert kms.get_public_key(KeyId=key_id)["PublicKey"] == before
+        signature = kms.sign(
+            KeyId=key_id, Message=b"claim", MessageType="RAW", SigningAlgorithm="ECDSA_SHA_256"
+        )["Signature"]
+        assert kms.verify(
+            KeyId=key_id,
+            Message=b"claim",
+            MessageType="RAW",
+            Signature=signature,
+            SigningAlgorithm="ECDSA_SHA_256",
+        )["SignatureValid"]

@@ -1,0 +1,128 @@
+"""Content credentials over HTTP: a published image's full-size download and web image carry a
+C2PA manifest that c2pa's own Reader validates against the local development root (the trust
+anchor `make dev` keeps in its folder), signed through the emulator's KMS key; one changed
+pixel byte breaks it."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from pathlib import Path
+from typing import Any
+
+import c2pa
+import pytest
+import requests
+
+from local.config import StackState
+from tests.support.client import Api, anonymous, sign_in
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.integration
+FINAL = {"published", "in_review", "rejected", "failed", "removed"}
+CREATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+
+
+def publish_one(api: Api) -> dict[str, Any]:
+    created = api.post(
+        "/generations", json={"prompt": f"a quiet harbour {uuid.uuid4().hex[:6]}", "steps": 2}
+    )
+    assert created.status_code == 202, created.text
+
+    def done() -> dict[str, Any] | None:
+        body: dict[str, Any] = api.get(f"/generations/{created.json()['id']}").json()
+        return body if body["status"] in FINAL else None
+
+    final = wait_for(done, timeout=90, what="the generation to finish")
+    assert final["status"] == "published", final
+    return final
+
+
+def validate(data: bytes, mime: str, anchor: str) -> dict[str, Any]:
+    """c2pa's Reader on `data`, trusting `anchor` (PEM): the state, the failure codes and the
+    active manifest."""
+    settings = {"trust": {"trust_anchors": anchor}, "verify": {"verify_trust": True}}
+    with (
+        c2pa.Context.from_dict(settings) as context,
+        c2pa.Reader(mime, io.BytesIO(data), None, context) as reader,
+    ):
+        results = reader.get_validation_results() or {}
+        return {
+            "state": reader.get_validation_state(),
+            "failures": [f["code"] for f in results["activeManifest"].get("failure", [])],
+            "successes": [s["code"] for s in results["activeManifest"].get("success", [])],
+            "manifest": reader.get_active_manifest(),
+        }
+
+
+@pytest.fixture(scope="module")
+def published(stack: StackState) -> dict[str, Any]:
+    alice = sign_in(stack)
+    alice.accept_current_terms()
+    made = publish_one(alice)
+    public = anonymous(stack)
+    detail = public.get(f"/gallery/{made['id']}").json()
+    download = public.get(f"/gallery/{made['id']}/download", allow_redirects=False)
+    assert download.status_code == 302
+    full = requests.get(download.headers["Location"], timeout=30)
+    web = requests.get(detail["image_url"], timeout=30)
+    assert full.status_code == web.status_code == 200
+    root = (Path(stack.extra["dir"]) / "credentials-root.pem").read_text()
+    return {
+        "id": made["id"],
+        "detail": detail,
+        "full": full.content,
+        "web": web.content,
+        "root": root,
+    }
+
+
+@pytest.mark.parametrize(("copy", "mime"), [("full", "image/png"), ("web", "image/webp")])
+def test_a_published_copy_carries_a_manifest_signed_by_the_service(
+    published: dict[str, Any], copy: str, mime: str
+) -> None:
+    found = validate(published[copy], mime, published["root"])
+    assert found["state"] == "Trusted", found["failures"]
+    assert found["failures"] == []
+    assert "signingCredential.trusted" in found["successes"]
+    manifest = found["manifest"]
+    assert manifest["claim_generator_info"][0]["name"] == "Objektify"
+    assert manifest["signature_info"]["issuer"] == "Objektify"
+    assertions = {a["label"]: a["data"] for a in manifest["assertions"]}
+    actions = (assertions.get("c2pa.actions.v2") or assertions["c2pa.actions"])["actions"]
+    created = [a for a in actions if a["action"] == "c2pa.created"]
+    assert len(created) == 1
+    assert created[0]["digitalSourceType"] == CREATED
+    model = published["detail"]["model"]
+    assert created[0]["softwareAgent"] == {"name": model["name"], "version": model["version"]}
+    assert assertions["com.objektify.image"] == {"image_id": published["id"]}
+    assert b"Iptc4xmpExt:DigitalSourceType" in published[copy]  # the XMP packet is kept
+
+
+def test_one_changed_pixel_byte_in_the_download_fails_validation(
+    published: dict[str, Any],
+) -> None:
+    tampered = bytearray(published["full"])
+    tampered[tampered.index(b"IDAT") + 100] ^= 0x01
+    found = validate(bytes(tampered), "image/png", published["root"])
+    assert found["state"] == "Invalid"
+    assert "assertion.dataHash.mismatch" in found["failures"]
+
+
+def test_a_manifest_is_not_trusted_without_the_service_root(
+    published: dict[str, Any], tmp_path: Path
+) -> None:
+    """The trust comes from the anchor: another root does not make the signer trusted."""
+    from cryptography.hazmat.primitives import serialization
+
+    from objektify.credentials import development_root
+
+    other = development_root(tmp_path)[1].public_bytes(serialization.Encoding.PEM).decode()
+    found = validate(published["full"], "image/png", other)
+    assert found["state"] != "Trusted"
+    assert "signingCredential.trusted" not in found["successes"]
+
+
+def test_the_image_page_names_the_content_credentials(published: dict[str, Any]) -> None:
+    detail = published["detail"]
+    assert detail["content_credentials"] == {"signed_by": "Objektify", "model": detail["model"]}
