@@ -269,3 +269,63 @@ def test_the_local_emulator_snapshot_keeps_the_signing_key(
             Signature=signature,
             SigningAlgorithm="ECDSA_SHA_256",
         )["SignatureValid"]
+
+
+def test_the_operator_commands_check_and_swap_the_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`objektify credentials …` against AWS (moto): a development chain, the key's public
+    key, a CA's chain refused when it is for another key and stored when it is for ours."""
+    import boto3
+    from moto import mock_aws
+
+    from chalicelib.adapters import aws
+    from chalicelib.settings import get_settings
+    from objektify.cli import main
+
+    for name in ("AWS_ENDPOINT_URL", "OBJEKTIFY_CREDENTIALS_KEY_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("OBJEKTIFY_STAGE", "unit")
+    monkeypatch.setenv("OBJEKTIFY_LOCAL_DIR", str(tmp_path / "no-stack"))
+    get_settings.cache_clear()
+    aws.client.cache_clear()
+    try:
+        with mock_aws():
+            kms = boto3.client("kms", "us-east-1")
+            key_id = kms.create_key(KeyUsage="SIGN_VERIFY", KeySpec="ECC_NIST_P256")["KeyMetadata"][
+                "KeyId"
+            ]
+            kms.create_alias(AliasName=get_settings().credentials_key_id, TargetKeyId=key_id)
+            root_dir = tmp_path / "operator"
+            assert main(["credentials", "dev-chain", "--root-dir", str(root_dir)]) == 0
+            assert (root_dir / "credentials-root.pem").exists()
+            assert main(["credentials", "show"]) == 0
+            assert "the chain signs for the key" in capsys.readouterr().out
+
+            assert main(["credentials", "public-key"]) == 0
+            public_pem = capsys.readouterr().out
+            public_der = serialization.load_pem_public_key(public_pem.encode()).public_bytes(
+                serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+            )
+            ca_key, ca = development_root(tmp_path / "a-ca")
+            wrong = chain_pem(
+                issue_signing_certificate(
+                    ca_key, ca, _public_der(ec.generate_private_key(ec.SECP256R1()))
+                ),
+                ca,
+            )
+            (tmp_path / "wrong.pem").write_text(wrong)
+            assert main(["credentials", "set-chain", str(tmp_path / "wrong.pem")]) == 1
+            assert "not for the signing key" in capsys.readouterr().out
+            right = chain_pem(issue_signing_certificate(ca_key, ca, public_der), ca)
+            (tmp_path / "right.pem").write_text(right)
+            assert main(["credentials", "set-chain", str(tmp_path / "right.pem")]) == 0
+            stored = boto3.client("ssm", "us-east-1").get_parameter(
+                Name=get_settings().credentials_chain_parameter
+            )["Parameter"]["Value"]
+            assert stored == right
+    finally:
+        get_settings.cache_clear()
+        aws.client.cache_clear()
