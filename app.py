@@ -27,6 +27,7 @@ from chalicelib.api import (
     me,
     moderation,
     notices,
+    provenance,
     reports,
     system,
     terms,
@@ -36,6 +37,9 @@ from chalicelib.api.http import http_middleware
 from chalicelib.events import privacy, results, scan, sweeper
 
 app = Chalice(app_name="objektify")
+# Images sent to POST /provenance/check arrive as bytes (API Gateway's binary media types);
+# Chalice's defaults already name PNG and JPEG.
+app.api.binary_types.append("image/webp")
 app.register_middleware(http_middleware, "http")
 
 for blueprint in (
@@ -51,6 +55,7 @@ for blueprint in (
     decisions.bp,
     admin.bp,
     transparency.bp,
+    provenance.bp,
 ):
     app.register_blueprint(blueprint)
 

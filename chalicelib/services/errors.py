@@ -50,6 +50,11 @@ class InvalidRequest(ServiceError):
     default_message = "The request is not valid."
 
 
+class InvalidImage(InvalidRequest):
+    code = "invalid_image"
+    default_message = "The body is not a PNG, JPEG or WebP image this service can read."
+
+
 class PayloadTooLarge(ServiceError):
     code = "payload_too_large"
     default_message = "The request body is too large."
