@@ -17,7 +17,9 @@ from __future__ import annotations
 import io
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -112,12 +114,12 @@ def manifest(image_id: str, model_name: str | None, model_version: str | None) -
     }
 
 
-class _Signing:
-    """One c2pa Context per (chain, sign function), built once: the callback signer is owned by
-    its Context. The callback's exception, which c2pa reduces to a code, is kept to be raised."""
+class _Signing(threading.local):
+    """Per thread, one c2pa Context per (chain, sign function), built once: the callback signer
+    is owned by its Context. The callback's exception, which c2pa reduces to a code, is kept to
+    be raised."""
 
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         self.contexts: dict[tuple[str, Callable[[bytes], bytes]], Any] = {}
         self.error: BaseException | None = None
 
@@ -147,6 +149,13 @@ class _Signing:
 _SIGNING = _Signing()
 
 
+@lru_cache(maxsize=1)
+def _helper() -> ThreadPoolExecutor:
+    """A second thread for the second copy: c2pa hashes without the GIL and KMS answers over
+    the network, so the two signatures of an image overlap."""
+    return ThreadPoolExecutor(max_workers=1, thread_name_prefix="c2pa")
+
+
 def sign(
     data: bytes,
     mime: str,
@@ -161,15 +170,12 @@ def sign(
         raise SigningFailed(f"cannot sign {mime}")
     try:
         key = key or kms_key()
-        with _SIGNING.lock:
-            _SIGNING.error = None
-            builder = c2pa.Builder(
-                manifest(image_id, model_name, model_version), _SIGNING.context(key)
-            )
-            out = io.BytesIO()
-            with builder:
-                builder.sign(mime, io.BytesIO(data), out)
-            return out.getvalue()
+        _SIGNING.error = None
+        builder = c2pa.Builder(manifest(image_id, model_name, model_version), _SIGNING.context(key))
+        out = io.BytesIO()
+        with builder:
+            builder.sign(mime, io.BytesIO(data), out)
+        return out.getvalue()
     except c2pa.C2paError as exc:
         raise SigningFailed(f"c2pa could not sign {mime}: {exc}") from (_SIGNING.error or exc)
     except SigningFailed:
@@ -242,14 +248,18 @@ def _reading(active: dict[str, Any], results: dict[str, Any]) -> CredentialReadi
     )
 
 
-def signed_copies(made: Derivatives, verified: VerifiedImage, image_id: str) -> Derivatives:
-    """The served copies with the web WebP and the full-size PNG signed (the thumbnail, a
-    preview, is not)."""
+def signed_copies(
+    made: Derivatives, verified: VerifiedImage, image_id: str, key: SigningKey | None = None
+) -> Derivatives:
+    """The served copies with the web WebP and the full-size PNG signed, side by side (the
+    thumbnail, a preview, is not). Raises SigningFailed if either cannot be signed."""
     from dataclasses import replace
 
+    try:
+        key = key or kms_key()
+    except Exception as exc:
+        raise SigningFailed(f"no signing key: {exc}") from exc
     model = (verified.model_name, verified.model_version)
-    return replace(
-        made,
-        web_webp=sign(made.web_webp, "image/webp", image_id, *model),
-        full_png=sign(made.full_png, "image/png", image_id, *model),
-    )
+    web = _helper().submit(sign, made.web_webp, "image/webp", image_id, *model, key)
+    full = sign(made.full_png, "image/png", image_id, *model, key)
+    return replace(made, web_webp=web.result(), full_png=full)

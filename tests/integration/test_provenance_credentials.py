@@ -6,6 +6,10 @@ pixel byte breaks it."""
 from __future__ import annotations
 
 import io
+import json
+import os
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,11 +19,14 @@ import pytest
 import requests
 
 from local.config import StackState
+from tests.support.aws import client, name
 from tests.support.client import Api, anonymous, sign_in
+from tests.support.stack import running_stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 FINAL = {"published", "in_review", "rejected", "failed", "removed"}
+ROOT = Path(__file__).resolve().parents[2]
 CREATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 
 
@@ -126,3 +133,60 @@ def test_a_manifest_is_not_trusted_without_the_service_root(
 def test_the_image_page_names_the_content_credentials(published: dict[str, Any]) -> None:
     detail = published["detail"]
     assert detail["content_credentials"] == {"signed_by": "Objektify", "model": detail["model"]}
+
+
+def test_an_image_that_cannot_be_signed_is_not_published_until_it_can(tmp_path: Path) -> None:
+    """KMS refuses every Sign (the fault proxy answers 503): the scan fails, is retried and goes
+    to the DLQ with nothing public; once KMS answers again, a redrive publishes it signed."""
+    faults = tmp_path / "faults.json"
+    faults.write_text(json.dumps({"services": []}))
+    env = {
+        "OBJEKTIFY_LOCAL_FAULTS": str(faults),
+        "OBJEKTIFY_QUEUE_MAX_RECEIVES": "2",
+        "OBJEKTIFY_SCANNING_DEADLINE_SECONDS": "600",  # the sweeper must not end it meanwhile
+    }
+    with running_stack(tmp_path / "stack", env) as state:
+        faults.write_text(
+            json.dumps({"services": ["kms"], "operations": ["Sign"], "error_rate": 1.0})
+        )
+        alice = sign_in(state)
+        alice.accept_current_terms()
+        created = alice.post("/generations", json={"prompt": "a red kite", "steps": 2})
+        assert created.status_code == 202, created.text
+        image_id = created.json()["id"]
+        sqs, s3 = client(state, "sqs"), client(state, "s3")
+        dlq = sqs.get_queue_url(QueueName=name(state, "scan") + "-dlq")["QueueUrl"]
+
+        def dead_lettered() -> int | None:
+            attrs = sqs.get_queue_attributes(
+                QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"]
+            )
+            count = int(attrs["Attributes"]["ApproximateNumberOfMessages"])
+            return count or None
+
+        wait_for(dead_lettered, timeout=120, what="the unsignable output's scan in the DLQ")
+        assert alice.get(f"/generations/{image_id}").json()["status"] == "scanning"
+        public = s3.list_objects_v2(Bucket=name(state, "public"), Prefix=f"images/{image_id}")
+        assert public.get("KeyCount", 0) == 0
+        assert anonymous(state).get(f"/gallery/{image_id}").status_code == 404
+
+        faults.write_text(json.dumps({"services": []}))
+        env_cli = {**os.environ, "OBJEKTIFY_LOCAL_DIR": state.extra["dir"]}
+        env_cli.pop("AWS_ENDPOINT_URL", None)
+        subprocess.run(
+            [sys.executable, "-m", "objektify.cli", "dlq", "redrive", name(state, "scan")],
+            cwd=ROOT,
+            env=env_cli,
+            capture_output=True,
+            check=True,
+        )
+
+        def published() -> dict[str, Any] | None:
+            body: dict[str, Any] = alice.get(f"/generations/{image_id}").json()
+            return body if body["status"] in FINAL else None
+
+        assert wait_for(published, timeout=90, what="the redriven scan")["status"] == "published"
+        detail = anonymous(state).get(f"/gallery/{image_id}").json()
+        web = requests.get(detail["image_url"], timeout=30).content
+        root = (Path(state.extra["dir"]) / "credentials-root.pem").read_text()
+        assert validate(web, "image/webp", root)["state"] == "Trusted"
