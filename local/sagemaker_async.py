@@ -144,7 +144,7 @@ class Runtime:
         filename = headers.get("x-amzn-sagemaker-filename") or f"{inference_id}.out"
         extension = (headers.get("x-amzn-sagemaker-s3outputpathextension") or "").strip("/")
         output_dir = f"{config.output_path}/{extension}" if extension else config.output_path
-        job = {
+        job: dict[str, Any] = {
             "endpoint": endpoint,
             "inference_id": inference_id,
             "input": headers["x-amzn-sagemaker-inputlocation"],
@@ -152,6 +152,7 @@ class Runtime:
             "failure": f"{config.failure_path}/{inference_id}-error.out",
             "content_type": headers.get("x-amzn-sagemaker-content-type", "application/json"),
             "accept": headers.get("x-amzn-sagemaker-accept", "*/*"),
+            "custom_attributes": headers.get("x-amzn-sagemaker-custom-attributes", ""),
             "timeout": int(headers.get("x-amzn-sagemaker-invocationtimeoutseconds") or 900),
             "received": _now(),
         }
@@ -219,6 +220,9 @@ class Runtime:
                 "X-Amzn-SageMaker-Inference-Id": job["inference_id"],
             },
         )
+        if job.get("custom_attributes"):
+            # As SageMaker does: the caller's CustomAttributes reach the container verbatim.
+            request.add_header("X-Amzn-SageMaker-Custom-Attributes", job["custom_attributes"])
         try:
             with urllib.request.urlopen(request, timeout=job["timeout"]) as answer:
                 body, content_type = (

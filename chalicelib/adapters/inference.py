@@ -21,6 +21,9 @@ def invoke_async(
         EndpointName=endpoint,
         InputLocation=input_location,
         InferenceId=inference_id,
+        # Forwarded verbatim to the container, which writes the id into the image as its
+        # watermark (the inference id is not documented to reach the container).
+        CustomAttributes=f"image_id={inference_id}",
         Filename=filename,
         ContentType="application/json",
         Accept="image/png",

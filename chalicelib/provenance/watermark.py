@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 MIN_SIDE = 256
 PAYLOAD_BITS = 128
+MAX_PASSES = 8
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 # A decoded id is plausible only if its time part lies in the service's lifetime: random bits
@@ -96,20 +97,50 @@ def _bits(image_id: str) -> list[int]:
 
 
 def embed(rgb: np.ndarray, image_id: str) -> np.ndarray:
-    """The RGB pixels (uint8, HxWx3) carrying `image_id`; unchanged if the image is too small."""
-    import cv2
+    """The RGB pixels (uint8, HxWx3) carrying `image_id`; unchanged if the image is too small.
+
+    The method moves, in each block, the largest coefficient to a quantisation step that says
+    the bit; moving it can make another coefficient the largest, and a smooth image then reads
+    some bits wrong. So the mark is read back and written again over the marked pixels until
+    it reads right (blocks already right do not change): one pass for most textured images,
+    a few for smooth ones, at most `MAX_PASSES`. Still deterministic."""
     import numpy as np
 
     height, width = rgb.shape[:2]
     if not fits(width, height):
         return rgb
-    embedder = _embedder_class()(_bits(image_id), wmLen=PAYLOAD_BITS)
-    # In floating point: the library's own uint8 path truncates (and wraps) every changed
-    # coefficient, which loses most of the mark below 1024x1024.
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
-    marked = embedder.encode(bgr)
-    out = np.clip(np.rint(marked), 0, 255).astype(np.uint8)
-    return cv2.cvtColor(out, cv2.COLOR_BGR2RGB)  # type: ignore[no-any-return]
+    bits = _bits(image_id)
+    embedder = _embedder_class()(bits, wmLen=PAYLOAD_BITS)
+    marked = np.ascontiguousarray(rgb, dtype=np.uint8)
+    for _ in range(MAX_PASSES):
+        # In floating point: the library's own uint8 path truncates (and wraps) every changed
+        # coefficient, which loses most of the mark below 1024x1024.
+        encoded = embedder.encode(_bgr(marked))
+        marked = _rgb(np.clip(np.rint(encoded), 0, 255).astype(np.uint8))
+        if _decoded_bits(marked) == bits:
+            break
+    return marked
+
+
+def _bgr(rgb: np.ndarray) -> np.ndarray:
+    import cv2
+    import numpy as np
+
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
+
+
+def _rgb(bgr: np.ndarray) -> np.ndarray:
+    import cv2
+
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def _decoded_bits(rgb: np.ndarray) -> list[int]:
+    import numpy as np
+
+    decoder = _embedder_class()(watermarks=[], wmLen=PAYLOAD_BITS)
+    bgr = _bgr(np.ascontiguousarray(rgb, dtype=np.uint8))
+    return [int(bit) for bit in decoder.decode(bgr)]
 
 
 def embed_image(image: Image.Image, image_id: str) -> Image.Image:
@@ -126,16 +157,13 @@ def read(rgb: np.ndarray) -> str | None:
     """The image id the pixels carry, if they decode to a well-formed, plausible one; None
     otherwise (too small, never marked, or the mark did not survive). The caller confirms the
     id exists before trusting it."""
-    import cv2
     import numpy as np
 
     height, width = rgb.shape[:2]
     if not fits(width, height):
         return None
-    decoder = _embedder_class()(watermarks=[], wmLen=PAYLOAD_BITS)
-    bgr = cv2.cvtColor(np.ascontiguousarray(rgb, dtype=np.uint8), cv2.COLOR_RGB2BGR)
-    bits = decoder.decode(bgr.astype(np.float32))
-    image_id = unpack(np.packbits(np.asarray(bits, dtype=np.uint8)).tobytes())
+    bits = np.asarray(_decoded_bits(rgb), dtype=np.uint8)
+    image_id = unpack(np.packbits(bits).tobytes())
     if not _ULID.fullmatch(image_id) or not _plausible(image_id):
         return None
     return image_id

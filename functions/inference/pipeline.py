@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from chalicelib.provenance import watermark
 from functions.inference import invariance
 from functions.inference import manifest as manifests
 
@@ -60,6 +61,9 @@ class Request:
     steps: int
     seed: int
     guidance_scale: float
+    # The image's id (its generation's), carried invisibly in its pixels; not part of the
+    # batch key: each image of a batch gets its own.
+    image_id: str | None = None
 
     def batch_key(self) -> tuple[int, int, int, float]:
         """What requests painted in one pipeline call must share: everything the call takes
@@ -237,7 +241,11 @@ def paint_batch(pipe: Any, info: ModelInfo, requests: list[Request]) -> list[byt
     chunk = PngImagePlugin.PngInfo()
     chunk.add_text(PROVENANCE_CHUNK, json.dumps(info.as_dict(), sort_keys=True))
     painted = []
-    for image in images:
+    for request, image in zip(requests, images, strict=True):
+        if request.image_id is not None:
+            # Marked here, before the one PNG encoding: the full-size download is these bytes'
+            # pixels, never encoded again. Deterministic, so a batch stays byte-identical.
+            image = watermark.embed_image(image, request.image_id)
         out = io.BytesIO()
         image.save(out, "PNG", pnginfo=chunk, compress_level=6)
         painted.append(out.getvalue())

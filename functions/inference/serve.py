@@ -6,19 +6,23 @@ model manifest's limits. Invocations are served concurrently (SageMaker sends up
 config's `MaxConcurrentInvocationsPerInstance` at once) and painted in micro-batches by one
 pipeline, loaded once at start (`batching.py`: requests of one size, steps and guidance arriving
 within `OBJEKTIFY_BATCH_WINDOW_MS` share a call, at most `OBJEKTIFY_MAX_BATCH`); each image is
-the bytes its request paints alone.
+the bytes its request paints alone. The image id, when the caller passes it in SageMaker's
+CustomAttributes (`image_id=<id>`), is written into the image as an invisible watermark
+(`chalicelib/provenance/watermark.py`, copied into the image).
 Run: `python -m functions.inference.serve [serve] [--port 8080] [--model-dir DIR]`.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from chalicelib.provenance import watermark
 from functions.inference import batching, manifest, pipeline
 
 MAX_BODY = 64 * 1024
@@ -91,9 +95,25 @@ class ModelServer:
             lambda requests: pipeline.paint_batch(self.pipe, self.info, requests), settings
         )
 
-    def invoke(self, raw: bytes) -> bytes:
-        """The PNG for one invocation's payload; raises BadRequest for an invalid one."""
-        return self.batcher.paint(parse(raw, self.limits, self.default_steps))
+    def invoke(self, raw: bytes, image_id: str | None = None) -> bytes:
+        """The PNG for one invocation's payload, carrying `image_id` as its watermark when
+        given; raises BadRequest for an invalid one."""
+        request = parse(raw, self.limits, self.default_steps)
+        return self.batcher.paint(dataclasses.replace(request, image_id=image_id))
+
+
+def image_id_of(custom_attributes: str | None) -> str | None:
+    """The image id the caller passed in SageMaker's CustomAttributes (`image_id=<id>`, which
+    SageMaker forwards to the container verbatim); None if it passed none."""
+    for part in (custom_attributes or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == "image_id":
+            try:
+                watermark.pack(value)
+            except ValueError as exc:
+                raise BadRequest("image_id must be an image id") from exc
+            return value
+    return None
 
 
 def make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
@@ -134,7 +154,8 @@ def make_handler(server: ModelServer) -> type[BaseHTTPRequestHandler]:
                 return
             raw = self.rfile.read(length)
             try:
-                image = server.invoke(raw)
+                image_id = image_id_of(self.headers.get("X-Amzn-SageMaker-Custom-Attributes"))
+                image = server.invoke(raw, image_id)
             except BadRequest as exc:
                 self._error(400, str(exc))
                 return
