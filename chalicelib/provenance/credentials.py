@@ -191,10 +191,13 @@ def _trust_settings(anchor: str | None) -> dict[str, Any]:
 
 
 def _our_anchor() -> str | None:
+    """Our chain's root; None while no chain is stored (a new stage's parameter holds a
+    placeholder until an operator stores one): manifests are then read, just never as ours."""
     try:
-        return kms_key().root
-    except Exception:  # no chain configured: a manifest can still be read, just not as ours
+        key = kms_key()
+    except Exception:
         return None
+    return key.root if "-----BEGIN CERTIFICATE-----" in key.chain else None
 
 
 def read(data: bytes, mime: str, anchor: str | None = None) -> CredentialReading | None:

@@ -329,3 +329,15 @@ def test_the_operator_commands_check_and_swap_the_chain(
     finally:
         get_settings.cache_clear()
         aws.client.cache_clear()
+
+
+def test_without_a_stored_chain_a_manifest_is_read_but_never_ours(
+    monkeypatch: pytest.MonkeyPatch, signed: dict[str, bytes]
+) -> None:
+    """A new stage's parameter holds a placeholder until an operator stores a chain."""
+    placeholder = credentials.SigningKey("NOT A CERTIFICATE CHAIN: store one", lambda m: b"")
+    monkeypatch.setattr(credentials, "kms_key", lambda: placeholder)
+    reading = credentials.read(signed["image/png"], "image/png")
+    assert reading is not None
+    assert reading.valid and not reading.signed_by_us
+    assert reading.image_id == IMAGE_ID
