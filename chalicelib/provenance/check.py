@@ -20,6 +20,7 @@ slots as notices (`check#<address hash>` owns them).
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -137,12 +138,16 @@ def _evidence(data: bytes, mime: str, image: Image.Image) -> _Found:
     from chalicelib.provenance import credentials, fingerprints, watermark
 
     found = _Found()
-    reading = credentials.read(data, mime)
+    # The fingerprint's 16 Queries wait on the network while this thread reads the manifest
+    # and the watermark (both mostly native code): the check costs the longer of the two.
+    with ThreadPoolExecutor(max_workers=1) as side:
+        looked_up = side.submit(fingerprints.lookup, fingerprints.compute(image))
+        reading = credentials.read(data, mime)
+        marked = watermark.read(np.asarray(image))
+        matches = looked_up.result()
     if reading is not None and reading.valid and reading.signed_by_us and reading.image_id:
         found.by_kind[C2PA] = reading.image_id
         found.model = (reading.model_name, reading.model_version)
-    matches = fingerprints.lookup(fingerprints.compute(image))
-    marked = watermark.read(np.asarray(image))
     if marked is not None and (
         any(m.image_id == marked for m in matches) or _generation(marked) is not None
     ):

@@ -39,9 +39,11 @@ BAND_BITS = BITS // BANDS
 MATCH_DISTANCE = 31
 GUARANTEED_DISTANCE = BANDS - 1
 MIN_QUALITY = 50
-# PDQ works on a 64x64 reduction; images beyond this side are reduced first (a box filter,
-# as PDQ's own decimation does) so a large upload costs the same as a 1024-pixel one.
-HASH_SIDE = 1024
+# Every image is brought to this longer side (Lanczos, aspect kept) before PDQ: PDQ's own
+# reduction to 64x64 depends on the input's size, and measured here a copy resized to 50 %
+# then differed by 17-20 bits from its original; brought to one size first, by 0-4. It also
+# makes a large upload cost the same as a small one.
+HASH_SIDE = 256
 
 
 @dataclass(frozen=True)
@@ -85,9 +87,10 @@ def compute(image: Image.Image) -> Fingerprint:
     pdqhash = importlib.import_module("pdqhash")  # C++ bindings without type information
 
     rgb = image.convert("RGB")
-    if max(rgb.size) > HASH_SIDE:
-        rgb = rgb.copy()
-        rgb.thumbnail((HASH_SIDE, HASH_SIDE), PILImage.Resampling.BOX)
+    scale = HASH_SIDE / max(rgb.size)
+    if scale != 1:
+        size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+        rgb = rgb.resize(size, PILImage.Resampling.LANCZOS)
     vector, quality = pdqhash.compute(np.asarray(rgb, dtype=np.uint8))
     bits = 0
     for bit in vector:

@@ -1,6 +1,7 @@
 """`POST /provenance/check` over HTTP: a published image's download, stripped of its metadata,
-re-encoded as JPEG and halved, is recognised by its fingerprint with the right image id; an
-image made elsewhere is not; a removed one is made here but leads nowhere; oversized and
+re-encoded as JPEG and halved, is recognised by its fingerprint with the right image id; the
+download itself by its C2PA manifest, watermark and fingerprint, a lossless copy of its pixels
+by the watermark; an image made elsewhere is not; a removed one is made here but leads nowhere; oversized and
 non-image bodies are refused."""
 
 from __future__ import annotations
@@ -90,16 +91,23 @@ def test_a_stripped_jpeg_halved_download_is_recognised_by_its_fingerprint(
     print(f"\nPDQ quality of the output {quality}; check of the copy {elapsed_ms:.0f} ms")
 
 
-def test_the_download_as_it_is_is_recognised_by_its_credentials_too(
+def test_the_download_is_recognised_by_all_three_and_a_pixel_copy_by_its_watermark(
     stack: StackState, creator: Api
 ) -> None:
     made = publish_one(creator)
     public = anonymous(stack)
-    answer = check(public, download(public, made["id"]), "image/png")
+    full = download(public, made["id"])
+    answer = check(public, full, "image/png")
     assert answer.status_code == 200, answer.text
-    body = answer.json()
-    assert body["image_id"] == made["id"]
-    assert body["evidence"][0] == "c2pa" and "fingerprint" in body["evidence"]
+    assert answer.json()["image_id"] == made["id"]
+    assert answer.json()["evidence"] == ["c2pa", "watermark", "fingerprint"]
+    # The same pixels, every byte of metadata gone (a lossless re-encode): the mark remains.
+    pixels = io.BytesIO()
+    Image.open(io.BytesIO(full)).convert("RGB").save(pixels, "PNG")
+    answer = check(public, pixels.getvalue(), "image/png")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["image_id"] == made["id"]
+    assert answer.json()["evidence"] == ["watermark", "fingerprint"]
 
 
 def test_an_image_made_elsewhere_is_not_made_here(stack: StackState) -> None:
