@@ -41,8 +41,10 @@ CONTEXT := -c stage=$(STAGE) \
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml requirements/lock.txt | $(PY)
+$(STAMP): pyproject.toml requirements/lock.txt requirements/no-deps.txt | $(PY)
 	$(PY) -m pip install -q --require-hashes -r requirements/lock.txt
+	# invisible-watermark without the torch and opencv-python it declares (see the file).
+	$(PY) -m pip install -q --no-deps --require-hashes -r requirements/no-deps.txt
 	# compat: a plain path entry; the default editable import hook costs ~20 ms on every start.
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e . --config-settings editable_mode=compat
 	touch $(STAMP)
