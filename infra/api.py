@@ -6,8 +6,8 @@ includes it. Through the construct, Chalice's config applies to the whole stage 
 per-function settings live in .chalice/config.json under a stage named after the stack), and it
 has no setting for partial batch responses or gateway responses; so the template is adjusted
 here through the construct's escape hatches:
-- each function gets its own role (infra/functions.py), name, size, timeout, layers, log group,
-  and a background function its reserved concurrency;
+- each function gets its own role (infra/functions.py), runtime (the layers' python3.12), name,
+  size, timeout, layers, log group, and a background function its reserved concurrency;
 - each SQS source points at the queue this stack creates, reports batch item failures and polls
   with no more concurrency than its function has;
 - the REST API gets the contract's gateway responses, access logs and throttling, and names the
@@ -34,6 +34,7 @@ from chalice.utils import to_cfn_resource_name
 from infra import gateway_responses
 from infra.config import DeployConfig
 from infra.functions import API_HANDLER, FUNCTIONS, FunctionSpec, Wiring, statements
+from infra.layers import ARCHITECTURE, RUNTIME
 from infra.nag import acknowledge, acknowledge_object_prefixes
 
 API_STAGE = "api"
@@ -169,6 +170,9 @@ class ChaliceApi:
         function.add_override("Properties.Role", role.role_arn)
         function.add_override("Properties.Timeout", spec.timeout)
         function.add_override("Properties.MemorySize", spec.memory)
+        # Chalice writes the runtime of the Python it runs in; the layers are built for this one.
+        function.add_override("Properties.Runtime", RUNTIME.name)
+        function.add_override("Properties.Architectures", [ARCHITECTURE.name])
         function.add_override(
             "Properties.Layers", [layers[layer].layer_version_arn for layer in spec.layers]
         )

@@ -9,7 +9,8 @@ from constructs import Construct
 
 from layers.build import layer_names
 
-RUNTIME = lambda_.Runtime.PYTHON_3_11
+# Amazon Linux 2023 (glibc 2.34): c2pa-python's wheels need glibc 2.28 (layers/README.md).
+RUNTIME = lambda_.Runtime.PYTHON_3_12
 ARCHITECTURE = lambda_.Architecture.X86_64
 
 

@@ -69,14 +69,26 @@ def test_every_function_chalice_makes_is_deployed_with_its_own_role_and_log_grou
     assert len(roles) == len(FUNCTIONS)
 
 
-def test_every_function_runs_python_3_11_with_both_layers(synth: Synth) -> None:
-    layers = sorted(synth.app_layers())
-    assert len(layers) == 2
+def test_every_function_runs_python_3_12_with_its_layers(synth: Synth) -> None:
+    """Amazon Linux 2023 (glibc 2.34), which c2pa-python's manylinux_2_28 wheels need; every
+    function has the common layers, and only those that publish or check the provenance one."""
+    by_name = {
+        r["Properties"]["LayerName"].removeprefix(f"objektify-{CONTEXT['stage']}-"): k
+        for k, r in synth.app_layers().items()
+    }
+    assert sorted(by_name) == ["imaging", "provenance", "runtime"]
+    with_provenance = set()
     for name in FUNCTIONS:
         props = synth.function(name)["Properties"]
-        assert props["Runtime"] == "python3.11"
+        assert props["Runtime"] == "python3.12"
         assert props["Architectures"] == ["x86_64"]
-        assert sorted(r["Ref"] for r in props["Layers"]) == layers
+        layers = {r["Ref"] for r in props["Layers"]}
+        assert {by_name["runtime"], by_name["imaging"]} <= layers
+        if by_name["provenance"] in layers:
+            with_provenance.add(name)
+    assert with_provenance == {"api_handler", "on_output_created"}
+    for layer in synth.app_layers().values():
+        assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
 
 
 SQS_SOURCES = [s for s in chalice_app.app.event_sources if isinstance(s, SQSEventConfig)]
@@ -256,6 +268,9 @@ def _deployed_value(synth: Synth, value: Any) -> str:
         return f"arn:aws:secretsmanager:{CONTEXT['region']}:{CONTEXT['account']}:secret:{props['Name']}-AbCdEf"
     if resource["Type"] == "AWS::SSM::Parameter":
         return str(props["Name"])
+    if resource["Type"] == "AWS::KMS::Key":
+        key_id = "1234abcd-12ab-34cd-56ef-1234567890ab"
+        return f"arn:aws:kms:{CONTEXT['region']}:{CONTEXT['account']}:key/{key_id}"
     sizes = {"AWS::Cognito::UserPool": 26, "AWS::Cognito::UserPoolClient": 26}
     if resource["Type"] == "AWS::CloudFront::Distribution":
         return "d1234567890abc.cloudfront.net"
