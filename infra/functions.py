@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
@@ -32,6 +33,10 @@ GET, PUT, UPDATE, DELETE, QUERY = (
 )
 BATCH_GET, BATCH_WRITE = "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"
 SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
+# Layers: what every function imports, and the content credentials' and detection's native
+# libraries, only where a function publishes or checks (layers/README.md).
+LAYERS = ("runtime", "imaging")
+PROVENANCE_LAYERS = (*LAYERS, "provenance")
 # What a Lambda SQS event source needs of its function's role.
 CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 
@@ -66,7 +71,10 @@ class FunctionSpec:
     # Cognito admin calls on the user pool: finding an account by its sub, then reading its
     # groups (the API, to know a restriction's target's role) or deleting it (erasure).
     user_pool: tuple[str, ...] = ()
-    layers: tuple[str, ...] = field(default=("runtime", "imaging"))
+    # Publishes images, so signs their C2PA manifests: kms:Sign with the content credentials'
+    # key and reads its certificate chain (never the key's public half: operators' CLI only).
+    signs_credentials: bool = False
+    layers: tuple[str, ...] = field(default=LAYERS)
     # Concurrent executions set aside for (and the most allowed to) a background function, so
     # a burst of events cannot take the account's concurrency from the API (None: the API,
     # which draws on what is left). An SQS source polls with as many at most.
@@ -121,6 +129,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # The transparency report's day counters: added to with each decision, appeal and
             # notice, in its transaction; the report reads its period's in batches.
             TableAccess("report_days_table", (BATCH_GET, UPDATE)),
+            # POST /provenance/check: a fingerprint's 16 band partitions, queried at once.
+            TableAccess("fingerprints_table", (QUERY,)),
         ),
         objects=(
             # A keyed submit writes its payload only if it is not there, else reads its metadata;
@@ -147,6 +157,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         flags=("ssm:GetParameter", "ssm:PutParameter"),
         sends=("exports_queue", "erasures_queue"),
         user_pool=("cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser"),
+        # An approval, a reversed removal or a lifted ban publishes; the check reads manifests.
+        signs_credentials=True,
+        layers=PROVENANCE_LAYERS,
     ),
     FunctionSpec(
         "on_inference_result",
@@ -173,6 +186,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # each counted in the transparency report's day counters.
             TableAccess("statements_table", (PUT,)),
             TableAccess("report_days_table", (UPDATE,)),
+            # Every valid output's fingerprint, 16 band items in one batch, whatever the scan
+            # decides.
+            TableAccess("fingerprints_table", (BATCH_WRITE,)),
         ),
         objects=(
             ObjectAccess(
@@ -182,6 +198,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ObjectAccess("public_bucket", resources.PUBLIC_PREFIX, ("s3:PutObject",)),
         ),
         detects_moderation_labels=True,
+        # A clean output is published at once.
+        signs_credentials=True,
+        layers=PROVENANCE_LAYERS,
     ),
     FunctionSpec(
         "sweep_stale_generations",
@@ -282,6 +301,8 @@ class Wiring:
     flags: ssm.StringParameter
     secrets: tuple[secretsmanager.Secret, ...]
     user_pool_arn: str = ""
+    credentials_key: kms.IKey | None = None
+    credentials_chain: ssm.IStringParameter | None = None
 
 
 def statements(
@@ -365,6 +386,23 @@ def statements(
         found.append(
             iam.PolicyStatement(
                 sid="UserPool", actions=list(spec.user_pool), resources=[wiring.user_pool_arn]
+            )
+        )
+    if spec.signs_credentials:
+        if wiring.credentials_key is None or wiring.credentials_chain is None:
+            raise ValueError(f"{spec.name} signs content credentials: wire the key and chain")
+        found.append(
+            iam.PolicyStatement(
+                sid="SignCredentials",
+                actions=["kms:Sign"],
+                resources=[wiring.credentials_key.key_arn],
+            )
+        )
+        found.append(
+            iam.PolicyStatement(
+                sid="CredentialsChain",
+                actions=["ssm:GetParameter"],
+                resources=[wiring.credentials_chain.parameter_arn],
             )
         )
     if spec.flags:

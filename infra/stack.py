@@ -18,6 +18,7 @@ from chalicelib.models import TABLE_MODELS
 from chalicelib.settings import PREFIX, Settings
 from infra.api import API_STAGE, ChaliceApi
 from infra.config import DeployConfig
+from infra.credentials import ContentCredentials
 from infra.data import Tables
 from infra.firewall import Firewall
 from infra.functions import FUNCTIONS, Wiring
@@ -84,6 +85,7 @@ class ObjektifyStack(cdk.Stack):
             error=messaging.topics[settings.error_topic],
         )
         service_config = ServiceConfig(self, "ServiceConfig", settings)
+        credentials = ContentCredentials(self, "ContentCredentials", settings)
         wired: dict[str, str] = {
             "stage": config.stage,
             **{setting: table.table_name for setting, table in tables.by_setting.items()},
@@ -100,6 +102,7 @@ class ObjektifyStack(cdk.Stack):
             "public_base_url": storage.public_base_url,
             **identity.token_settings(),
             **service_config.settings(),
+            **credentials.settings(),
             **DEPLOYED_SETTINGS,
         }
         wiring = Wiring(
@@ -111,6 +114,8 @@ class ObjektifyStack(cdk.Stack):
             flags=service_config.flags,
             secrets=(service_config.signing_keys, service_config.address_hash_key),
             user_pool_arn=identity.pool.user_pool_arn,
+            credentials_key=credentials.key,
+            credentials_chain=credentials.chain,
         )
         import app as chalice_app  # the app's import reads the settings prepared for this stage
 

@@ -67,7 +67,12 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants({"ssm:GetParameter", "ssm:PutParameter"}, "parameter flags")
     | _grants({"sqs:SendMessage", "sqs:GetQueueUrl"}, "queue exports", "queue erasures")
     # A restriction's target: its account by sub, then its groups (who may restrict whom).
-    | _grants({"cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser"}, "pool users"),
+    | _grants({"cognito-idp:ListUsers", "cognito-idp:AdminListGroupsForUser"}, "pool users")
+    # Publishing on approval signs the copies' C2PA manifests; the check reads manifests
+    # (against the chain) and looks fingerprints up, band by band.
+    | _grants("kms:Sign", "key content-credentials")
+    | _grants("ssm:GetParameter", "parameter content-credentials-chain")
+    | _grants("dynamodb:Query", "table fingerprints"),
     "on_inference_result": LOGS
     | _grants("dynamodb:UpdateItem", "table generations")
     | _grants(CONSUME, "queue results"),
@@ -79,7 +84,11 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants({"s3:GetObject", "s3:DeleteObject"}, "objects originals/outputs/*")
     | _grants("s3:PutObject", "objects originals/quarantine/*", "objects public/images/*")
     | _grants("rekognition:DetectModerationLabels", "*")
-    | _grants(CONSUME, "queue scan"),
+    | _grants(CONSUME, "queue scan")
+    # A clean output is published, signed; every valid output's fingerprint is recorded.
+    | _grants("kms:Sign", "key content-credentials")
+    | _grants("ssm:GetParameter", "parameter content-credentials-chain")
+    | _grants("dynamodb:BatchWriteItem", "table fingerprints"),
     "sweep_stale_generations": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table generations")
     | _grants("dynamodb:Query", "index generations/open_work")
@@ -179,6 +188,13 @@ class Names:
             return f"parameter {props['Name'].rsplit('/', 1)[1]}"
         if kind == "AWS::Cognito::UserPool":
             return "pool users"
+        if kind == "AWS::KMS::Key":
+            (alias,) = [
+                a["Properties"]["AliasName"]
+                for a in self.synth.of_type("AWS::KMS::Alias").values()
+                if a["Properties"]["TargetKeyId"] == {"Fn::GetAtt": [logical_id, "Arn"]}
+            ]
+            return f"key {self._short(alias.removeprefix('alias/'))}"
         if kind == "AWS::Logs::LogGroup":
             own = props.get("LogGroupName") == self.log_group or logical_id == self.log_group_id
             return "own logs" if own else "other logs"
