@@ -61,6 +61,9 @@ FROM_SOURCE = frozenset({"pdqhash"})
 # (libgcc_s.so.1, on every Linux, as numpy's own wheels expect): GCC 12's static unwinder calls
 # _dl_find_object, which is glibc 2.35.
 STATIC_RUNTIME = "-static-libstdc++"
+# No debug information (it names this machine's scratch folders): the same source gives the
+# same bytes, so the layer's asset hash only changes when its content does.
+REPRODUCIBLE = {"CFLAGS": "-g0", "LDFLAGS": "-Wl,--strip-debug"}
 COMPAT_SOURCE = SOURCES / "native" / "arc4random.c"
 # What a wheel ships that is never loaded at run time, removed to keep the functions under
 # Lambda's 250 MB: c2pa-python's Rust static library and make dependency file (31 MB; the
@@ -133,7 +136,8 @@ def build_from_source(requirement: str, python: str, wheels: Path, constraints: 
     subprocess.run(["cc", "-O2", "-fPIC", "-c", str(COMPAT_SOURCE), "-o", str(compat)], check=True)
     env = {
         **os.environ,
-        "LDFLAGS": f"{STATIC_RUNTIME} {compat}",
+        "CFLAGS": REPRODUCIBLE["CFLAGS"],
+        "LDFLAGS": f"{STATIC_RUNTIME} {REPRODUCIBLE['LDFLAGS']} {compat}",
         "PIP_CONSTRAINT": str(constraints),
     }
     subprocess.run(
@@ -149,10 +153,21 @@ def build_from_source(requirement: str, python: str, wheels: Path, constraints: 
     return wheel
 
 
+def _forget_wheel_path(site: Path, wheel: Path) -> None:
+    """pip notes where a local wheel came from (this build's scratch folder) in the installed
+    dist-info's direct_url.json: drop it, and its line in RECORD, so the layer's bytes repeat."""
+    distribution, version = wheel.name.split("-")[:2]
+    info = site / f"{distribution}-{version}.dist-info"
+    (info / "direct_url.json").unlink()
+    record = info / "RECORD"
+    lines = record.read_text().splitlines(keepends=True)
+    record.write_text("".join(line for line in lines if "/direct_url.json," not in line))
+
+
 def _fingerprint(name: str) -> str:
     recipe = [requirements_of(name).read_bytes(), " ".join(PIP_TARGET).encode()]
     recipe += [" ".join(sorted(FROM_SOURCE)).encode(), STATIC_RUNTIME.encode()]
-    recipe += [COMPAT_SOURCE.read_bytes(), " ".join(PRUNE).encode()]
+    recipe += [COMPAT_SOURCE.read_bytes(), " ".join(PRUNE).encode(), repr(REPRODUCIBLE).encode()]
     return hashlib.sha256(b"\n".join(recipe)).hexdigest()
 
 
@@ -191,6 +206,7 @@ def build(name: str, out: Path = DEFAULT_OUT, force: bool = False) -> Path:
                 ],
                 check=True,
             )
+            _forget_wheel_path(site, wheel)
         for extension in site.rglob("*.so"):
             if any(canonicalize_name(part) in FROM_SOURCE for part in extension.parts):
                 foreign = foreign_symbols(extension)
