@@ -117,7 +117,8 @@ BENCHES := coldstart generation inference scan gallery moderation model prompt_s
 bench: install
 	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(PY) bench/$$b.py 2>/dev/null | grep -v '^{' || exit 1; done
 
-# The Lambda layers, for the Lambda platform, from layers/*/requirements.txt (see layers/README.md).
+# The Lambda layers for the python3.12 runtime, from layers/*/requirements.txt (layers/README.md):
+# needs Python 3.12 (python3.12 on the PATH, a pyenv install, or OBJEKTIFY_LAMBDA_PYTHON) and gcc.
 layers: install
 	$(PY) -m layers.build
 
