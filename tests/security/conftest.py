@@ -20,6 +20,7 @@ def security_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackSt
         # The owner paints dozens of images for the cells (the quota has a suite of its own).
         "OBJEKTIFY_QUOTA_LIMIT": "200",
         "OBJEKTIFY_NOTICE_LIMIT": "200",  # every caller here shares one network address
+        "OBJEKTIFY_PROVENANCE_CHECK_LIMIT": "200",  # and so do their provenance checks
     }
     with running_stack(Path(tmp_path_factory.mktemp("security")), env) as state:
         yield state

@@ -190,6 +190,31 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
         ("moderator", "GET", f"/moderation/images/{image}", None, {}),  # no reason
         ("moderator", "GET", f"/moderation/images/{image}?reason=" + "r" * 501, None, {}),
         ("anonymous", "GET", "/transparency/report?to=" + quote("2026-01-01'--"), None, {}),
+        # Provenance checks: over 10 MB, not an image type, a bomb, a polyglot, a truncated
+        # or disguised file; each refused before it is counted against the address.
+        (
+            "anonymous",
+            "POST",
+            "/provenance/check",
+            png((64, 64)) + b"\0" * (10 * 1024 * 1024),
+            {"Content-Type": "image/png"},
+        ),
+        ("anonymous", "POST", "/provenance/check", png((64, 64)), {"Content-Type": "text/plain"}),
+        ("anonymous", "POST", "/provenance/check", png((64, 64)), {"Content-Type": "image/gif"}),
+        ("anonymous", "POST", "/provenance/check", png((64, 64)), json_type),
+        ("anonymous", "POST", "/provenance/check", png((64, 64)), {}),
+        *[
+            ("anonymous", "POST", "/provenance/check", OUTPUTS[kind](), {"Content-Type": kind_type})
+            for kind, kind_type in (
+                ("bomb", "image/png"),
+                ("polyglot", "image/png"),
+                ("truncated", "image/png"),
+                ("html", "image/png"),
+                ("html", "image/jpeg"),
+                ("html", "image/webp"),
+            )
+        ],
+        ("anonymous", "POST", "/provenance/check", b"", {"Content-Type": "image/jpeg"}),
     ]
     for nasty in NASTY_IDS:
         cases += [
