@@ -65,10 +65,10 @@ STATIC_RUNTIME = "-static-libstdc++"
 # same bytes, so the layer's asset hash only changes when its content does.
 REPRODUCIBLE = {"CFLAGS": "-g0", "LDFLAGS": "-Wl,--strip-debug"}
 COMPAT_SOURCE = SOURCES / "native" / "arc4random.c"
-# What a wheel ships that is never loaded at run time, removed to keep the functions under
+# What a wheel ships that is never loaded at run time, removed to keep the functions well under
 # Lambda's 250 MB: c2pa-python's Rust static library and make dependency file (31 MB; the
-# bindings load libc2pa_c.so).
-PRUNE = ("c2pa/libs/*.rlib", "c2pa/libs/*.d")
+# bindings load libc2pa_c.so), numpy's and PyWavelets' own test suites (23 MB).
+PRUNE = ("c2pa/libs/*.rlib", "c2pa/libs/*.d", "numpy/**/tests", "pywt/tests")
 _VERSIONED = re.compile(r"\b(GLIBC|GLIBCXX|CXXABI)_([0-9.]+)\b")
 
 
@@ -214,8 +214,11 @@ def build(name: str, out: Path = DEFAULT_OUT, force: bool = False) -> Path:
                     raise SystemExit(f"{extension.name} would not load on Lambda: {foreign}")
         shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts: no use in Lambda
         for pattern in PRUNE:
-            for path in site.glob(pattern):
-                path.unlink()
+            for path in sorted(site.glob(pattern), reverse=True):  # inner folders first
+                if path.is_dir():
+                    shutil.rmtree(path)
+                elif path.exists():
+                    path.unlink()
         # Paths in the bytecode name where Lambda mounts the layer, not this scratch folder.
         subprocess.run(
             [
