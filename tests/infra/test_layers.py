@@ -316,3 +316,47 @@ def test_the_inference_image_writes_the_watermark_with_the_versions_the_tests_ru
         "pip install --no-cache-dir --no-deps --require-hashes -r /opt/program/no-deps.txt"
         in dockerfile
     )
+
+
+def test_the_check_and_the_fingerprint_run_from_the_apis_layers(
+    synth: Synth, tmp_path: Path
+) -> None:
+    """What POST /provenance/check runs, as the API's function would run it: the PDQ fingerprint
+    (pdqhash built here), the C2PA reader (c2pa-python's native library) and the watermark's
+    reader, in Python 3.12 with only the app's package and the API's layers."""
+    task = tmp_path / "task"
+    with zipfile.ZipFile(_app_package(synth)) as package:
+        package.extractall(task)
+    folders = [f / "python" for f in _function_layer_folders(synth, synth.function("api_handler"))]
+    program = (
+        "import io, sys\n"
+        "import numpy as np\n"
+        "from PIL import Image\n"
+        "from chalicelib.provenance import credentials, fingerprints, watermark\n"
+        "rgb = np.random.default_rng(17).integers(0, 256, (320, 320, 3), dtype=np.uint8)\n"
+        "image = Image.fromarray(rgb, 'RGB')\n"
+        "found = fingerprints.compute(image)\n"
+        "assert found.usable and len(found.hex) == 64, found\n"
+        "png = io.BytesIO()\n"
+        "image.save(png, 'PNG')\n"
+        "assert credentials.read(png.getvalue(), 'image/png') is None\n"
+        "assert watermark.read(rgb) is None\n"
+        "assert not any('site-packages' in p for p in sys.path), sys.path\n"
+        "print('checked', found.hex)\n"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(task), *map(str, folders)]),
+        "OBJEKTIFY_STAGE": CONTEXT["stage"],
+        "AWS_REGION": REGION,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    result = subprocess.run(
+        [lambda_python(), "-S", "-c", program],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.stdout.startswith("checked ")
