@@ -1,37 +1,39 @@
-"""An invisible watermark carrying the image id, written into the pixels where they are made.
+"""An invisible watermark carrying the image id: its format, and reading it back.
 
-invisible-watermark's `dwtDct` method: the 128 bits of the image id (a ULID: 26 Crockford
-base32 characters, 128 bits) spread over the DCT of 4x4 blocks of the Haar wavelet's
-approximation of the two chroma channels, each bit repeated over every block it is given (a
-1024x1024 image holds each bit about 250 times per channel). It is deterministic: the same
-pixels and id give the same bytes. It survives metadata stripping and lossless re-encoding;
-JPEG, resizing and cropping weaken it (see the tests and the README for what was measured), and
-then the fingerprint is the evidence.
+invisible-watermark's `dwtDct` method (its `EmbedMaxDct`, scales [0, 36, 36], 4x4 blocks):
+the 128 bits of the image id (a ULID: 26 Crockford base32 characters, exactly 128 bits, packed
+into 16 bytes) are written into the Haar wavelet approximation of the U (chroma) channel, one
+bit per 4x4 block, each bit repeated over every block it is given (a 512x512 image holds each
+bit 32 times). The mark is written where the pixels are made, in the inference container
+(`functions/inference/watermark.py`, with the library and OpenCV); this module is what both
+sides share and what the API runs to read it.
 
-Images smaller than `MIN_SIDE` on either side are not marked (the method's own lower bound,
-256x256; the local tiny model's 64x64 outputs are below it).
+Reading needs no OpenCV and no invisible-watermark: OpenCV does not fit in a Lambda function
+beside the other provenance libraries (150 MB unzipped), and the package's `__init__` imports
+torch. The decode below is maxDct's own, in numpy and PyWavelets: the same colour conversion
+OpenCV makes on float input, the same block statistic and the same vote; a unit test checks it
+gives the library's bits on marked and unmarked images.
 
-This module runs in two places, so it imports nothing of the application: the inference
-container (which embeds; it copies this file) and the API (which reads). Its heavy imports
-(numpy, OpenCV, PyWavelets) happen on first use.
+It survives metadata stripping and lossless copies; JPEG, WebP, resizing and cropping remove
+it (measured in docs/detection.md), and then the fingerprint is the evidence. Images smaller
+than `MIN_SIDE` on either side are not marked (the method's own lower bound, 256x256).
 """
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import re
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
-    from PIL import Image
 
 MIN_SIDE = 256
 PAYLOAD_BITS = 128
-MAX_PASSES = 8
+# maxDct's defaults, which the embedding side uses: the quantisation step of the U channel
+# (the Y channel's scale is 0: unmarked) and the block side.
+SCALE = 36
+BLOCK = 4
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
 # A decoded id is plausible only if its time part lies in the service's lifetime: random bits
@@ -65,105 +67,59 @@ def _plausible(image_id: str) -> bool:
     return _EARLIEST_MS <= made_ms <= time.time() * 1000 + _FUTURE_SLACK_MS
 
 
-@functools.lru_cache(maxsize=1)
-def _embedder_class() -> Any:
-    """invisible-watermark's `EmbedMaxDct`, loaded from its own file.
-
-    Importing the package runs its `__init__`, which imports every method, rivaGan's among
-    them, and rivaGan imports torch (and onnxruntime): hundreds of MB that neither Lambda nor
-    this method needs. `maxDct.py` itself needs only numpy, OpenCV and PyWavelets, so it is
-    loaded as a module of its own, found where the package is installed, without running the
-    package's `__init__`."""
-    package = importlib.util.find_spec("imwatermark")
-    if package is None or not package.submodule_search_locations:
-        raise ImportError("invisible-watermark is not installed")
-    path = Path(next(iter(package.submodule_search_locations))) / "maxDct.py"
-    spec = importlib.util.spec_from_file_location("objektify_imwatermark_maxdct", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.EmbedMaxDct
-
-
 def fits(width: int, height: int) -> bool:
     return min(width, height) >= MIN_SIDE
 
 
-def _bits(image_id: str) -> list[int]:
+def bits_of(image_id: str) -> list[int]:
+    """The 128 bits the mark carries for `image_id`, most significant first."""
+    value = int.from_bytes(pack(image_id), "big")
+    return [(value >> (PAYLOAD_BITS - 1 - n)) & 1 for n in range(PAYLOAD_BITS)]
+
+
+def decoded_bits(rgb: np.ndarray) -> list[int]:
+    """The bits the pixels (RGB, uint8, HxWx3) carry: what maxDct's decode gives for them."""
+    import importlib
+
     import numpy as np
 
-    return [int(bit) for bit in np.unpackbits(np.frombuffer(pack(image_id), dtype=np.uint8))]
-
-
-def embed(rgb: np.ndarray, image_id: str) -> np.ndarray:
-    """The RGB pixels (uint8, HxWx3) carrying `image_id`; unchanged if the image is too small.
-
-    The method moves, in each block, the largest coefficient to a quantisation step that says
-    the bit; moving it can make another coefficient the largest, and a smooth image then reads
-    some bits wrong. So the mark is read back and written again over the marked pixels until
-    it reads right (blocks already right do not change): one pass for most textured images,
-    a few for smooth ones, at most `MAX_PASSES`. Still deterministic."""
-    import numpy as np
-
-    height, width = rgb.shape[:2]
-    if not fits(width, height):
-        return rgb
-    bits = _bits(image_id)
-    embedder = _embedder_class()(bits, wmLen=PAYLOAD_BITS)
-    marked = np.ascontiguousarray(rgb, dtype=np.uint8)
-    for _ in range(MAX_PASSES):
-        # In floating point: the library's own uint8 path truncates (and wraps) every changed
-        # coefficient, which loses most of the mark below 1024x1024.
-        encoded = embedder.encode(_bgr(marked))
-        marked = _rgb(np.clip(np.rint(encoded), 0, 255).astype(np.uint8))
-        if _decoded_bits(marked) == bits:
-            break
-    return marked
-
-
-def _bgr(rgb: np.ndarray) -> np.ndarray:
-    import cv2
-    import numpy as np
-
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32)
-
-
-def _rgb(bgr: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
-def _decoded_bits(rgb: np.ndarray) -> list[int]:
-    import numpy as np
-
-    decoder = _embedder_class()(watermarks=[], wmLen=PAYLOAD_BITS)
-    bgr = _bgr(np.ascontiguousarray(rgb, dtype=np.uint8))
-    return [int(bit) for bit in decoder.decode(bgr)]
-
-
-def embed_image(image: Image.Image, image_id: str) -> Image.Image:
-    """`embed` for a Pillow image (RGB); a too small image is returned as it is."""
-    import numpy as np
-    from PIL import Image as PILImage
-
-    if not fits(*image.size):
-        return image
-    return PILImage.fromarray(embed(np.asarray(image.convert("RGB")), image_id), "RGB")
+    pywt = importlib.import_module("pywt")  # PyWavelets ships no type information
+    pixels = np.ascontiguousarray(rgb, dtype=np.uint8).astype(np.float32)
+    red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
+    # OpenCV's BGR2YUV on float input: Y = .299R + .587G + .114B, U = (B - Y) * .492 + 0.5.
+    luma = blue * np.float32(0.114) + green * np.float32(0.587) + red * np.float32(0.299)
+    chroma = (blue - luma) * np.float32(0.492) + np.float32(0.5)
+    height, width = chroma.shape
+    approximation, _ = pywt.dwt2(chroma[: height // 4 * 4, : width // 4 * 4], "haar")
+    rows, cols = approximation.shape[0] // BLOCK, approximation.shape[1] // BLOCK
+    blocks = (
+        approximation[: rows * BLOCK, : cols * BLOCK]
+        .reshape(rows, BLOCK, cols, BLOCK)
+        .swapaxes(1, 2)
+        .reshape(rows * cols, BLOCK * BLOCK)
+    )
+    # Each block's largest coefficient but the first says its bit by where it falls within
+    # its quantisation step; every block of a bit votes.
+    position = np.argmax(np.abs(blocks[:, 1:]), axis=1) + 1
+    value = np.abs(blocks[np.arange(len(blocks)), position])
+    scores = ((value % SCALE) > 0.5 * SCALE).astype(np.float64)
+    bit = np.arange(len(blocks)) % PAYLOAD_BITS
+    votes = np.bincount(bit, weights=scores, minlength=PAYLOAD_BITS)
+    means = votes / np.bincount(bit, minlength=PAYLOAD_BITS)
+    return [int(v) for v in (means * 255 > 127)]
 
 
 def read(rgb: np.ndarray) -> str | None:
     """The image id the pixels carry, if they decode to a well-formed, plausible one; None
     otherwise (too small, never marked, or the mark did not survive). The caller confirms the
     id exists before trusting it."""
-    import numpy as np
-
     height, width = rgb.shape[:2]
     if not fits(width, height):
         return None
-    bits = np.asarray(_decoded_bits(rgb), dtype=np.uint8)
-    image_id = unpack(np.packbits(bits).tobytes())
+    value = 0
+    for bit in decoded_bits(rgb):
+        value = (value << 1) | bit
+    image_id = unpack(value.to_bytes(16, "big"))
     if not _ULID.fullmatch(image_id) or not _plausible(image_id):
         return None
     return image_id

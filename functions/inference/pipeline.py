@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from chalicelib.provenance import watermark
-from functions.inference import invariance
+from functions.inference import invariance, watermark
 from functions.inference import manifest as manifests
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

@@ -8,7 +8,7 @@ pipeline, loaded once at start (`batching.py`: requests of one size, steps and g
 within `OBJEKTIFY_BATCH_WINDOW_MS` share a call, at most `OBJEKTIFY_MAX_BATCH`); each image is
 the bytes its request paints alone. The image id, when the caller passes it in SageMaker's
 CustomAttributes (`image_id=<id>`), is written into the image as an invisible watermark
-(`chalicelib/provenance/watermark.py`, copied into the image).
+(`watermark.py`; its format is `chalicelib/provenance/watermark.py`, copied into the image).
 Run: `python -m functions.inference.serve [serve] [--port 8080] [--model-dir DIR]`.
 """
 

@@ -22,6 +22,7 @@ from chalicelib.provenance import check, credentials, fingerprints, watermark
 from chalicelib.services import erasure, gallery
 from chalicelib.services.errors import InvalidImage, PayloadTooLarge, RateLimited
 from chalicelib.settings import get_settings
+from functions.inference import watermark as marking
 from tests.support.in_process_aws import aws, consented_profile, scanned
 
 
@@ -145,16 +146,37 @@ def test_an_image_id_packs_into_sixteen_bytes_and_back() -> None:
 
 def test_the_watermark_carries_the_image_id_through_a_lossless_copy() -> None:
     image_id = ids.new_id()
-    marked = watermark.embed_image(textured(512, seed=7), image_id)
+    marked = marking.embed_image(textured(512, seed=7), image_id)
     copy = Image.open(io.BytesIO(png(marked)))  # pixels only: no metadata survives
     assert watermark.read(np.asarray(copy.convert("RGB"))) == image_id
     # Deterministic: the same pixels and id give the same bytes (batches stay identical).
-    assert png(watermark.embed_image(textured(512, seed=7), image_id)) == png(marked)
+    assert png(marking.embed_image(textured(512, seed=7), image_id)) == png(marked)
+
+
+@pytest.mark.parametrize(
+    ("size", "factor", "marked"),
+    [((512, 512), 4, True), ((300, 517), 16, True), ((1024, 768), 2, True), ((512, 512), 4, False)],
+)
+def test_the_numpy_reader_gives_the_bits_invisible_watermark_gives(
+    size: tuple[int, int], factor: int, marked: bool
+) -> None:
+    # The API reads without OpenCV or the library (neither is in Lambda): same bits, always.
+    import cv2
+
+    noise = np.random.default_rng(factor).random((size[1] // factor, size[0] // factor, 3))
+    picture = Image.fromarray((noise * 255).astype(np.uint8), "RGB").resize(size)
+    if marked:
+        picture = marking.embed_image(picture, ids.new_id())
+    for copy in (picture, Image.open(io.BytesIO(jpeg(picture, 85))).convert("RGB")):
+        rgb = np.asarray(copy)
+        decoder = marking.embedder_class()(watermarks=[], wmLen=watermark.PAYLOAD_BITS)
+        theirs = decoder.decode(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR).astype(np.float32))
+        assert watermark.decoded_bits(rgb) == [int(bit) for bit in theirs]
 
 
 def test_the_watermark_does_not_survive_jpeg_and_reads_as_nothing() -> None:
     # Measured: dwtDct's mark is lost at JPEG quality 90 and below; the fingerprint answers.
-    marked = watermark.embed_image(textured(512, seed=8), ids.new_id())
+    marked = marking.embed_image(textured(512, seed=8), ids.new_id())
     copy = Image.open(io.BytesIO(jpeg(marked, 70))).convert("RGB")
     assert watermark.read(np.asarray(copy)) is None
 
@@ -162,7 +184,7 @@ def test_the_watermark_does_not_survive_jpeg_and_reads_as_nothing() -> None:
 def test_an_unmarked_or_too_small_image_reads_as_no_id() -> None:
     assert all(watermark.read(np.asarray(textured(512, seed=s))) is None for s in range(20, 25))
     tiny = textured(64, seed=9)
-    assert watermark.embed_image(tiny, ids.new_id()) is tiny
+    assert marking.embed_image(tiny, ids.new_id()) is tiny
     assert watermark.read(np.asarray(tiny)) is None
 
 
