@@ -7,6 +7,7 @@ Tables come from the PynamoDB models (`chalicelib.models.TABLE_MODELS`), everyth
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -222,18 +223,24 @@ def create_flags(endpoint: str) -> None:
 
 
 def create_credentials_key(endpoint: str) -> str:
-    """The KMS key that signs content credentials (as the CDK app makes it in AWS: asymmetric,
-    ECC_NIST_P256, SIGN_VERIFY) under the alias settings name, and its development chain in
-    the SSM parameter, issued by the development root kept in the local folder. The emulator's
+    """The KMS key that signs content credentials and its development chain, in the emulator
+    at `endpoint`, issued by the development root kept in the local folder. The emulator's
     snapshot keeps the key across restarts; the root stays on disk, so readers that trust it
     keep trusting every chain it issues (`make reset` wipes both)."""
+    from local.config import local_dir
+
+    return credentials_key(_client("kms", endpoint), _client("ssm", endpoint), local_dir())
+
+
+def credentials_key(kms: Any, ssm: Any, root_dir: Path) -> str:
+    """The content credentials' key (as the CDK app makes it in AWS: asymmetric,
+    ECC_NIST_P256, SIGN_VERIFY) under the alias settings name, made unless it exists, and a
+    development chain for it in the SSM parameter, issued by the root kept in `root_dir`."""
     from chalicelib.adapters.signing_key import KEY_SPEC
     from chalicelib.settings import get_settings
-    from local.config import local_dir
     from objektify.credentials import ensure_development_chain
 
     settings = get_settings()
-    kms, ssm = _client("kms", endpoint), _client("ssm", endpoint)
     alias = settings.credentials_key_id
     aliases = {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}
     if alias.startswith("alias/") and not aliases.get(alias):
@@ -243,7 +250,7 @@ def create_credentials_key(endpoint: str) -> str:
             Description="Objektify content credentials (local)",
         )["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName=alias, TargetKeyId=key_id)
-    ensure_development_chain(kms, ssm, alias, settings.credentials_chain_parameter, local_dir())
+    ensure_development_chain(kms, ssm, alias, settings.credentials_chain_parameter, root_dir)
     return alias
 
 

@@ -56,16 +56,18 @@ def public_key(key_id: str | None = None) -> bytes:
 
 
 @lru_cache(maxsize=1)
-def _provider() -> Any:
+def _provider(ssm: Any) -> Any:
+    """Powertools' SSM provider (and its cache) for this SSM client: a new client, one for
+    another endpoint, gets a provider of its own."""
     from aws_lambda_powertools.utilities.parameters import SSMProvider
 
-    from chalicelib.adapters.aws import client
-
-    return SSMProvider(boto3_client=client("ssm"))
+    return SSMProvider(boto3_client=ssm)
 
 
 def certificate_chain() -> str:
     """The PEM chain of the signing key (signing certificate first), read from SSM once and
     kept for a few minutes, so that an operator's new chain reaches every function soon."""
+    from chalicelib.adapters.aws import client
+
     name = get_settings().credentials_chain_parameter
-    return str(_provider().get(name, max_age=CHAIN_CACHE_SECONDS)).strip() + "\n"
+    return str(_provider(client("ssm")).get(name, max_age=CHAIN_CACHE_SECONDS)).strip() + "\n"

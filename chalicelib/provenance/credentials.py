@@ -37,13 +37,6 @@ READABLE = ("image/png", "image/webp", "image/jpeg")
 _TRUST_CODES = frozenset({"signingCredential.untrusted"})
 
 
-def _c2pa() -> Any:
-    """c2pa-python (a native library: loaded by the functions that sign or read, only)."""
-    import importlib
-
-    return importlib.import_module("c2pa")
-
-
 class SigningFailed(Exception):
     """The manifest could not be signed; nothing may be published unsigned."""
 
@@ -124,7 +117,8 @@ class _Signing(threading.local):
         self.error: BaseException | None = None
 
     def context(self, key: SigningKey) -> Any:
-        c2pa = _c2pa()
+        import c2pa  # a native library: loaded by the functions that sign or read, only
+
         found = self.contexts.get((key.chain, key.sign))
         if found is not None:
             return found
@@ -165,7 +159,8 @@ def sign(
     key: SigningKey | None = None,
 ) -> bytes:
     """`data` (a PNG or WebP) with a signed C2PA manifest embedded; raises SigningFailed."""
-    c2pa = _c2pa()
+    import c2pa
+
     if mime not in SIGNABLE:
         raise SigningFailed(f"cannot sign {mime}")
     try:
@@ -204,7 +199,8 @@ def read(data: bytes, mime: str, anchor: str | None = None) -> CredentialReading
     """The C2PA manifest in `data`, validated; None when the file carries none (or is not a
     kind c2pa reads). `anchor`: the root certificate (PEM) that makes a signer ours; the root
     of our own chain by default."""
-    c2pa = _c2pa()
+    import c2pa
+
     if mime not in READABLE:
         return None
     anchor = anchor if anchor is not None else _our_anchor()

@@ -79,12 +79,9 @@ class Match:
 
 def compute(image: Image.Image) -> Fingerprint:
     """The PDQ hash of an image's pixels (any mode; alpha is dropped)."""
-    import importlib
-
     import numpy as np
+    import pdqhash
     from PIL import Image as PILImage
-
-    pdqhash = importlib.import_module("pdqhash")  # C++ bindings without type information
 
     rgb = image.convert("RGB")
     scale = HASH_SIDE / max(rgb.size)

@@ -79,11 +79,9 @@ def bits_of(image_id: str) -> list[int]:
 
 def decoded_bits(rgb: np.ndarray) -> list[int]:
     """The bits the pixels (RGB, uint8, HxWx3) carry: what maxDct's decode gives for them."""
-    import importlib
-
     import numpy as np
+    import pywt
 
-    pywt = importlib.import_module("pywt")  # PyWavelets ships no type information
     pixels = np.ascontiguousarray(rgb, dtype=np.uint8).astype(np.float32)
     red, green, blue = pixels[..., 0], pixels[..., 1], pixels[..., 2]
     # OpenCV's BGR2YUV on float input: Y = .299R + .587G + .114B, U = (B - Y) * .492 + 0.5.

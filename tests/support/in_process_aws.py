@@ -4,19 +4,30 @@ services that need real AWS semantics (conditions, transactions) but no running 
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
+from pathlib import Path
 
 import moto
 
 from chalicelib import resources
 from chalicelib.models import TABLE_MODELS
 from chalicelib.settings import get_settings
+from local.bootstrap import credentials_key
+
+
+@cache
+def _development_root() -> Path:
+    """One development root for the process: every world's chain is issued by it."""
+    return Path(tempfile.mkdtemp(prefix="objektify-credentials-root-"))
 
 
 @contextmanager
 def aws() -> Iterator[None]:
-    """moto in this process, with the tables, buckets and queue the steps use."""
+    """moto in this process, with the tables, buckets and queue the steps use, and the key and
+    chain that sign what is published."""
     saved = {k: os.environ.get(k) for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")}
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
     endpoint = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("AWS_ENDPOINT")}
@@ -30,6 +41,7 @@ def aws() -> Iterator[None]:
         for bucket in resources.buckets(s):
             client("s3").create_bucket(Bucket=bucket)
         client("sqs").create_queue(QueueName=s.erasures_queue)
+        credentials_key(client("kms"), client("ssm"), _development_root())
         try:
             yield
         finally:
