@@ -25,6 +25,11 @@ from tests.infra.support import CONTEXT, REGION, ROOT, Synth
 # Imported only when a setting chooses it, and never in AWS: the optional NudeNet scanner (and
 # the numpy it hands its pixels in), by module.
 OPTIONAL = {"chalicelib.adapters.image_scanner": {"nudenet", "numpy"}}
+# Publishing signs the served copies (c2pa). Only the API (approvals, reversals, reinstated
+# accounts) and the scan publish: the other functions reach the publishing module through the
+# lifecycle's other transitions, never sign, and carry no provenance layer.
+SIGNING = {"chalicelib.provenance.credentials": {"c2pa"}}
+PUBLISHERS = {"app", "chalicelib.events.scan"}
 # Chalice packages its own runtime module with the app.
 BUNDLED = {"chalice"}
 # Lambda's limit on a function's code and all its layers, unzipped.
@@ -95,9 +100,10 @@ def _module_file(module: str) -> Path | None:
     return None
 
 
-def third_party_imports(module: str) -> set[str]:
+def third_party_imports(module: str, optional: dict[str, set[str]] | None = None) -> set[str]:
     """Top-level names of every non-stdlib module the code reachable from `module` may import,
-    lazy imports inside functions included (but a module's OPTIONAL ones)."""
+    lazy imports inside functions included (but a module's `optional` ones: OPTIONAL's)."""
+    optional = OPTIONAL if optional is None else optional
     seen: set[str] = set()
     found: set[str] = set()
     todo = [module]
@@ -117,7 +123,7 @@ def third_party_imports(module: str) -> set[str]:
                 top = name.split(".")[0]
                 if top in ("chalicelib", "app"):
                     todo.append(name)
-                elif top not in sys.stdlib_module_names | {"__future__"} | OPTIONAL.get(
+                elif top not in sys.stdlib_module_names | {"__future__"} | optional.get(
                     current, set()
                 ):
                     found.add(top)
@@ -144,7 +150,8 @@ def test_every_function_has_the_layers_its_code_can_import(synth: Synth) -> None
     for function in synth.of_type("AWS::Serverless::Function").values():
         handler = _handler_module(function["Properties"]["Handler"])
         provided = {name for layer in _layer_names(synth, function) for name in layers[layer]}
-        for top in third_party_imports(handler) - BUNDLED:
+        optional = OPTIONAL if handler in PUBLISHERS else OPTIONAL | SIGNING
+        for top in third_party_imports(handler, optional) - BUNDLED:
             dists = {canonicalize_name(d) for d in providers.get(top, [top])}
             assert dists & provided, f"{handler} imports {top}: in no layer of its function"
 
