@@ -50,6 +50,8 @@ def test_an_image_page_shows_its_credentials_and_a_stripped_copy_is_recognised(
     page.get_by_role("button", name="Check").click()
     result = page.locator(".check-result")
     expect(result).to_contain_text("Made with Objektify")
+    expect(result.locator("time")).to_have_count(1)  # when it was made
+    assert "[object" not in result.inner_text()
     expect(result.locator("[data-evidence=fingerprint]")).to_have_count(1)
     visitor.shot("30-provenance-check")
     result.get_by_role("link", name="See it in the gallery").click()

@@ -23,7 +23,7 @@ function answer(result) {
   }
   const model = [result.model?.name, result.model?.version].filter(Boolean).join(" ");
   const facts = [h("p", {}, h("strong", {}, "Made with Objektify"),
-    model ? `, with ${model}` : "", result.created_at ? `, on ${when(result.created_at)}` : "",
+    model ? `, with ${model}` : "", result.created_at ? [", on ", when(result.created_at)] : "",
     ".")];
   if (result.public && result.image_id) {
     facts.push(h("p", {}, h("a", { href: `#/image/${encodeURIComponent(result.image_id)}` },
