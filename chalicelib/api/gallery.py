@@ -52,7 +52,8 @@ def image(image_id: str) -> Response:
     from chalicelib.services import flags, gallery
 
     flags.require_enabled("gallery")
-    detail = views.image_detail(gallery.public_image(gallery.published(image_id)))
+    published = gallery.published(image_id)
+    detail = views.image_detail(gallery.public_image(published), bool(published.copies_signed))
     return _cached(bp.current_request.headers, detail)
 
 

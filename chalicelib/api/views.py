@@ -34,9 +34,12 @@ def public_image(item: PublicImage) -> dict[str, Any]:
     return _without_empty(dataclasses.asdict(item), ("model",))
 
 
-def image_detail(item: PublicImage) -> dict[str, Any]:
-    """A published image's own page: what lists show, and its content credentials (every
-    published copy carries a C2PA manifest signed by the service: publishing.write_copies)."""
+def image_detail(item: PublicImage, copies_signed: bool) -> dict[str, Any]:
+    """A published image's own page: what lists show, and its content credentials when its
+    copies carry a C2PA manifest signed by the service (publishing.write_copies); an image
+    published before signing has none."""
+    if not copies_signed:
+        return public_image(item)
     from chalicelib.provenance.credentials import SERVICE_NAME
 
     signed: dict[str, Any] = {"signed_by": SERVICE_NAME}

@@ -118,6 +118,9 @@ class Generation(Model):
     # Why an image was rejected or removed: sexual | violent | hateful | illegal | ...
     category = UnicodeAttribute(null=True)
     published_at = UTCDateTimeAttribute(null=True)
+    # Its served copies carry a signed C2PA manifest: set by every transition that makes it
+    # public (publishing signs the copies first). Absent on images published before signing.
+    copies_signed = BooleanAttribute(null=True)
     # Reports by users (one per user counts), summarised here for the moderation queue.
     report_count = NumberAttribute(default=0)
     report_reasons = UnicodeSetAttribute(null=True)

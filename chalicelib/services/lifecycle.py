@@ -255,7 +255,10 @@ def _move(
     creator: Any = (UserProfile, generation.owner_id, None)
     if becomes_public:
         generation.published_at = generation.published_at or now
-        actions.append(Generation.published_at.set(generation.published_at))
+        actions += [
+            Generation.published_at.set(generation.published_at),
+            Generation.copies_signed.set(True),  # publishing.write_copies signed them
+        ]
     removes_entries = (
         PUBLISHED in sources and not transition.stays_public and generation.published_at is not None
     )

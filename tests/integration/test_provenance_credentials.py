@@ -135,6 +135,22 @@ def test_the_image_page_names_the_content_credentials(published: dict[str, Any])
     assert detail["content_credentials"] == {"signed_by": "Objektify", "model": detail["model"]}
 
 
+def test_an_image_published_before_signing_claims_no_credentials(stack: StackState) -> None:
+    """Its copies were put before publishing signed them: its record lacks the mark that every
+    publishing transition now writes, and its page says nothing of credentials."""
+    alice = sign_in(stack)
+    alice.accept_current_terms()
+    made = publish_one(alice)
+    client(stack, "dynamodb").update_item(
+        TableName=name(stack, "generations"),
+        Key={"generation_id": {"S": made["id"]}},
+        UpdateExpression="REMOVE copies_signed",
+    )
+    detail = anonymous(stack).get(f"/gallery/{made['id']}").json()
+    assert detail["id"] == made["id"]
+    assert "content_credentials" not in detail
+
+
 def test_an_image_that_cannot_be_signed_is_not_published_until_it_can(tmp_path: Path) -> None:
     """KMS refuses every Sign (the fault proxy answers 503): the scan fails, is retried and goes
     to the DLQ with nothing public; once KMS answers again, a redrive publishes it signed."""
