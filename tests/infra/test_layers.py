@@ -130,6 +130,18 @@ def third_party_imports(module: str, optional: dict[str, set[str]] | None = None
     return found
 
 
+def _as_lambda(task: Path, folders: list[Path]) -> dict[str, str]:
+    """The environment a function runs in: its package and its layers' folders on the path,
+    nothing else installed, the stage's settings."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join([str(task), *map(str, folders)]),
+        "OBJEKTIFY_STAGE": CONTEXT["stage"],
+        "AWS_REGION": REGION,
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+
+
 def _handler_module(handler: str) -> str:
     return handler.rsplit(".", 1)[0]
 
@@ -212,13 +224,7 @@ def test_the_deployed_package_and_layers_load_every_handler_without_site_package
             f"{checks}"
             "print('loaded', sys.argv[1])\n"
         )
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "PYTHONPATH": os.pathsep.join([str(task), *map(str, folders)]),
-            "OBJEKTIFY_STAGE": CONTEXT["stage"],
-            "AWS_REGION": REGION,
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
+        env = _as_lambda(task, folders)
         result = subprocess.run(
             [python, "-S", "-c", program, handler],
             cwd=tmp_path,
@@ -351,13 +357,7 @@ def test_the_check_and_the_fingerprint_run_from_the_apis_layers(
         "assert not any('site-packages' in p for p in sys.path), sys.path\n"
         "print('checked', found.hex)\n"
     )
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join([str(task), *map(str, folders)]),
-        "OBJEKTIFY_STAGE": CONTEXT["stage"],
-        "AWS_REGION": REGION,
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
+    env = _as_lambda(task, folders)
     result = subprocess.run(
         [lambda_python(), "-S", "-c", program],
         cwd=tmp_path,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import uuid
 
 import pytest
 import requests
@@ -11,33 +10,15 @@ from PIL import Image
 
 from local.config import StackState
 from tests.support.aws import client, name
-from tests.support.client import Api, anonymous, sign_in
-from tests.support.waiting import wait_for
+from tests.support.client import Api, anonymous, publish_one, sign_in
 
 pytestmark = pytest.mark.integration
-FINAL = {"published", "in_review", "rejected", "failed", "removed"}
 
 
 def consented(state: StackState) -> Api:
     api = sign_in(state)
     api.accept_current_terms()
     return api
-
-
-def publish_one(api: Api, prompt: str | None = None) -> dict:
-    created = api.post(
-        "/generations",
-        json={"prompt": prompt or f"a calm field {uuid.uuid4().hex[:6]}", "steps": 2},
-    )
-    assert created.status_code == 202, created.text
-
-    def done() -> dict | None:
-        body = api.get(f"/generations/{created.json()['id']}").json()
-        return body if body["status"] in FINAL else None
-
-    final = wait_for(done, timeout=90, what="the generation to finish")
-    assert final["status"] == "published", final
-    return final
 
 
 def test_a_benign_prompt_is_published_everywhere(stack: StackState) -> None:

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import io
 import time
-import uuid
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -18,26 +16,9 @@ import requests
 from PIL import Image
 
 from local.config import StackState
-from tests.support.client import Api, anonymous, sign_in
-from tests.support.waiting import wait_for
+from tests.support.client import Api, anonymous, publish_one, sign_in
 
 pytestmark = pytest.mark.integration
-FINAL = {"published", "in_review", "rejected", "failed", "removed"}
-
-
-def publish_one(api: Api) -> dict[str, Any]:
-    created = api.post(
-        "/generations", json={"prompt": f"a busy market {uuid.uuid4().hex[:6]}", "steps": 2}
-    )
-    assert created.status_code == 202, created.text
-
-    def done() -> dict[str, Any] | None:
-        body: dict[str, Any] = api.get(f"/generations/{created.json()['id']}").json()
-        return body if body["status"] in FINAL else None
-
-    final = wait_for(done, timeout=90, what="the generation to finish")
-    assert final["status"] == "published", final
-    return final
 
 
 def download(public: Api, image_id: str) -> bytes:

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,29 +19,13 @@ import requests
 
 from local.config import StackState
 from tests.support.aws import client, name
-from tests.support.client import Api, anonymous, sign_in
+from tests.support.client import FINAL, anonymous, publish_one, sign_in
 from tests.support.stack import running_stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-FINAL = {"published", "in_review", "rejected", "failed", "removed"}
 ROOT = Path(__file__).resolve().parents[2]
 CREATED = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
-
-
-def publish_one(api: Api) -> dict[str, Any]:
-    created = api.post(
-        "/generations", json={"prompt": f"a quiet harbour {uuid.uuid4().hex[:6]}", "steps": 2}
-    )
-    assert created.status_code == 202, created.text
-
-    def done() -> dict[str, Any] | None:
-        body: dict[str, Any] = api.get(f"/generations/{created.json()['id']}").json()
-        return body if body["status"] in FINAL else None
-
-    final = wait_for(done, timeout=90, what="the generation to finish")
-    assert final["status"] == "published", final
-    return final
 
 
 def validate(data: bytes, mime: str, anchor: str) -> dict[str, Any]:

@@ -10,6 +10,9 @@ import requests
 
 from local.config import StackState
 from local.tokens import issue_token
+from tests.support.waiting import wait_for
+
+FINAL = {"published", "in_review", "rejected", "failed", "removed"}
 
 
 @dataclass
@@ -66,3 +69,20 @@ def sign_in(state: StackState, *groups: str, name: str | None = None) -> Api:
 
 def anonymous(state: StackState) -> Api:
     return Api(state)
+
+
+def publish_one(api: Api, prompt: str | None = None) -> dict[str, Any]:
+    """A generation of `api`'s user, submitted and waited for until published (its body)."""
+    created = api.post(
+        "/generations",
+        json={"prompt": prompt or f"a calm field {uuid.uuid4().hex[:6]}", "steps": 2},
+    )
+    assert created.status_code == 202, created.text
+
+    def done() -> dict[str, Any] | None:
+        body: dict[str, Any] = api.get(f"/generations/{created.json()['id']}").json()
+        return body if body["status"] in FINAL else None
+
+    final = wait_for(done, timeout=90, what="the generation to finish")
+    assert final["status"] == "published", final
+    return final
