@@ -38,6 +38,7 @@ class Settings:
     notices_table: str = ""
     notice_contacts_table: str = ""
     report_days_table: str = ""
+    names_table: str = ""  # display names, one claim item per name
     fingerprints_table: str = ""  # perceptual fingerprints of model outputs (provenance)
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""

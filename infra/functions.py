@@ -104,7 +104,10 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
                 (GET, PUT, UPDATE),
                 query_indexes=("by_owner", "review_queue"),
             ),
-            TableAccess("gallery_table", (QUERY, PUT, DELETE)),
+            # A rename rewrites the creator's entries (creator page and feed) with the name.
+            TableAccess("gallery_table", (QUERY, PUT, UPDATE, DELETE)),
+            # A display name's claim, taken and released in the rename's transaction.
+            TableAccess("names_table", (GET, PUT, DELETE)),
             # An Idempotency-Key's claim, in the submit's transaction; read when refused.
             TableAccess("idempotency_table", (GET, PUT)),
             TableAccess("reports_table", (PUT,)),
@@ -179,7 +182,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables=(
             TableAccess("generations_table", (GET, UPDATE)),
             # A strike with a rejection; the strike policy reads the profile and may suspend.
-            TableAccess("users_table", (BATCH_GET, UPDATE)),
+            # A published image's entries carry the creator's display name (GetItem).
+            TableAccess("users_table", (GET, BATCH_GET, UPDATE)),
             TableAccess("gallery_table", (PUT,)),
             TableAccess("audit_table", (PUT,)),
             # The statement of reasons of a rejection, and of the suspension it may cause,
@@ -247,7 +251,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         reserved_concurrency=5,
         queue="erasures_queue",
         tables=(
-            TableAccess("users_table", (GET, DELETE)),
+            # The display name leaves the profile before the profile goes; its claim is freed.
+            TableAccess("users_table", (GET, UPDATE, DELETE)),
+            TableAccess("names_table", (DELETE,)),
             TableAccess("generations_table", (UPDATE, DELETE), query_indexes=("by_owner",)),
             TableAccess("gallery_table", (DELETE,)),
             TableAccess("reports_table", (QUERY, BATCH_WRITE), query_indexes=("by_reporter",)),

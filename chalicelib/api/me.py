@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from chalicelib.api.http import caller_of, endpoint
+from chalicelib.api.http import caller_of, endpoint, json_body
+
+if TYPE_CHECKING:
+    from chalicelib.services.identity import Caller
 
 bp = Blueprint(__name__)
 
@@ -14,10 +17,28 @@ bp = Blueprint(__name__)
 @bp.route("/me", methods=["GET"])
 @endpoint
 def me() -> dict[str, Any]:
-    from chalicelib.services import accounts, consent
+    from chalicelib.services import accounts
 
     caller = caller_of(bp.current_request)
-    profile = accounts.load_profile(caller.user_id)
+    return _standing(caller, accounts.load_profile(caller.user_id))
+
+
+@bp.route("/me", methods=["PATCH"])
+@endpoint
+def update_me() -> dict[str, Any]:
+    from chalicelib.api.schemas import ProfileBody, parse
+    from chalicelib.services import display_names
+
+    request = bp.current_request
+    caller = caller_of(request)
+    body = parse(ProfileBody, json_body(request))
+    return _standing(caller, display_names.set_name(caller.user_id, body.display_name))
+
+
+def _standing(caller: Caller, profile: Any) -> dict[str, Any]:
+    """The caller's profile as `GET /me` and `PATCH /me` answer it."""
+    from chalicelib.services import accounts, consent
+
     state = consent.state_of(profile)
     answer: dict[str, Any] = {
         "user_id": caller.user_id,
@@ -29,6 +50,8 @@ def me() -> dict[str, Any]:
             "required": state.required,
         },
     }
+    if profile is not None and profile.display_name is not None:
+        answer["display_name"] = profile.display_name
     return answer
 
 

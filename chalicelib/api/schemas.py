@@ -95,6 +95,25 @@ class GenerationBody(Body):
         return value
 
 
+class ProfileBody(Body):
+    # Required, and null clears it: `{}` is refused rather than read as "no change".
+    display_name: StrictStr | None
+
+    @field_validator("display_name")
+    @classmethod
+    def _display_name(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = " ".join(value.split())
+        if not 3 <= len(value) <= 30:
+            raise ValueError("must be 3 to 30 characters after trimming")
+        # No controls or invisible characters (bidi overrides, zero-width joiners): a name
+        # others see must read as what it is.
+        if any(unicodedata.category(c)[0] == "C" for c in value):
+            raise ValueError("must not contain control or invisible characters")
+        return visible_text(value, "the name")
+
+
 class ReportBody(Body):
     reason: Literal["sexual", "violent", "hateful", "illegal", "copyright", "privacy", "other"]
     note: StrictStr | None = Field(default=None, max_length=1000)

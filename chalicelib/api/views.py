@@ -31,7 +31,7 @@ def generation(item: OwnerGeneration) -> dict[str, Any]:
 
 
 def public_image(item: PublicImage) -> dict[str, Any]:
-    return _without_empty(dataclasses.asdict(item), ("model",))
+    return _without_empty(dataclasses.asdict(item), ("model", "creator_name"))
 
 
 def image_detail(item: PublicImage, copies_signed: bool) -> dict[str, Any]:

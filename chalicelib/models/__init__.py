@@ -11,6 +11,7 @@ from chalicelib.models.fingerprints import FingerprintBand
 from chalicelib.models.gallery import GalleryEntry
 from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
+from chalicelib.models.names import NameClaim
 from chalicelib.models.notices import Notice, NoticeContact
 from chalicelib.models.quota import QuotaSlot
 from chalicelib.models.report_days import ReportDay
@@ -38,6 +39,7 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     NoticeContact,
     ReportDay,
     FingerprintBand,
+    NameClaim,
 )
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "GalleryEntry",
     "Generation",
     "IdempotencyRecord",
+    "NameClaim",
     "Notice",
     "NoticeContact",
     "QuotaSlot",

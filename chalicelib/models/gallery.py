@@ -53,6 +53,9 @@ class GalleryEntry(Model):
     sk = UnicodeAttribute(range_key=True)
     image_id = UnicodeAttribute()
     creator_id = UnicodeAttribute()
+    # The creator's display name when the entry was written, kept current by a rename
+    # (chalicelib/models/names.py says why it is copied here).
+    creator_name = UnicodeAttribute(null=True)
     prompt = UnicodeAttribute()
     width = NumberAttribute()
     height = NumberAttribute()

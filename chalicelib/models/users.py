@@ -7,7 +7,9 @@ Access patterns
 - record an accepted terms version: UpdateItem inside the consent transaction.
 - is this account erased: the erasure marker, read in the same BatchGetItem as the profile.
 
-No e-mail, name or address is ever stored here: the user id is the opaque `sub`.
+No e-mail, legal name or address is ever stored here: the user id is the opaque `sub`. A
+user may choose a public display name (`display_name`, with the claim key it holds in the names
+table, `display_name_key`; see chalicelib/models/names.py).
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ class UserProfile(Model):
     strikes = NumberAttribute(default=0)
     accepted_terms_version = NumberAttribute(null=True)
     accepted_terms_sha256 = UnicodeAttribute(null=True)
+    display_name = UnicodeAttribute(null=True)
+    display_name_key = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
     # Only on an erasure marker (`user_id = "erased#<sha256 of the sub>"`), which refuses the

@@ -29,7 +29,7 @@ from chalicelib.models.generations import Generation
 from chalicelib.models.reports import Report
 from chalicelib.models.users import ERASED, UserProfile, erased_marker_key
 from chalicelib.observability import logger
-from chalicelib.services import audit, lifecycle, quota, statements
+from chalicelib.services import audit, display_names, lifecycle, quota, statements
 from chalicelib.settings import get_settings
 
 ERASED_ACTOR = "erased-user"
@@ -162,6 +162,7 @@ STEPS: tuple[Callable[[str], None], ...] = (
     delete_exports,
     delete_sign_in,
     quota.release_all,
+    display_names.release,
     delete_profile,
 )
 

@@ -115,6 +115,11 @@ class Conflict(ServiceError):
     default_message = "The request conflicts with the current state."
 
 
+class NameTaken(Conflict):
+    code = "name_taken"
+    default_message = "Another user has this display name."
+
+
 class UnderReview(Conflict):
     code = "under_review"
     default_message = "This image awaits a moderator's decision; it can be deleted after."

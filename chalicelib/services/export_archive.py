@@ -97,6 +97,7 @@ def collect(user_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             "strikes": int(profile.strikes or 0),
             "accepted_terms_version": profile.accepted_terms_version,
             "accepted_terms_sha256": profile.accepted_terms_sha256,
+            "display_name": profile.display_name,
             "suspended_until": profile.suspended_until,
             "restriction_reason": profile.restriction_reason,
             "created_at": profile.created_at,

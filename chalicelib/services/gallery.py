@@ -16,7 +16,7 @@ from chalicelib.adapters import clock
 from chalicelib.models.gallery import GalleryEntry
 from chalicelib.models.generations import REMOVED, Generation, find, is_public
 from chalicelib.models.notices import OUTCOME_REMOVED
-from chalicelib.services import lifecycle, notices, publishing
+from chalicelib.services import display_names, lifecycle, notices, publishing
 from chalicelib.services.errors import NotFound
 from chalicelib.settings import get_settings
 
@@ -27,6 +27,7 @@ class PublicImage:
 
     id: str
     creator: str
+    creator_name: str | None
     prompt: str
     width: int
     height: int
@@ -38,15 +39,20 @@ class PublicImage:
 
 
 def public_image(source: GalleryEntry | Generation) -> PublicImage:
+    """An entry carries its creator's name; an image's own record does not, so its page reads
+    the name (one GetItem for the one image, never one per item of a list)."""
+    name: str | None
     if isinstance(source, GalleryEntry):
-        image_id, creator = source.image_id, source.creator_id
+        image_id, creator, name = source.image_id, source.creator_id, source.creator_name
     else:
         image_id, creator = source.generation_id, source.owner_id
+        name = display_names.current(creator)
     model = source.model
     urls = publishing.image_urls(image_id)
     return PublicImage(
         id=image_id,
         creator=creator,
+        creator_name=name,
         prompt=source.prompt,
         width=int(source.width),
         height=int(source.height),

@@ -47,7 +47,7 @@ from chalicelib.models.generations import (
 from chalicelib.models.statements import Statement
 from chalicelib.models.users import BANNED, UserProfile
 from chalicelib.observability import logger
-from chalicelib.services import accounts, audit, publishing, report_days, statements
+from chalicelib.services import accounts, audit, display_names, publishing, report_days, statements
 from chalicelib.services.errors import Conflict, UnderReview
 from chalicelib.settings import get_settings
 
@@ -278,7 +278,9 @@ def _move(
             if becomes_public:
                 # In the same transaction: a restriction written a moment earlier wins.
                 creator_may = standing if standing is not None else accounts.active_condition(now)
-                for entry in publishing.entries(generation, generation.published_at):
+                creator_name = display_names.current(generation.owner_id)
+                published_at = generation.published_at
+                for entry in publishing.entries(generation, published_at, creator_name):
                     tx.save(entry)
             elif removes_entries:
                 for entry in publishing.entries(generation, generation.published_at):

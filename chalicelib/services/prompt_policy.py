@@ -327,3 +327,12 @@ def screen_prompt(*texts: str) -> Verdict:
     # Ties go to the earlier entry: a listed phrase is named rather than a combination.
     *_, category, term = min(found, key=lambda f: f[:3])
     return Verdict(category=category, matched=term)
+
+
+def refusal(text: str, what: str = "prompt") -> tuple[str, str] | None:
+    """(the message a refused text is answered with, the category), or None when the screen
+    allows it: one wording for every text the screen reads (a prompt, a display name)."""
+    verdict = screen_prompt(text)
+    if verdict.allowed or verdict.category is None:
+        return None
+    return f"The {what} breaks the content policy ({verdict.category}).", verdict.category

@@ -64,12 +64,16 @@ def delete_copies(image_id: str) -> None:
         storage.delete(bucket, key)
 
 
-def entries(generation: Generation, published_at: Any) -> list[GalleryEntry]:
-    """Its feed entry and its creator-page entry, as of `published_at`."""
+def entries(
+    generation: Generation, published_at: Any, creator_name: str | None = None
+) -> list[GalleryEntry]:
+    """Its feed entry and its creator-page entry, as of `published_at`, naming the creator by
+    `creator_name` when they have chosen one (a removal deletes by key and needs none)."""
     sk = f"{clock.iso(published_at)}#{generation.generation_id}"
     common: dict[str, Any] = {
         "image_id": generation.generation_id,
         "creator_id": generation.owner_id,
+        "creator_name": creator_name,
         "prompt": generation.prompt,
         "width": generation.width,
         "height": generation.height,

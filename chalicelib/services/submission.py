@@ -95,16 +95,14 @@ def _create(
     idempotency_key: str | None,
     own_start_seconds: float,
 ) -> OwnerGeneration:
-    from chalicelib.services.prompt_policy import screen_prompt
+    from chalicelib.services.prompt_policy import refusal
 
     # Only the prompt: a negative prompt names what to keep out ("nude", "gore"), and screening
     # it would refuse exactly the users who are steering away from such content.
-    verdict = screen_prompt(request.prompt)
-    if not verdict.allowed:
-        raise PromptRejected(
-            f"The prompt breaks the content policy ({verdict.category}).",
-            details={"category": verdict.category},
-        )
+    refused = refusal(request.prompt)
+    if refused is not None:
+        message, category = refused
+        raise PromptRejected(message, details={"category": category})
     # What the caller asked, as asked: the seed is drawn below.
     asked = json.dumps(dataclasses.asdict(request), sort_keys=True)
     if request.seed is None:

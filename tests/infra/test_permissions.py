@@ -36,7 +36,13 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     # Submit, the owner's view and list, the review queue, deletion, decisions.
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "table generations")
     | _grants("dynamodb:Query", "index generations/by_owner", "index generations/review_queue")
-    | _grants({"dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table gallery")
+    # A rename rewrites the creator's entries with the name (UpdateItem).
+    | _grants(
+        {"dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"},
+        "table gallery",
+    )
+    # A display name's claim, taken and released in the rename's transaction.
+    | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table names")
     # Idempotency-Key claims, written in the submit's transaction.
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem"}, "table idempotency")
     | _grants({"dynamodb:PutItem", "dynamodb:BatchWriteItem", "dynamodb:Query"}, "table audit")
@@ -78,7 +84,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants(CONSUME, "queue results"),
     "on_output_created": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table generations")
-    | _grants({"dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, "table users")
+    # The strike policy's profile; the creator's display name on the gallery entries.
+    | _grants({"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, "table users")
     | _grants("dynamodb:PutItem", "table gallery", "table audit", "table statements")
     | _grants("dynamodb:UpdateItem", "table report-days")
     | _grants({"s3:GetObject", "s3:DeleteObject"}, "objects originals/outputs/*")
@@ -112,7 +119,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants({"s3:PutObject", "s3:AbortMultipartUpload"}, "objects exports/exports/*")
     | _grants(CONSUME, "queue exports"),
     "on_erasure_requested": LOGS
-    | _grants({"dynamodb:GetItem", "dynamodb:DeleteItem"}, "table users")
+    # The display name leaves the profile, and its claim is freed, before the profile goes.
+    | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}, "table users")
+    | _grants("dynamodb:DeleteItem", "table names")
     | _grants({"dynamodb:UpdateItem", "dynamodb:DeleteItem"}, "table generations")
     | _grants(
         "dynamodb:Query",

@@ -55,6 +55,7 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
         "GET /health": lambda: ("GET", "/health", None),
         "GET /terms/current": lambda: ("GET", "/terms/current", None),
         "GET /me": lambda: ("GET", "/me", None),
+        "PATCH /me": lambda: ("PATCH", "/me", {"display_name": f"Matrix {caller}"}),
         "POST /consents": lambda: (
             "POST",
             "/consents",

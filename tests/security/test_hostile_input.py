@@ -96,6 +96,25 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             b'{"prompt": "a", "prompt": "b", "status": "x"}',
             json_type,
         ),
+        *[
+            ("owner", "PATCH", "/me", json.dumps({"display_name": name}).encode(), json_type)
+            for name in (
+                "a\u0000bc",
+                "\u202eevil name",
+                "\u200b\u200d\u2060\u200b",
+                "\u0301\u0302\u0303",
+                "ab",
+                "x" * 31,
+                "x" * 100_000,
+                "Porn King",
+                {"$ne": None},
+                12345,
+                ["a", "b", "c"],
+                "___",
+            )
+        ],
+        ("owner", "PATCH", "/me", b'{"display_name": "\ud800 lone surrogate"}', json_type),
+        ("owner", "PATCH", "/me", b"display_name=Eve", {"Content-Type": "text/plain"}),
         ("owner", "GET", "/gallery?limit=0", None, {}),
         ("owner", "GET", "/gallery?limit=100000000000000000000", None, {}),
         ("owner", "GET", "/gallery?cursor=" + "A" * 3000, None, {}),

@@ -18,6 +18,8 @@ FORBIDDEN = {
     "scan_result": {"outcome": "published"},
     "moderation_outcome": "approved",
     "model": {"name": "x", "version": "y"},
+    "display_name_key": "someoneelse",
+    "creator_name": "Someone Else",
 }
 
 
@@ -32,6 +34,7 @@ def write_routes(world: World) -> list[tuple[str, str, str, dict]]:
             {"version": terms["version"], "sha256": terms["sha256"]},
         ),
         ("owner", "POST", "/generations", {"prompt": "a tree"}),
+        ("owner", "PATCH", "/me", {"display_name": "Mass Assigner"}),
         ("other", "POST", f"/gallery/{image}/reports", {"reason": "other"}),
         (
             "moderator",

@@ -19,6 +19,7 @@ from chalicelib.models import (
     gallery,
     generations,
     idempotency,
+    names,
     notices,
     quota,
     report_days,
@@ -54,6 +55,7 @@ def all_models() -> dict[str, type[Model]]:
         notices,
         report_days,
         fingerprints,
+        names,
     ):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:

@@ -86,7 +86,14 @@ export function refusal(error, { signal, ready } = {}) {
       return notice("error", h("p", {}, h("strong", {}, "Switched off for now. "),
         error.message, wait));
     }
+    case "name_taken":
+      return notice("error", h("p", {}, "Another user has this display name. Names that differ "
+        + "only in capitals, accents or look-alike letters count as the same: choose another."));
     case "invalid_request":
+      if (details.display_name && details.category) {
+        return notice("error", h("p", {}, "This display name was refused: it reads as "
+          + `${categoryText(details.category)}. Choose another.`));
+      }
       return notice("error", h("p", {}, "Some fields need changing:"), fieldList(details));
     case "unauthorized":
       return notice("error", h("p", {}, "Your sign-in has expired. ",

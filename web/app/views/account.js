@@ -58,6 +58,47 @@ function exportSection(signal) {
     start, out);
 }
 
+function nameSection(signal) {
+  const me = session.me;
+  const input = h("input", { type: "text", name: "display_name", autocomplete: "nickname",
+    minlength: "3", maxlength: "30", value: me.display_name || "" });
+  const save = h("button", { type: "submit" }, "Save name");
+  const clear = h("button", { type: "button", class: "small" }, "Remove name");
+  clear.hidden = !me.display_name;
+  const out = h("div", { role: "status" });
+
+  async function send(name) {
+    save.disabled = clear.disabled = true;
+    try {
+      const updated = await api("PATCH", "/me", { body: { display_name: name }, signal });
+      session.me = { ...session.me, ...updated };
+      if (!("display_name" in updated)) delete session.me.display_name;
+      input.value = updated.display_name || "";
+      clear.hidden = !updated.display_name;
+      out.replaceChildren(notice("info", h("p", {}, updated.display_name
+        ? `Saved. Your images now show “${updated.display_name}”.`
+        : "Removed. Your images show a short id again.")));
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      out.replaceChildren(refusal(error, { signal }));
+    } finally {
+      save.disabled = clear.disabled = false;
+    }
+  }
+
+  const form = h("form", { "aria-labelledby": "name-title" },
+    h("h2", { id: "name-title" }, "Your public name"),
+    field("Display name", input, "3 to 30 characters, shown on your images and your page "
+      + "instead of your id. It must be yours alone."),
+    save, " ", clear, out);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    send(input.value.trim());
+  });
+  clear.addEventListener("click", () => send(null));
+  return form;
+}
+
 function deleteSection(signal) {
   const typed = h("input", { type: "text", name: "confirm", autocomplete: "off",
     spellcheck: "false" });
@@ -105,5 +146,5 @@ export async function accountView(main, _params, { signal }) {
       h("dt", {}, "Your data"), h("dd", {}, "What we keep and why: ",
         h("a", { href: "#/privacy" }, "the Privacy Policy"), "; decisions about you: ",
         h("a", { href: "#/decisions" }, "My decisions"), ".")),
-    exportSection(signal), deleteSection(signal));
+    nameSection(signal), exportSection(signal), deleteSection(signal));
 }

@@ -21,15 +21,25 @@ export function card(image) {
         width: THUMB,
         height: Math.round((THUMB * height) / width),
       }),
-      h("span", { class: "caption", "aria-hidden": "true" }, image.prompt)));
+      h("span", { class: "caption", "aria-hidden": "true" }, image.prompt),
+      image.creator_name ? h("span", { class: "by" }, `by ${image.creator_name}`) : null));
 }
 
-export function imageGrid(path, { signal, empty, skip, limit = pageSize() }) {
+/** Who made an image, as people see them: their display name, else a short opaque id. */
+export function creatorLabel(image) {
+  return image.creator_name || `creator ${shortId(image.creator)}`;
+}
+
+export function imageGrid(path, { signal, empty, skip, limit = pageSize(), onPage }) {
   return pager({
     list: h("ul", { class: "grid" }),
-    fetchPage: (cursor, first) => api("GET", path, {
-      auth: false, fresh: first, query: { cursor, limit }, signal,
-    }),
+    fetchPage: async (cursor, first) => {
+      const page = await api("GET", path, {
+        auth: false, fresh: first, query: { cursor, limit }, signal,
+      });
+      onPage?.(page);
+      return page;
+    },
     renderItem: card,
     empty,
     signal,
@@ -48,8 +58,14 @@ export async function galleryView(main, _params, { signal }) {
 }
 
 export async function creatorView(main, params, { signal }) {
-  main.append(heading(`Images by creator ${shortId(params.id)}`));
+  const title = heading(`Images by creator ${shortId(params.id)}`);
+  main.append(title);
+  // The name comes with the images (each entry carries it): no separate profile read.
+  const named = (page) => {
+    const name = page.items.find((item) => item.creator_name)?.creator_name;
+    if (name) title.textContent = `Images by ${name}`;
+  };
   main.append(imageGrid(`/users/${encodeURIComponent(params.id)}/gallery`, {
-    signal, empty: "This creator has no published images.",
+    signal, empty: "This creator has no published images.", onPage: named,
   }));
 }

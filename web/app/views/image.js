@@ -2,11 +2,11 @@
 // and more from the same creator.
 
 import { api, apiUrl, ApiError } from "../api.js";
-import { announce, field, h, heading, notice, options, safeUrl, shortId, when } from "../dom.js";
+import { announce, field, h, heading, notice, options, safeUrl, when } from "../dom.js";
 import { refusal } from "../refusals.js";
 import { go } from "../router.js";
 import { hasRole, session } from "../session.js";
-import { imageGrid } from "./gallery.js";
+import { creatorLabel, imageGrid } from "./gallery.js";
 import { noticeForm } from "./notices.js";
 
 export const REPORT_REASONS = [
@@ -92,7 +92,7 @@ export async function imageView(main, params, { signal }) {
   const creator = image.creator;
   const mine = session.me?.user_id === creator;
   main.append(
-    heading(mine ? "Your image" : `Image by creator ${shortId(creator)}`),
+    heading(mine ? "Your image" : `Image by ${creatorLabel(image)}`),
     h("figure", { class: "artwork" },
       h("img", {
         src: safeUrl(image.image_url), alt: image.prompt, width: image.width, height: image.height,
@@ -101,7 +101,8 @@ export async function imageView(main, params, { signal }) {
     h("dl", { class: "facts" },
       h("dt", {}, "Creator"),
       h("dd", {}, h("a", { href: `#/users/${encodeURIComponent(creator)}` },
-        mine ? "you" : `creator ${shortId(creator)}`)),
+        mine ? (image.creator_name ? `you (${image.creator_name})` : "you")
+          : creatorLabel(image))),
       h("dt", {}, "Created"), h("dd", {}, when(image.created_at)),
       h("dt", {}, "Size"), h("dd", {}, `${image.width} × ${image.height}`),
       image.model ? [h("dt", {}, "Model"), h("dd", {}, image.model.name)] : null,
