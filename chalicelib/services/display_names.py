@@ -97,9 +97,11 @@ def set_name(user_id: str, name: str | None) -> UserProfile:
 
 
 def rename_gallery_entries(user_id: str, name: str | None) -> None:
-    """The creator's published entries (creator page and feed) show `name`: one Query page of
-    the creator's partition, then an UpdateItem per entry and its feed twin. Only entries that
-    still exist are rewritten (a removal meanwhile is not brought back)."""
+    """The creator's published entries (creator page and feed) show `name`: the creator's
+    partition queried (one request per 1 MB of entries), then an UpdateItem per entry and one
+    per its feed twin. Only entries that still exist are rewritten (a removal meanwhile is not
+    brought back). Sending the same name again runs this again, which repairs entries a
+    crash or a publish racing the rename left with the old name."""
     from chalicelib.models.gallery import feed_partition
     from chalicelib.settings import get_settings
 

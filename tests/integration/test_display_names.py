@@ -6,6 +6,7 @@ import io
 import json
 import uuid
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -98,6 +99,21 @@ def test_a_held_name_is_refused_in_any_case_accent_or_lookalike(stack: StackStat
     # The holder may change the case of their own name.
     again = rename(dana, held.lower())
     assert again.status_code == 200 and again.json()["display_name"] == held.lower()
+
+
+def test_of_users_racing_for_one_name_exactly_one_gets_it(stack: StackState) -> None:
+    racers = [consented(stack) for _ in range(6)]
+    tag = uuid.uuid4().hex[:6]
+    # The same name as each racer might write it: one claim key for all of them.
+    spellings = [f"Race {tag}", f"RACE {tag}", f"race {tag}", f"R\u0430ce {tag}"]
+    with ThreadPoolExecutor(len(racers)) as pool:
+        answers = list(
+            pool.map(lambda n: rename(racers[n], spellings[n % len(spellings)]), range(6))
+        )
+    codes = sorted(a.status_code for a in answers)
+    assert codes == [200, 409, 409, 409, 409, 409], [a.text for a in answers]
+    holders = [api for api in racers if "display_name" in api.get("/me").json()]
+    assert len(holders) == 1
 
 
 def test_renaming_releases_the_old_name(stack: StackState) -> None:
