@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from chalicelib.services.display_names import name_key
 from local.config import StackState, app_env
 from tests.support.aws import client, name
 from tests.support.client import Api, anonymous, sign_in
@@ -225,6 +226,11 @@ def test_erasure_leaves_nothing_naming_the_user(privacy_stack: StackState) -> No
     bob = consented(privacy_stack)
     image = make(bob, "a wooden bridge")
     assert image["status"] == "published"
+    # A display name, with its claim and its copies on the gallery entries.
+    display_name = f"Bob Bridge {uuid.uuid4().hex[:8]}"
+    assert bob.request("PATCH", "/me", json={"display_name": display_name}).status_code == 200
+    assert display_name in everything_stored(privacy_stack)
+    assert name_key(display_name) in everything_stored(privacy_stack)
     other = consented(privacy_stack)
     theirs = make(other, "a stone wall")
     bob.post(f"/gallery/{theirs['id']}/reports", json={"reason": "other"})
@@ -251,6 +257,8 @@ def test_erasure_leaves_nothing_naming_the_user(privacy_stack: StackState) -> No
         timeout=60,
         what="every trace of the user to go",
     )
+    assert display_name not in everything_stored(privacy_stack)
+    assert name_key(display_name) not in everything_stored(privacy_stack)  # its claim
     idp = client(privacy_stack, "cognito-idp")
     users = idp.list_users(UserPoolId=privacy_stack.user_pool_id, Filter=f'sub = "{bob.user_id}"')
     assert users["Users"] == []
