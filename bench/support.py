@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from local.config import StackState, aws_env, free_port  # noqa: E402
-from tests.support.client import Api, sign_in  # noqa: E402
+from tests.support.client import consented as consented_user  # noqa: E402, F401 (the benches use it)
 from tests.support.stack import running_stack  # noqa: E402
 
 
@@ -71,12 +71,6 @@ def _answers(url: str, process: subprocess.Popen[bytes]) -> bool:
             return True
     except OSError:
         return False
-
-
-def consented_user(state: StackState, *groups: str) -> Api:
-    api = sign_in(state, *groups)
-    api.accept_current_terms()
-    return api
 
 
 def percentile(samples: list[float], p: float) -> float:

@@ -13,16 +13,10 @@ import pytest
 import requests
 
 from local.config import StackState
-from tests.support.client import Api, anonymous, publish_one, sign_in
+from tests.support.client import Api, anonymous, consented, publish_one, sign_in
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def consented(state: StackState) -> Api:
-    api = sign_in(state)
-    api.accept_current_terms()
-    return api
 
 
 def unique(prefix: str) -> str:

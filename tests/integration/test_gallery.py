@@ -10,15 +10,9 @@ from PIL import Image
 
 from local.config import StackState
 from tests.support.aws import client, name
-from tests.support.client import Api, anonymous, publish_one, sign_in
+from tests.support.client import anonymous, consented, publish_one
 
 pytestmark = pytest.mark.integration
-
-
-def consented(state: StackState) -> Api:
-    api = sign_in(state)
-    api.accept_current_terms()
-    return api
 
 
 def test_a_benign_prompt_is_published_everywhere(stack: StackState) -> None:

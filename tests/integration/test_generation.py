@@ -15,18 +15,12 @@ from PIL import Image
 
 from local.config import StackState, free_port
 from tests.support.aws import client, name
-from tests.support.client import Api, sign_in
+from tests.support.client import Api, consented
 from tests.support.stack import running_stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 FINAL = {"published", "in_review", "rejected", "failed", "removed"}
-
-
-def consented(state: StackState, *groups: str) -> Api:
-    api = sign_in(state, *groups)
-    api.accept_current_terms()
-    return api
 
 
 def final_state(api: Api, generation_id: str, timeout: float = 90) -> dict:

@@ -13,18 +13,12 @@ import pytest
 import requests
 
 from local.config import StackState
-from tests.support.client import Api, anonymous, sign_in
+from tests.support.client import Api, anonymous, consented, sign_in
 from tests.support.stack import running_stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 FINAL = {"published", "in_review", "rejected", "failed", "removed"}
-
-
-def consented(state: StackState, *groups: str) -> Api:
-    api = sign_in(state, *groups)
-    api.accept_current_terms()
-    return api
 
 
 def published_image(api: Api) -> str:

@@ -20,7 +20,7 @@ import requests
 from chalicelib.services.display_names import name_key
 from local.config import StackState, app_env
 from tests.support.aws import client, name
-from tests.support.client import Api, anonymous, sign_in
+from tests.support.client import Api, anonymous, consented, sign_in
 from tests.support.stack import running_stack
 from tests.support.waiting import wait_for
 
@@ -36,12 +36,6 @@ def privacy_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StackSta
         Path(tmp_path_factory.mktemp("privacy")), {"OBJEKTIFY_DATASET_SHARD_SIZE": "2"}
     ) as state:
         yield state
-
-
-def consented(state: StackState, *groups: str) -> Api:
-    api = sign_in(state, *groups)
-    api.accept_current_terms()
-    return api
 
 
 def make(api: Api, prompt: str) -> dict:

@@ -7,16 +7,10 @@ import uuid
 from dataclasses import dataclass, field
 
 from local.config import StackState
-from tests.support.client import Api, sign_in
+from tests.support.client import Api, consented, sign_in
 from tests.support.waiting import wait_for
 
 FINAL = {"published", "in_review", "rejected", "failed", "removed"}
-
-
-def consented(state: StackState, *groups: str) -> Api:
-    api = sign_in(state, *groups)
-    api.accept_current_terms()
-    return api
 
 
 def notice_body(image_id: str) -> dict:

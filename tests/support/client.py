@@ -67,6 +67,13 @@ def sign_in(state: StackState, *groups: str, name: str | None = None) -> Api:
     return api
 
 
+def consented(state: StackState, *groups: str) -> Api:
+    """A new local user holding `groups` who has accepted the current terms."""
+    api = sign_in(state, *groups)
+    api.accept_current_terms()
+    return api
+
+
 def anonymous(state: StackState) -> Api:
     return Api(state)
 
