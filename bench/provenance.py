@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import requests
 from PIL import Image, ImageDraw, ImageFont
+from support import consented_user, percentile, stack, wait_until
 
-from bench.support import consented_user, percentile, stack, wait_until
 from local.config import StackState, app_env
 from tests.support.client import anonymous
 
