@@ -34,8 +34,8 @@ def name_key(name: str) -> str:
     return normalise(name).replace(" ", "")
 
 
-def checked(name: str) -> tuple[str, str]:
-    """(the name, its claim key), or a 400 naming the field: screened like a prompt."""
+def claim_key(name: str) -> str:
+    """The name's claim key, or a 400 naming the field: screened like a prompt."""
     from chalicelib.services.prompt_policy import refusal
 
     key = name_key(name)
@@ -47,7 +47,7 @@ def checked(name: str) -> tuple[str, str]:
     if refused is not None:
         message, category = refused
         raise InvalidRequest(message, details={FIELD: message, "category": category})
-    return name, key
+    return key
 
 
 def set_name(user_id: str, name: str | None) -> UserProfile:
@@ -62,7 +62,7 @@ def set_name(user_id: str, name: str | None) -> UserProfile:
     consent.require_consent(profile)
     assert profile is not None  # consent implies a profile
     old_key = profile.display_name_key
-    new_key = checked(name)[1] if name is not None else None
+    new_key = claim_key(name) if name is not None else None
     now = clock.now()
     unchanged = (
         UserProfile.display_name_key == old_key
