@@ -3,7 +3,8 @@ beside the API (local/web.py) and, in AWS, CloudFront in front of the public buc
 (infra/site.py, infra/headers.py). Neither the app's handlers nor the client read them.
 
 `web/` is the client as served: `/` its `index.html`, `/app/...` its static files (a prefix no
-API route uses), `/app/config.json` its settings, written by whoever serves it.
+API route uses), `/app/config.json` its settings, written by whoever serves it, and `/sw.js` its
+service worker (at the root: it keeps for offline use only what lies under its own path).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from pathlib import Path
 
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 STATIC_PREFIX = "/app/"
+# Files of `web/` served at the root besides `index.html`: a service worker controls only the
+# paths under its own, so it must sit at `/` to keep the page itself for offline use.
+ROOT_FILES = ("/sw.js",)
 # Sent with every page and file of the client besides its Content-Security-Policy, locally and,
 # from CloudFront, in AWS. `no-cache`: the modules' names carry no version, so the browser asks
 # each time whether its copy is still current (a cheap 304 when it is).
@@ -40,6 +44,7 @@ def content_security_policy(
             f"img-src {images}",
             f"connect-src {connect}",
             "manifest-src 'self'",
+            "worker-src 'self'",
             "form-action 'self'",
             "base-uri 'none'",
             "frame-ancestors 'none'",

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from chalicelib.web_front import PAGE_HEADERS, STATIC_PREFIX, WEB_ROOT, content_security_policy
+from chalicelib.web_front import (
+    PAGE_HEADERS,
+    ROOT_FILES,
+    STATIC_PREFIX,
+    WEB_ROOT,
+    content_security_policy,
+)
 from local.config import REGION, StackState
 
 TOKEN_PATH = "/_local/token"
@@ -94,7 +100,9 @@ class WebFront:
         path = urlsplit(raw_path).path
         if path == TOKEN_PATH:
             return True
-        return method in ("GET", "HEAD") and (path == "/" or path.startswith(STATIC_PREFIX))
+        return method in ("GET", "HEAD") and (
+            path == "/" or path in ROOT_FILES or path.startswith(STATIC_PREFIX)
+        )
 
     def answer(self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes) -> Answer:
         path = urlsplit(raw_path).path
@@ -112,6 +120,8 @@ class WebFront:
             answer = _json(200, self.client_config())
         elif path == "/":
             answer = self.static_file("index.html")
+        elif path in ROOT_FILES:
+            answer = self.static_file(path.lstrip("/"))
         else:
             answer = self.static_file("app/" + unquote(path[len(STATIC_PREFIX) :]))
         answer.headers.update(self.security_headers())

@@ -140,11 +140,16 @@ class Visitor:
 
 @pytest.fixture
 def visitors(browser: Any, web_stack: StackState, screenshots: Path) -> Iterator[Any]:
-    """visitors(viewport=DESKTOP) → a new Visitor; each is checked and closed at the end."""
+    """visitors(viewport=DESKTOP, service_workers="block") → a new Visitor; each is checked and
+    closed at the end."""
     made: list[Visitor] = []
 
-    def make(viewport: dict[str, int] = DESKTOP) -> Visitor:
-        context = browser.new_context(viewport=viewport, accept_downloads=True)
+    def make(viewport: dict[str, int] = DESKTOP, service_workers: str = "block") -> Visitor:
+        # The service worker only keeps the shell for offline use (tests/browser/test_pwa.py
+        # lets it run); elsewhere every request goes to the stack, as the tests count them.
+        context = browser.new_context(
+            viewport=viewport, accept_downloads=True, service_workers=service_workers
+        )
         context.set_default_timeout(15_000)
         page = context.new_page()
         visitor = Visitor(web_stack, context, page, screenshots)

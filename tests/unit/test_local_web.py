@@ -45,6 +45,11 @@ def test_the_root_is_the_page_with_a_strict_policy(front: WebFront) -> None:
         ("/app/views/gallery.js", "text/javascript; charset=utf-8"),
         ("/app/style.css", "text/css; charset=utf-8"),
         ("/app/icon.svg", "image/svg+xml"),
+        ("/app/icon-192.png", "image/png"),
+        ("/app/manifest.webmanifest", "application/manifest+json"),
+        # At the root, so that its scope covers the page (a worker controls only what lies
+        # under its own path).
+        ("/sw.js", "text/javascript; charset=utf-8"),
     ],
 )
 def test_static_files_carry_their_content_type(

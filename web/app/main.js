@@ -155,6 +155,8 @@ async function boot() {
     document.getElementById("banner").after(notice("error", h("p", {}, error.message)));
   }
   startRouter(show);
+  // Installable, and the shell opens offline (web/sw.js); the API is never cached.
+  navigator.serviceWorker?.register("/sw.js").catch(() => {});
 }
 
 boot();
