@@ -31,6 +31,13 @@ export function match(hash) {
   return null;
 }
 
+/** The query of the current screen's URL: `#/?q=cat` → URLSearchParams {q: "cat"}. */
+export function hashQuery() {
+  const hash = location.hash || "";
+  const at = hash.indexOf("?");
+  return new URLSearchParams(at < 0 ? "" : hash.slice(at + 1));
+}
+
 export function startRouter(renderer) {
   render = renderer;
   window.addEventListener("hashchange", () => render(false));

@@ -1,7 +1,9 @@
-// The public gallery (newest first) and one creator's page.
+// The public gallery (newest first, most liked in a period, or found by words) and one
+// creator's page.
 
 import { api } from "../api.js";
-import { h, heading, safeUrl, shortId } from "../dom.js";
+import { field, h, heading, safeUrl, shortId } from "../dom.js";
+import { go, hashQuery } from "../router.js";
 import { pager } from "../pager.js";
 import { pageSize, signedIn } from "../session.js";
 
@@ -22,7 +24,12 @@ export function card(image) {
         height: Math.round((THUMB * height) / width),
       }),
       h("span", { class: "caption", "aria-hidden": "true" }, image.prompt),
-      image.creator_name ? h("span", { class: "by" }, `by ${image.creator_name}`) : null));
+      image.creator_name ? h("span", { class: "by" }, `by ${image.creator_name}`) : null,
+      image.likes ? h("span", { class: "likes" }, likesText(image.likes)) : null));
+}
+
+export function likesText(count) {
+  return count === 1 ? "1 like" : `${count} likes`;
 }
 
 /** Who made an image, as people see them: their display name, else a short opaque id. */
@@ -30,12 +37,12 @@ export function creatorLabel(image) {
   return image.creator_name || `creator ${shortId(image.creator)}`;
 }
 
-export function imageGrid(path, { signal, empty, skip, limit = pageSize(), onPage }) {
+export function imageGrid(path, { signal, empty, skip, limit = pageSize(), onPage, query }) {
   return pager({
     list: h("ul", { class: "grid" }),
     fetchPage: async (cursor, first) => {
       const page = await api("GET", path, {
-        auth: false, fresh: first, query: { cursor, limit }, signal,
+        auth: false, fresh: first, query: { ...query, cursor, limit }, signal,
       });
       onPage?.(page);
       return page;
@@ -47,14 +54,61 @@ export function imageGrid(path, { signal, empty, skip, limit = pageSize(), onPag
   });
 }
 
+// The gallery's orders, as the API names them: [label, sort, period].
+const SORTS = [
+  ["Newest", "new", null],
+  ["Top today", "top", "day"],
+  ["Top this week", "top", "week"],
+  ["Top of all time", "top", "all"],
+];
+
+function sortTabs(sort, period) {
+  return h("nav", { class: "tabs", "aria-label": "Order" }, h("ul", {}, SORTS.map(
+    ([label, key, span]) => {
+      const current = key === sort && (span || null) === (period || null);
+      const query = key === "new" ? "" : `?sort=${key}&period=${span}`;
+      return h("li", {}, h("a", { href: `#/${query}`, "aria-current": current ? "page" : null },
+        label));
+    })));
+}
+
+function searchForm(words) {
+  const input = h("input", { type: "search", name: "q", value: words, maxlength: 100,
+    enterkeyhint: "search", autocomplete: "off" });
+  const form = h("form", { class: "search", role: "search" },
+    field("Search prompts", input),
+    h("button", { type: "submit" }, "Search"));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const q = input.value.trim();
+    go(q ? `#/?q=${encodeURIComponent(q)}` : "#/");
+  });
+  return form;
+}
+
 export async function galleryView(main, _params, { signal }) {
-  main.append(heading("Gallery"));
-  if (!signedIn()) {
+  const asked = hashQuery();
+  const q = (asked.get("q") || "").trim();
+  const sort = asked.get("sort") === "top" ? "top" : "new";
+  const period = sort === "top" ? asked.get("period") || "week" : null;
+  main.append(heading(q ? `Images matching “${q}”` : "Gallery"));
+  if (!signedIn() && !q) {
     main.append(h("p", { class: "lead" }, "Images people made with Objektify, free to view, "
       + "download and reuse. ", h("a", { href: "#/terms" }, "Read the terms"), " and ",
     h("a", { href: "#/sign-in" }, "sign in"), " to create your own."));
   }
-  main.append(imageGrid("/gallery", { signal, empty: "No images have been published yet." }));
+  main.append(searchForm(q));
+  if (q) {
+    main.append(h("p", {}, h("a", { href: "#/" }, "Back to the whole gallery")),
+      imageGrid("/gallery", { signal, query: { q }, empty: "No published image matches." }));
+    return;
+  }
+  main.append(sortTabs(sort, period), imageGrid("/gallery", {
+    signal,
+    query: sort === "top" ? { sort, period } : {},
+    empty: sort === "top" ? "No image was liked in this period yet."
+      : "No images have been published yet.",
+  }));
 }
 
 export async function creatorView(main, params, { signal }) {
