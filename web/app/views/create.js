@@ -4,6 +4,7 @@
 import { api, ApiError, pause } from "../api.js";
 import { announce, field, h, heading, notice, options, safeUrl } from "../dom.js";
 import { categoryText, refusal } from "../refusals.js";
+import { hashQuery } from "../router.js";
 import { consentRequired, refreshMe, session } from "../session.js";
 
 const SIZES = [
@@ -15,6 +16,15 @@ const SIZES = [
   ["1024x768", "Landscape, 1024 × 768"],
   ["768x1024", "Portrait, 768 × 1024"],
 ];
+// diffusers' schedulers the model offers, as the API names them.
+const SCHEDULERS = [
+  ["euler", "Euler"],
+  ["euler_a", "Euler ancestral"],
+  ["dpmpp_2m", "DPM++ 2M"],
+  ["ddim", "DDIM"],
+];
+const COUNTS = [["1", "1 image"], ["2", "2 images"], ["3", "3 images"], ["4", "4 images"]];
+const DEFAULT_GUIDANCE = 7.5;
 const STEPS = [
   ["queued", "Queued", "Waiting for the model, then painting."],
   ["scanning", "Checking", "An automatic check looks at the image before anyone sees it."],
@@ -94,25 +104,72 @@ async function follow(id, panel, signal) {
   }
 }
 
+/** The published image a remix starts from (`#/create?remix=ID`), or null. */
+async function remixSource(signal) {
+  const id = hashQuery().get("remix");
+  if (!id) return null;
+  return api("GET", `/gallery/${encodeURIComponent(id)}`, { auth: false, signal });
+}
+
+function sizeChoices(source) {
+  const choices = [...SIZES];
+  const own = source && `${source.width}x${source.height}`;
+  if (own && !choices.some(([value]) => value === own)) {
+    choices.push([own, `As the original, ${source.width} × ${source.height}`]);
+  }
+  return choices;
+}
+
 export async function createView(main, _params, { signal }) {
-  main.append(heading("Create an image"));
+  const source = await remixSource(signal);
+  main.append(heading(source ? "Remix an image" : "Create an image"));
   if (consentRequired()) {
     main.append(notice("info", h("p", {}, "Accept the Terms of Service to start creating. ",
       h("a", { href: "#/terms" }, "Read the terms"), ".")));
   }
-  const prompt = h("textarea", { name: "prompt", rows: 3, required: true, maxlength: 2000 });
-  const negative = h("textarea", { name: "negative_prompt", rows: 2, maxlength: 2000 });
-  const size = h("select", { name: "size" }, options(SIZES, "512x512"));
+  if (source) {
+    main.append(notice("info", h("p", {}, "Starting from ",
+      h("a", { href: `#/image/${encodeURIComponent(source.id)}` }, "this image"),
+      ": its prompt and settings are filled in below. Change anything; the new image will "
+      + "link back to it.")));
+  }
+  const prompt = h("textarea", { name: "prompt", rows: 3, required: true, maxlength: 2000 },
+    source?.prompt || "");
+  const negative = h("textarea", { name: "negative_prompt", rows: 2, maxlength: 2000 },
+    source?.negative_prompt || "");
+  const size = h("select", { name: "size" }, options(sizeChoices(source),
+    source ? `${source.width}x${source.height}` : "512x512"));
   const seed = h("input", { name: "seed", type: "number", min: 0, max: 4294967295, step: 1,
-    inputmode: "numeric" });
-  const submit = h("button", { type: "submit", class: "primary" }, "Create");
+    inputmode: "numeric", value: source?.seed ?? "" });
+  const guidance = h("input", { name: "guidance_scale", type: "range", min: 1, max: 20,
+    step: 0.5, value: source?.guidance_scale ?? DEFAULT_GUIDANCE });
+  const guidanceShown = h("output", { for: "guidance" }, String(guidance.value));
+  guidance.id = "guidance";
+  guidance.addEventListener("input", () => { guidanceShown.textContent = guidance.value; });
+  const scheduler = h("select", { name: "scheduler" }, options(SCHEDULERS,
+    source?.scheduler || "euler"));
+  const steps = h("input", { name: "steps", type: "number", min: 1, max: 50, step: 1,
+    inputmode: "numeric", value: source?.steps ?? "" });
+  const count = h("select", { name: "n" }, options(COUNTS, "1"));
+  const submit = h("button", { type: "submit", class: "primary" },
+    source ? "Create the remix" : "Create");
   const messages = h("div", { class: "messages" });
   const panel = h("section", { class: "progress" });
   const form = h("form", { class: "create", novalidate: true },
     field("Prompt", prompt, "Describe the image: subject, style, light."),
     field("Negative prompt (optional)", negative, "What the image should not show."),
-    h("div", { class: "row" }, field("Size", size),
-      field("Seed (optional)", seed, "The same seed and prompt paint the same image.")),
+    h("div", { class: "row" }, field("Size", size), field("How many", count,
+      "Each with the next seed; each counts towards your limit.")),
+    h("div", { class: "row" },
+      field("Seed (optional)", seed, "The same seed, prompt and settings paint the same image."),
+      field("Steps (optional)", steps, "More steps: finer detail, slower. 1 to 50.")),
+    h("details", { class: "advanced", open: Boolean(source) },
+      h("summary", {}, "More settings"),
+      h("div", { class: "row" },
+        h("div", { class: "field" }, h("label", { for: "guidance" }, "Guidance ",
+          guidanceShown), guidance, h("p", { class: "hint" },
+          "How closely the image follows the prompt, 1 to 20.")),
+        field("Scheduler", scheduler, "How the model removes noise, step by step."))),
     submit, messages);
   // One Idempotency-Key per request until the API answers it: resending after a lost answer
   // creates nothing new.
@@ -122,11 +179,19 @@ export async function createView(main, _params, { signal }) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     messages.replaceChildren();
-    for (const control of [prompt, negative, seed]) control.removeAttribute("aria-invalid");
+    for (const control of form.elements) control.removeAttribute("aria-invalid");
     const [width, height] = size.value.split("x").map(Number);
     const body = { prompt: prompt.value, width, height };
+    // The defaults are the service's own; a remix sends all (the source's values are its own).
+    if (source || Number(guidance.value) !== DEFAULT_GUIDANCE) {
+      body.guidance_scale = Number(guidance.value);
+    }
+    if (source || scheduler.value !== SCHEDULERS[0][0]) body.scheduler = scheduler.value;
     if (negative.value.trim()) body.negative_prompt = negative.value;
     if (seed.value !== "") body.seed = Number(seed.value);
+    if (steps.value !== "") body.steps = Number(steps.value);
+    if (count.value !== "1") body.n = Number(count.value);
+    if (source) body.remix_of = source.id;
     const text = JSON.stringify(body);
     if (!key || text !== lastBody) key = crypto.randomUUID();
     lastBody = text;
@@ -142,13 +207,19 @@ export async function createView(main, _params, { signal }) {
       following?.abort();
       following = new AbortController();
       signal.addEventListener("abort", () => following.abort(), { once: true });
-      follow(created.id, panel, following.signal);
+      const ids = created.batch?.length ? created.batch : [created.id];
+      panel.replaceChildren(...ids.map((id) => {
+        const one = h("div", { class: "one" });
+        follow(id, one, following.signal);
+        return one;
+      }));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       if (error.status !== 0) key = null;
-      const controls = { prompt, negative_prompt: negative, seed };
       for (const name of Object.keys(error.details || {})) {
-        controls[name]?.setAttribute("aria-invalid", "true");
+        const control = ["width", "height", "aspect"].includes(name) ? size
+          : form.elements.namedItem(name);
+        control?.setAttribute?.("aria-invalid", "true");
       }
       if (error.code === "consent_required" || error.code === "account_restricted") {
         refreshMe();

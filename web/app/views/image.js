@@ -1,12 +1,12 @@
-// One published image: the picture, its prompt, creator and date, download, report, delete,
-// and more from the same creator.
+// One published image: the picture, its prompt, creator and date, how it was made, like,
+// remix, download, report, delete, and more from the same creator.
 
 import { api, apiUrl, ApiError } from "../api.js";
 import { announce, field, h, heading, notice, options, safeUrl, when } from "../dom.js";
 import { refusal } from "../refusals.js";
 import { go } from "../router.js";
-import { hasRole, session } from "../session.js";
-import { creatorLabel, imageGrid } from "./gallery.js";
+import { consentRequired, hasRole, session, signedIn } from "../session.js";
+import { creatorLabel, imageGrid, likesText } from "./gallery.js";
 import { noticeForm } from "./notices.js";
 
 export const REPORT_REASONS = [
@@ -86,9 +86,77 @@ function credentials(image) {
       h("a", { href: "#/check" }, "Check an image"))];
 }
 
+function modelText(model) {
+  if (!model) return "";
+  if (typeof model === "string") return model;
+  return [model.name, model.version].filter(Boolean).join(" ");
+}
+
+/** Everything needed to paint the same image again. */
+function parameters(image) {
+  const rows = [
+    ["Negative prompt", image.negative_prompt],
+    ["Steps", image.steps],
+    ["Seed", image.seed],
+    ["Guidance", image.guidance_scale],
+    ["Scheduler", image.scheduler],
+    ["Model", modelText(image.model)],
+  ].filter(([, value]) => value !== undefined && value !== null && value !== "");
+  return rows.map(([label, value]) => [h("dt", {}, label), h("dd", {}, String(value))]);
+}
+
+function lineage(image) {
+  const parts = [];
+  if (image.remix_of) {
+    parts.push(h("dt", {}, "Remix of"), h("dd", {}, h("a", {
+      href: `#/image/${encodeURIComponent(image.remix_of)}` }, "the original image")));
+  }
+  if (image.remixes) {
+    parts.push(h("dt", {}, "Remixes"), h("dd", {}, String(image.remixes)));
+  }
+  return parts;
+}
+
+/** Like and unlike: a toggle button with the count; signed-in people only. */
+function likeControl(image, signal) {
+  let liked = Boolean(image.liked_by_me);
+  let count = Number(image.likes) || 0;
+  const shown = h("span", { class: "like-count" });
+  const button = h("button", { type: "button", class: "like" });
+  const status = h("span");
+  const draw = () => {
+    button.textContent = liked ? "♥ Liked" : "♡ Like";
+    button.setAttribute("aria-pressed", String(liked));
+    shown.textContent = likesText(count);
+  };
+  draw();
+  if (!signedIn()) return h("span", { class: "likes-line" }, shown);
+  button.addEventListener("click", async () => {
+    status.replaceChildren();
+    button.disabled = true;
+    try {
+      await api(liked ? "DELETE" : "PUT", `/gallery/${encodeURIComponent(image.id)}/like`,
+        { signal });
+      count += liked ? -1 : 1;
+      liked = !liked;
+      draw();
+      announce(liked ? "Liked." : "Like taken back.");
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      status.append(refusal(error, { signal }));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h("span", { class: "likes-line" }, button, " ", shown, status);
+}
+
 export async function imageView(main, params, { signal }) {
   const id = encodeURIComponent(params.id);
-  const image = await api("GET", `/gallery/${id}`, { auth: false, fresh: true, signal });
+  // Signed in, the detail also says whether the caller liked it (and is then not cached).
+  const image = await api("GET", `/gallery/${id}`, {
+    auth: signedIn(), fresh: true, signal,
+  });
   const creator = image.creator;
   const mine = session.me?.user_id === creator;
   main.append(
@@ -105,9 +173,13 @@ export async function imageView(main, params, { signal }) {
           : creatorLabel(image))),
       h("dt", {}, "Created"), h("dd", {}, when(image.created_at)),
       h("dt", {}, "Size"), h("dd", {}, `${image.width} × ${image.height}`),
-      image.model ? [h("dt", {}, "Model"), h("dd", {}, image.model.name)] : null,
+      parameters(image),
+      lineage(image),
       credentials(image)),
     h("p", { class: "actions" },
+      likeControl(image, signal),
+      signedIn() && !consentRequired() ? h("a", { class: "button",
+        href: `#/create?remix=${id}` }, "Remix") : null,
       h("a", { class: "button primary", href: apiUrl(`/gallery/${id}/download`),
         download: "" }, "Download PNG"),
       " ",
