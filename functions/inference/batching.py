@@ -3,8 +3,8 @@
 The model server takes several invocations at once (SageMaker sends up to the endpoint config's
 `MaxConcurrentInvocationsPerInstance`); each hands its request to the `Batcher` and waits. One
 painter thread takes the oldest waiting request, gathers the others with the same `batch_key`
-(size, steps, guidance) that arrive within the window after it, up to the batch cap, and paints
-them in one pipeline call. Requests of another key wait for a later call, oldest first. A
+(size, steps, guidance, scheduler) that arrive within the window after it, up to the batch cap,
+and paints them in one pipeline call. Requests of another key wait for a later call, oldest first. A
 request that waited past the window while the painter was busy goes at once, with whatever
 company the queue holds by then: under load, batches fill without waiting.
 

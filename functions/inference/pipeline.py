@@ -10,9 +10,10 @@ come from `OBJEKTIFY_MODEL_NAME` / `OBJEKTIFY_MODEL_VERSION` (the SageMaker Mode
 set at publish) over the manifest's, since the version is chosen after packaging.
 
 A batch is one pipeline call over several requests that share the call's own arguments (size,
-steps, guidance: `batch_key`), each with its own prompt, negative prompt and seeded generator;
-the loaded pipeline is made batch-invariant (`invariance.py`), so a request paints the same
-bytes alone or in company.
+steps, guidance, scheduler: `batch_key`), each with its own prompt, negative prompt and seeded
+generator; the loaded pipeline is made batch-invariant (`invariance.py`), so a request paints
+the same bytes alone or in company. The scheduler is switched per call (`use_scheduler`), never
+by reloading weights.
 """
 
 from __future__ import annotations
@@ -63,11 +64,47 @@ class Request:
     # The image's id (its generation's), carried invisibly in its pixels; not part of the
     # batch key: each image of a batch gets its own.
     image_id: str | None = None
+    scheduler: str = "euler"
 
-    def batch_key(self) -> tuple[int, int, int, float]:
+    def batch_key(self) -> tuple[int, int, int, float, str]:
         """What requests painted in one pipeline call must share: everything the call takes
-        once for all its images (a scheduler choice, once requests carry one, belongs here)."""
-        return (self.width, self.height, self.steps, self.guidance_scale)
+        once for all its images."""
+        return (self.width, self.height, self.steps, self.guidance_scale, self.scheduler)
+
+
+# The schedulers a request may name, by their diffusers class; each is built once per loaded
+# pipeline from the pipeline's own scheduler config (`use_scheduler`), so switching between
+# them changes how the noise is stepped, never the weights.
+SCHEDULERS = {
+    "euler": "EulerDiscreteScheduler",
+    "euler_a": "EulerAncestralDiscreteScheduler",
+    "dpmpp_2m": "DPMSolverMultistepScheduler",
+    "ddim": "DDIMScheduler",
+}
+
+
+def use_scheduler(pipe: Any, name: str) -> None:
+    """Set the pipeline's scheduler to `name`, made `from_config` of the scheduler it was loaded
+    with (that one itself when it is of the class named). Only the painter thread calls this,
+    between pipeline calls; each scheduler resets its state in `set_timesteps`."""
+    import diffusers
+
+    if name not in SCHEDULERS:
+        raise ValueError(f"unknown scheduler {name!r}")
+    made: dict[str, Any] | None = getattr(pipe, "_objektify_schedulers", None)
+    if made is None:
+        made = {}
+        loaded = pipe.scheduler
+        for key, class_name in SCHEDULERS.items():
+            if type(loaded).__name__ == class_name:
+                made[key] = loaded
+        pipe._objektify_schedulers = made
+        pipe._objektify_scheduler_config = loaded.config
+    if name not in made:
+        made[name] = getattr(diffusers, SCHEDULERS[name]).from_config(
+            pipe._objektify_scheduler_config
+        )
+    pipe.scheduler = made[name]
 
 
 def device_and_dtype() -> tuple[str, Any]:
@@ -222,7 +259,8 @@ def paint_batch(pipe: Any, info: ModelInfo, requests: list[Request]) -> list[byt
 
     first = requests[0]
     if any(r.batch_key() != first.batch_key() for r in requests):
-        raise ValueError("a batch takes requests of one size, step count and guidance")
+        raise ValueError("a batch takes requests of one size, step count, guidance, scheduler")
+    use_scheduler(pipe, first.scheduler)
     # One generator per request: diffusers draws each image's starting noise from its own.
     generators = [torch.Generator(device="cpu").manual_seed(r.seed) for r in requests]
     with torch.inference_mode():

@@ -4,9 +4,10 @@
 `POST /invocations` takes a JSON request and answers the PNG, or 400 for a request outside the
 model manifest's limits. Invocations are served concurrently (SageMaker sends up to the endpoint
 config's `MaxConcurrentInvocationsPerInstance` at once) and painted in micro-batches by one
-pipeline, loaded once at start (`batching.py`: requests of one size, steps and guidance arriving
-within `OBJEKTIFY_BATCH_WINDOW_MS` share a call, at most `OBJEKTIFY_MAX_BATCH`); each image is
-the bytes its request paints alone. The image id, when the caller passes it in SageMaker's
+pipeline, loaded once at start (`batching.py`: requests of one size, steps, guidance and
+scheduler arriving within `OBJEKTIFY_BATCH_WINDOW_MS` share a call, at most
+`OBJEKTIFY_MAX_BATCH`; the scheduler is switched per call without reloading weights); each image
+is the bytes its request paints alone. The image id, when the caller passes it in SageMaker's
 CustomAttributes (`image_id=<id>`), is written into the image as an invisible watermark
 (`watermark.py`; its format is `chalicelib/provenance/watermark.py`, copied into the image).
 Run: `python -m functions.inference.serve [serve] [--port 8080] [--model-dir DIR]`.
@@ -26,7 +27,16 @@ from chalicelib.provenance import watermark
 from functions.inference import batching, manifest, pipeline
 
 MAX_BODY = 64 * 1024
-FIELDS = {"prompt", "negative_prompt", "width", "height", "steps", "seed", "guidance_scale"}
+FIELDS = {
+    "prompt",
+    "negative_prompt",
+    "width",
+    "height",
+    "steps",
+    "seed",
+    "guidance_scale",
+    "scheduler",
+}
 
 
 class BadRequest(ValueError):
@@ -74,6 +84,9 @@ def parse(
         or not 0 <= guidance <= 30
     ):
         raise BadRequest("guidance_scale must be a number from 0 to 30")
+    scheduler = body.get("scheduler", "euler")
+    if scheduler not in pipeline.SCHEDULERS:
+        raise BadRequest(f"scheduler must be one of {', '.join(pipeline.SCHEDULERS)}")
     return pipeline.Request(
         prompt=prompt,
         negative_prompt=negative or None,
@@ -82,6 +95,7 @@ def parse(
         steps=_int(body, "steps", 1, limits.max_steps, default_steps),
         seed=_int(body, "seed", 0, 2**32 - 1, 0),
         guidance_scale=float(guidance),
+        scheduler=scheduler,
     )
 
 
