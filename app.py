@@ -32,9 +32,11 @@ from chalicelib.api import (
     system,
     terms,
     transparency,
+    webhooks,
 )
 from chalicelib.api.http import http_middleware
 from chalicelib.events import privacy, results, scan, sweeper
+from chalicelib.events import webhooks as webhook_deliveries
 
 app = Chalice(app_name="objektify")
 # Images sent to POST /provenance/check arrive as bytes (API Gateway's binary media types);
@@ -56,8 +58,10 @@ for blueprint in (
     admin.bp,
     transparency.bp,
     provenance.bp,
+    webhooks.bp,
 ):
     app.register_blueprint(blueprint)
 
 for handlers in (results.bp, scan.bp, sweeper.bp, privacy.bp):
     app.register_blueprint(handlers)
+app.register_blueprint(webhook_deliveries.bp)

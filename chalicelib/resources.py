@@ -116,6 +116,14 @@ def queues(s: Settings) -> tuple[QueueSpec, ...]:
             s.queue_max_receives,
             "S3 ObjectCreated of model outputs, to scan",
         ),
+        # Each receive is one try; the consumer hides a failed one for its backoff, so the
+        # tries span well over an hour before the DLQ (services/webhooks.py).
+        QueueSpec(
+            s.webhooks_queue,
+            s.queue_visibility_seconds,
+            s.webhook_max_attempts,
+            "webhook deliveries",
+        ),
     )
 
 

@@ -131,6 +131,24 @@ class Settings:
     address_retention_days: int = 180
     # Caches that keep the per-request cost of the consent check at one read.
     terms_cache_seconds: int = 5
+    # Webhooks (issue 18): users' hooks and their deliveries, and the queue of deliveries to
+    # make. A failed delivery is tried again after backoff·2^(n-1) s (capped), up to
+    # webhook_max_attempts tries: the defaults keep trying for ≈75 minutes, then dead-letter.
+    webhooks_table: str = ""
+    webhooks_queue: str = ""
+    webhook_timeout_seconds: int = 10
+    webhook_backoff_seconds: int = 30
+    webhook_backoff_max_seconds: int = 900
+    webhook_max_attempts: int = 10
+    webhook_delivery_days: int = 30  # delivery records shown in GET /me/webhook, then TTL
+    # Plain http:// to a loopback address, for a developer receiving on their own machine:
+    # `make dev` and the test stacks only; in AWS only https to public addresses is allowed.
+    webhook_allow_loopback_http: bool = False
+    # Queue position (issue 18): counters of accepted and finished work per endpoint, and the
+    # per-minute finishes that give the recent throughput; a job's seconds before any is seen.
+    queue_counters_table: str = ""
+    queue_throughput_minutes: int = 5
+    queue_default_job_seconds: int = 20
     # HTTP
     max_body_bytes: int = 262_144
     cors_origins: tuple[str, ...] = ()

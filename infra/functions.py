@@ -68,6 +68,8 @@ class FunctionSpec:
     reads_secrets: bool = False
     flags: tuple[str, ...] = ()  # SSM actions on the service switches
     sends: tuple[str, ...] = ()  # the settings fields of the queues it sends to
+    # Hides a message of its own queue for a backoff before its next try (webhook retries).
+    delays_retries: bool = False
     # Cognito admin calls on the user pool: finding an account by its sub, then reading its
     # groups (the API, to know a restriction's target's role) or deleting it (erasure).
     user_pool: tuple[str, ...] = ()
@@ -134,6 +136,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("report_days_table", (BATCH_GET, UPDATE)),
             # POST /provenance/check: a fingerprint's 16 band partitions, queried at once.
             TableAccess("fingerprints_table", (QUERY,)),
+            # PUT, GET and DELETE /me/webhook: the hook, its deliveries (one Query), deleted
+            # in batches.
+            TableAccess("webhooks_table", (GET, PUT, QUERY, BATCH_WRITE)),
+            # A queued generation's place: the endpoint's counters in one batch.
+            TableAccess("queue_counters_table", (BATCH_GET,)),
         ),
         objects=(
             # A keyed submit writes its payload only if it is not there, else reads its metadata;
@@ -232,6 +239,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("audit_table", (), query_indexes=("by_target",)),
             TableAccess("quota_table", (QUERY,)),
             TableAccess("statements_table", (), query_indexes=("by_subject",)),
+            # The webhook's URL and deliveries; a queued generation's place.
+            TableAccess("webhooks_table", (GET, QUERY)),
+            TableAccess("queue_counters_table", (BATCH_GET,)),
         ),
         objects=(
             ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject",)),
@@ -263,6 +273,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("exports_table", (QUERY, DELETE)),
             TableAccess("quota_table", (QUERY, BATCH_WRITE)),
             TableAccess("statements_table", (PUT,), query_indexes=("by_subject",)),
+            TableAccess("webhooks_table", (QUERY, BATCH_WRITE)),  # the hook and its deliveries
         ),
         objects=(
             ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:DeleteObject",)),
@@ -273,6 +284,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ObjectAccess("exports_bucket", resources.EXPORT_PREFIX, ("s3:DeleteObject",)),
         ),
         user_pool=("cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"),
+    ),
+    FunctionSpec(
+        "on_webhook_delivery",
+        # Up to five deliveries a batch, each waiting at most webhook_timeout_seconds (10).
+        timeout=90,
+        memory=256,
+        reserved_concurrency=10,  # receivers' slowness stays within these
+        queue="webhooks_queue",
+        # The delivery record and the hook (its URL and secret); each try's outcome.
+        tables=(TableAccess("webhooks_table", (GET, UPDATE)),),
+        delays_retries=True,
     ),
     FunctionSpec(
         "dataset_export",
@@ -386,6 +408,15 @@ def statements(
                 resources=[
                     wiring.queues[getattr(wiring.settings, q)].queue_arn for q in spec.sends
                 ],
+            )
+        )
+    if spec.delays_retries:
+        queue = wiring.queues[getattr(wiring.settings, str(spec.queue))]
+        found.append(
+            iam.PolicyStatement(
+                sid="DelayRetry",
+                actions=["sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"],
+                resources=[queue.queue_arn],
             )
         )
     if spec.user_pool:

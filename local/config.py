@@ -121,6 +121,8 @@ def app_env(state: StackState, directory: Path) -> dict[str, str]:
             "OBJEKTIFY_COGNITO_USER_POOL_ID": state.user_pool_id,
             "OBJEKTIFY_ADDRESS_HASH_KEY": secret(directory, "address-hash-key"),
             "OBJEKTIFY_SIGNING_KEYS": secret(directory, "signing-key"),
+            # A developer's own machine may receive webhooks over plain http (AWS: https only).
+            "OBJEKTIFY_WEBHOOK_ALLOW_LOOPBACK_HTTP": "true",
             "POWERTOOLS_SERVICE_NAME": "objektify",
             "POWERTOOLS_METRICS_NAMESPACE": "Objektify",
         }

@@ -176,6 +176,11 @@ class FlagBody(Body):
     message: StrictStr | None = Field(default=None, max_length=500)
 
 
+class WebhookBody(Body):
+    # Whether the URL may be called is the SSRF guard's decision (services/webhook_guard.py).
+    url: StrictStr = Field(min_length=1, max_length=2048)
+
+
 B = TypeVar("B", bound=Body)
 
 

@@ -13,12 +13,14 @@ from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models.names import NameClaim
 from chalicelib.models.notices import Notice, NoticeContact
+from chalicelib.models.queue_counters import QueueCounter
 from chalicelib.models.quota import QuotaSlot
 from chalicelib.models.report_days import ReportDay
 from chalicelib.models.reports import Report
 from chalicelib.models.statements import Statement
 from chalicelib.models.terms import TermsDocument, TermsPointer
 from chalicelib.models.users import UserProfile
+from chalicelib.models.webhooks import Webhook, WebhookDelivery
 
 # One entry per DynamoDB table, the model that owns its key schema. The local stack creates
 # exactly these, and the infrastructure code declares the same names.
@@ -40,6 +42,8 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     ReportDay,
     FingerprintBand,
     NameClaim,
+    Webhook,
+    QueueCounter,
 )
 
 __all__ = [
@@ -56,6 +60,7 @@ __all__ = [
     "NameClaim",
     "Notice",
     "NoticeContact",
+    "QueueCounter",
     "QuotaSlot",
     "Report",
     "ReportDay",
@@ -63,4 +68,6 @@ __all__ = [
     "TermsDocument",
     "TermsPointer",
     "UserProfile",
+    "Webhook",
+    "WebhookDelivery",
 ]

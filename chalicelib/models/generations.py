@@ -111,6 +111,8 @@ class Generation(Model):
     sweep_shard = UnicodeAttribute(null=True)
     # Set until the model's endpoint has taken the request; the sweeper starts it again.
     invoke_pending = BooleanAttribute(null=True)
+    # Its number in the endpoint's queue while `queued` (services/queue_position.py).
+    queue_ticket = NumberAttribute(null=True)
     error = UnicodeAttribute(null=True)
     model = ModelRef(null=True)  # type: ignore[no-untyped-call]
     # The automated scan's outcome: scanner, labels with scores, the deciding label.

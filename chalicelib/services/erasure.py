@@ -29,7 +29,7 @@ from chalicelib.models.generations import Generation
 from chalicelib.models.reports import Report
 from chalicelib.models.users import ERASED, UserProfile, erased_marker_key
 from chalicelib.observability import logger
-from chalicelib.services import audit, display_names, lifecycle, quota, statements
+from chalicelib.services import audit, display_names, lifecycle, quota, statements, webhooks
 from chalicelib.settings import get_settings
 
 ERASED_ACTOR = "erased-user"
@@ -163,6 +163,7 @@ STEPS: tuple[Callable[[str], None], ...] = (
     delete_sign_in,
     quota.release_all,
     display_names.release,
+    webhooks.remove_all,
     delete_profile,
 )
 

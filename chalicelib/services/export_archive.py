@@ -22,7 +22,7 @@ from chalicelib.models.audit import AuditEntry
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord
 from chalicelib.models.generations import PUBLISHED, Generation
 from chalicelib.models.reports import Report
-from chalicelib.services import accounts, audit, generation, quota, statements
+from chalicelib.services import accounts, audit, generation, quota, statements, webhooks
 from chalicelib.settings import get_settings
 
 MAX_IMAGE_BYTES = 50_000_000
@@ -133,6 +133,7 @@ def collect(user_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         "statements_of_reasons": [
             dataclasses.asdict(statements.shown(s)) for s in statements.every_about(user_id)
         ],
+        "webhook": webhooks.exported(user_id),
     }
     images = [(g.generation_id, g.output_key) for g in gens if g.status == PUBLISHED]
     return data, images

@@ -19,7 +19,7 @@ from chalicelib.models.generations import (
     find,
 )
 from chalicelib.observability import logger
-from chalicelib.services import cursors, lifecycle, publishing
+from chalicelib.services import cursors, lifecycle, publishing, queue_position
 from chalicelib.services.errors import NotFound
 
 USER_SAFE_ERRORS = {
@@ -50,6 +50,7 @@ class OwnerGeneration:
     model: dict[str, str] | None = None
     category: str | None = None
     image: dict[str, str] | None = None
+    queue: dict[str, int] | None = None  # while queued: {position, eta_seconds}
 
 
 def owner_view(generation: Generation) -> OwnerGeneration:
@@ -80,6 +81,7 @@ def owner_view(generation: Generation) -> OwnerGeneration:
         model=model,
         category=generation.category if shows_category and generation.category else None,
         image=image,
+        queue=queue_position.position_of(generation) if generation.status == QUEUED else None,
     )
 
 

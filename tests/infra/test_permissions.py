@@ -78,7 +78,13 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     # (against the chain) and looks fingerprints up, band by band.
     | _grants("kms:Sign", "key content-credentials")
     | _grants("ssm:GetParameter", "parameter content-credentials-chain")
-    | _grants("dynamodb:Query", "table fingerprints"),
+    | _grants("dynamodb:Query", "table fingerprints")
+    # The caller's webhook and its deliveries; a queued generation's place (counters).
+    | _grants(
+        {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
+        "table webhooks",
+    )
+    | _grants("dynamodb:BatchGetItem", "table queue-counters"),
     "on_inference_result": LOGS
     | _grants("dynamodb:UpdateItem", "table generations")
     | _grants(CONSUME, "queue results"),
@@ -117,6 +123,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants("s3:GetObject", "objects originals/outputs/*")
     # The archive as a multipart upload, aborted if it fails.
     | _grants({"s3:PutObject", "s3:AbortMultipartUpload"}, "objects exports/exports/*")
+    | _grants({"dynamodb:GetItem", "dynamodb:Query"}, "table webhooks")
+    | _grants("dynamodb:BatchGetItem", "table queue-counters")
     | _grants(CONSUME, "queue exports"),
     "on_erasure_requested": LOGS
     # The display name leaves the profile, and its claim is freed, before the profile goes.
@@ -151,7 +159,13 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         "objects exports/exports/*",
     )
     | _grants({"cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"}, "pool users")
+    | _grants({"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table webhooks")
     | _grants(CONSUME, "queue erasures"),
+    "on_webhook_delivery": LOGS
+    | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table webhooks")
+    # Each try's backoff: the message hidden until its next try.
+    | _grants({"sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"}, "queue webhooks")
+    | _grants(CONSUME, "queue webhooks"),
     "dataset_export": LOGS
     | _grants("dynamodb:Query", "table gallery")
     | _grants("dynamodb:BatchGetItem", "table generations")

@@ -21,12 +21,14 @@ from chalicelib.models import (
     idempotency,
     names,
     notices,
+    queue_counters,
     quota,
     report_days,
     reports,
     statements,
     terms,
     users,
+    webhooks,
 )
 from chalicelib.settings import Settings
 
@@ -56,6 +58,8 @@ def all_models() -> dict[str, type[Model]]:
         report_days,
         fingerprints,
         names,
+        webhooks,
+        queue_counters,
     ):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:
@@ -98,7 +102,12 @@ def test_the_notifiers_contact_expires_by_ttl() -> None:
 
 def test_what_expires_expires_by_ttl_or_lifecycle_not_by_hope() -> None:
     # Tables whose records expire carry a TTL attribute the infrastructure turns on.
-    for model in (idempotency.IdempotencyRecord, consents.ConsentEvidence, exports.Export):
+    for model in (
+        idempotency.IdempotencyRecord,
+        consents.ConsentEvidence,
+        exports.Export,
+        webhooks.WebhookDelivery,
+    ):
         assert any(isinstance(a, TTLAttribute) for a in model.get_attributes().values()), model
     assert any(isinstance(a, TTLAttribute) for a in users.UserProfile.get_attributes().values())
     settings = Settings.from_env()
