@@ -49,6 +49,12 @@ def record(generation_id: str, old_status: str | None, new_status: str | None) -
 
 
 def _take_ticket(generation_id: str) -> None:
+    try:
+        generation = Generation.get(generation_id, consistent_read=True)
+    except Generation.DoesNotExist:
+        return  # deleted before its arrival was seen: it never waits
+    if generation.status != QUEUED or generation.queue_ticket is not None:
+        return  # a repeated stream record: it has its ticket
     counter = QueueCounter(endpoint())
     counter.update(actions=[QueueCounter.accepted.add(1)])
     ticket = int(counter.accepted or 0)
@@ -60,8 +66,10 @@ def _take_ticket(generation_id: str) -> None:
     except UpdateError as exc:
         if not refused_by_condition(exc):
             raise
-        # A repeated stream record (it has its ticket) or a generation already gone from the
-        # queue: the number just taken is spent, so it counts as finished.
+        # Another run of this record won the race, or the generation left the queue since the
+        # read: the number just taken is spent. Counted as finished, it makes the places of
+        # those queued before it read one too low until they finish, instead of every later
+        # place one too high for good.
         QueueCounter(endpoint()).update(actions=[QueueCounter.finished.add(1)])
 
 

@@ -86,6 +86,9 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
             {"reason": "other"},
         ),
         "GET /users/{user_id}/gallery": lambda: ("GET", f"/users/{owner.user_id}/gallery", None),
+        "PUT /me/webhook": lambda: ("PUT", "/me/webhook", {"url": "http://127.0.0.1:9/hook"}),
+        "GET /me/webhook": lambda: ("GET", "/me/webhook", None),
+        "DELETE /me/webhook": lambda: ("DELETE", "/me/webhook", None),
         "POST /me/export": lambda: ("POST", "/me/export", None),
         "GET /me/export/{export_id}": lambda: (
             "GET",

@@ -20,6 +20,8 @@ FORBIDDEN = {
     "model": {"name": "x", "version": "y"},
     "display_name_key": "someoneelse",
     "creator_name": "Someone Else",
+    "secret": "whsec_chosen-by-the-caller",
+    "deliveries": [],
 }
 
 
@@ -35,6 +37,7 @@ def write_routes(world: World) -> list[tuple[str, str, str, dict]]:
         ),
         ("owner", "POST", "/generations", {"prompt": "a tree"}),
         ("owner", "PATCH", "/me", {"display_name": "Mass Assigner"}),
+        ("owner", "PUT", "/me/webhook", {"url": "http://127.0.0.1:9/hook"}),
         ("other", "POST", f"/gallery/{image}/reports", {"reason": "other"}),
         (
             "moderator",
