@@ -60,8 +60,11 @@ class Settings:
     invocation_timeout_seconds: int = 300
     model_image: str = ""  # the inference image new models run in; the current one's if empty
     # Generation rules
-    allowed_sizes: tuple[str, ...] = ("512", "768", "1024")
+    # Each side a multiple of 64 from min_size to max_size (within the model's own limits).
+    min_size: int = 256
+    max_size: int = 1024
     default_size: int = 512
+    default_guidance: float = 7.5
     default_steps: int = 25
     max_steps: int = 50
     quota_limit: int = 30

@@ -54,6 +54,7 @@ def image(image_id: str) -> Response:
     flags.require_enabled("gallery")
     published = gallery.published(image_id)
     detail = views.image_detail(gallery.public_image(published), bool(published.copies_signed))
+    detail |= gallery.parameters(published)
     return _cached(bp.current_request.headers, detail)
 
 

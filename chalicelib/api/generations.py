@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
 from chalicelib.api import views
 from chalicelib.api.http import caller_of, endpoint, json_body, query_params
+
+if TYPE_CHECKING:
+    from chalicelib.api.schemas import GenerationBody
 
 bp = Blueprint(__name__)
 
@@ -17,24 +20,15 @@ bp = Blueprint(__name__)
 def submit_generation() -> Response:
     from chalicelib.api.schemas import GenerationBody, parse
     from chalicelib.services import flags, submission
-    from chalicelib.settings import get_settings
 
     flags.require_enabled("generation")
     request = bp.current_request
     caller = caller_of(request)
     admission = submission.admit(caller.user_id)
     body = parse(GenerationBody, json_body(request))
-    settings = get_settings()
     answer = submission.submit(
         admission,
-        submission.GenerationRequest(
-            prompt=body.prompt,
-            negative_prompt=body.negative_prompt,
-            width=body.width or settings.default_size,
-            height=body.height or settings.default_size,
-            steps=body.steps or settings.default_steps,
-            seed=body.seed,
-        ),
+        submission.GenerationRequest(**_asked(body)),
         request.headers.get("idempotency-key"),
         bp.lambda_context,
     )
@@ -43,6 +37,38 @@ def submit_generation() -> Response:
         status_code=202,
         headers={"Location": f"/generations/{answer.id}"},
     )
+
+
+def _asked(body: GenerationBody) -> dict[str, Any]:
+    """The request's parameters: those given; for a remix, the rest from its published source
+    (404 unless it is public); the defaults for anything still missing."""
+    from chalicelib.api.schemas import ASPECTS
+    from chalicelib.services import remix
+    from chalicelib.settings import get_settings
+
+    settings = get_settings()
+    base: dict[str, Any] = {}
+    if body.remix_of is not None:
+        base = remix.parameters(body.remix_of)
+    given = body.model_dump(
+        exclude_none=True, exclude={"aspect", "n", "remix_of"}, exclude_unset=True
+    )
+    if body.aspect is not None:
+        given["width"], given["height"] = ASPECTS[body.aspect]
+    asked: dict[str, Any] = {
+        "negative_prompt": None,
+        "width": settings.default_size,
+        "height": settings.default_size,
+        "steps": settings.default_steps,
+        "seed": None,
+        "guidance_scale": settings.default_guidance,
+        "scheduler": "euler",
+        **base,
+        **given,
+    }
+    if body.negative_prompt is None and "negative_prompt" in body.model_fields_set:
+        asked["negative_prompt"] = None  # an explicit null clears the source's
+    return {**asked, "remix_of": body.remix_of, "n": body.n}
 
 
 @bp.route("/generations/{generation_id}", methods=["GET"])

@@ -12,10 +12,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    StrictFloat,
     StrictInt,
     StrictStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from chalicelib.services.errors import InvalidRequest
@@ -50,17 +52,37 @@ class TermsBody(Body):
         return visible_text(value, "the text")
 
 
+# Preset aspects and the size each paints: sides multiples of 64, about 512 x 512 pixels.
+ASPECTS: dict[str, tuple[int, int]] = {
+    "1:1": (512, 512),
+    "4:3": (576, 448),
+    "3:4": (448, 576),
+    "16:9": (768, 448),
+    "9:16": (448, 768),
+}
+SCHEDULERS = ("euler", "euler_a", "dpmpp_2m", "ddim")
+MAX_BATCH = 4
+
+
 class GenerationBody(Body):
-    prompt: StrictStr
+    # Required unless `remix_of` names the image whose prompt is taken.
+    prompt: StrictStr | None = None
     negative_prompt: StrictStr | None = None
     width: StrictInt | None = None
     height: StrictInt | None = None
     steps: StrictInt | None = None
     seed: StrictInt | None = Field(default=None, ge=0, le=2**32 - 1)
+    guidance_scale: StrictFloat | None = Field(default=None, ge=1, le=20, allow_inf_nan=False)
+    scheduler: Literal["euler", "euler_a", "dpmpp_2m", "ddim"] | None = None
+    aspect: Literal["1:1", "4:3", "3:4", "16:9", "9:16"] | None = None
+    n: StrictInt = Field(default=1, ge=1, le=MAX_BATCH)
+    remix_of: StrictStr | None = Field(default=None, min_length=1, max_length=64)
 
     @field_validator("prompt")
     @classmethod
-    def _prompt(cls, value: str) -> str:
+    def _prompt(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         value = value.strip()
         if not 1 <= len(value) <= 2000:
             raise ValueError("must be 1 to 2000 characters after trimming")
@@ -81,10 +103,24 @@ class GenerationBody(Body):
     @field_validator("width", "height")
     @classmethod
     def _size(cls, value: int | None) -> int | None:
-        allowed = sorted(int(v) for v in get_settings().allowed_sizes)
-        if value is not None and value not in allowed:
-            raise ValueError(f"must be one of {', '.join(map(str, allowed))}")
+        settings = get_settings()
+        low, high = settings.min_size, settings.max_size
+        if value is not None and (value % 64 or not low <= value <= high):
+            raise ValueError(f"must be a multiple of 64 from {low} to {high}")
         return value
+
+    @model_validator(mode="after")
+    def _together(self) -> GenerationBody:
+        problems: dict[str, str] = {}
+        if self.prompt is None and self.remix_of is None:
+            problems["prompt"] = "Field required"
+        if self.aspect is not None and (self.width is not None or self.height is not None):
+            problems["aspect"] = "give an aspect or a width and height, not both"
+        if self.seed is not None and self.seed + self.n - 1 > 2**32 - 1:
+            problems["seed"] = f"seed + n - 1 must be at most {2**32 - 1}"
+        if problems:
+            raise InvalidRequest("Some fields are not valid.", details=problems)
+        return self
 
     @field_validator("steps")
     @classmethod

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from chalicelib.services.gallery import PublicImage
     from chalicelib.services.generation import OwnerGeneration
 
-_OPTIONAL = ("error", "model", "category", "image", "queue")
+_OPTIONAL = ("error", "model", "category", "image", "queue", "remix_of", "batch")
 
 
 def _without_empty(data: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:

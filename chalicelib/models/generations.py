@@ -28,6 +28,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
@@ -101,6 +102,16 @@ class Generation(Model):
     height = NumberAttribute()
     steps = NumberAttribute()
     seed = NumberAttribute()
+    # Absent on generations made before they could be chosen: 7.5 and "euler" then.
+    guidance_scale = NumberAttribute(null=True)
+    scheduler = UnicodeAttribute(null=True)
+    # The published image this one started from (POST /generations with `remix_of`).
+    remix_of = UnicodeAttribute(null=True)
+    # The ids of the generations one request made (`n` > 1), in seed order; on each of them.
+    batch = ListAttribute[str](null=True)
+    # How many public images were remixed from this one: counted as each becomes public and
+    # left out of public (chalicelib.services.lifecycle), read with the image, never counted.
+    remixes = NumberAttribute(null=True)
     terms_version = NumberAttribute()
     terms_sha256 = UnicodeAttribute()
     input_key = UnicodeAttribute()
@@ -144,6 +155,17 @@ class Generation(Model):
     by_owner = ByOwner()
     open_work = OpenWork()
     review_queue = ReviewQueue()
+
+
+def guidance_of(generation: Generation) -> float:
+    """Its guidance scale; one recorded before it could be chosen was painted at 7.5."""
+    value = generation.guidance_scale
+    return float(value) if value is not None else 7.5
+
+
+def scheduler_of(generation: Generation) -> str:
+    """Its scheduler; one recorded before it could be chosen was painted with Euler."""
+    return generation.scheduler or "euler"
 
 
 def is_public(generation: Generation) -> bool:

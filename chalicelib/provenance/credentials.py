@@ -74,6 +74,7 @@ class CredentialReading:
     signed_by_us: bool
     valid: bool
     failures: tuple[str, ...]  # the validator's failure codes, e.g. assertion.dataHash.mismatch
+    remix_of: str | None = None  # the published image a remix started from
 
 
 def kms_key() -> SigningKey:
@@ -92,8 +93,13 @@ def _service_version() -> str:
         return "dev"
 
 
-def manifest(image_id: str, model_name: str | None, model_version: str | None) -> dict[str, Any]:
-    """The manifest definition c2pa's Builder signs."""
+def manifest(
+    image_id: str, model_name: str | None, model_version: str | None, remix_of: str | None = None
+) -> dict[str, Any]:
+    """The manifest definition c2pa's Builder signs; a remix names its source image."""
+    image: dict[str, Any] = {"image_id": image_id}
+    if remix_of:
+        image["remix_of"] = remix_of
     created: dict[str, Any] = {"action": "c2pa.created", "digitalSourceType": DIGITAL_SOURCE_TYPE}
     if model_name:
         created["softwareAgent"] = {"name": model_name, "version": model_version or ""}
@@ -102,7 +108,7 @@ def manifest(image_id: str, model_name: str | None, model_version: str | None) -
         "title": image_id,
         "assertions": [
             {"label": "c2pa.actions", "data": {"actions": [created]}},
-            {"label": IMAGE_ASSERTION, "data": {"image_id": image_id}},
+            {"label": IMAGE_ASSERTION, "data": image},
         ],
     }
 
@@ -157,6 +163,7 @@ def sign(
     model_name: str | None,
     model_version: str | None,
     key: SigningKey | None = None,
+    remix_of: str | None = None,
 ) -> bytes:
     """`data` (a PNG or WebP) with a signed C2PA manifest embedded; raises SigningFailed."""
     import c2pa
@@ -166,7 +173,8 @@ def sign(
     try:
         key = key or kms_key()
         _SIGNING.error = None
-        builder = c2pa.Builder(manifest(image_id, model_name, model_version), _SIGNING.context(key))
+        made = manifest(image_id, model_name, model_version, remix_of)
+        builder = c2pa.Builder(made, _SIGNING.context(key))
         out = io.BytesIO()
         with builder:
             builder.sign(mime, io.BytesIO(data), out)
@@ -244,11 +252,16 @@ def _reading(active: dict[str, Any], results: dict[str, Any]) -> CredentialReadi
         signed_by_us=valid and "signingCredential.trusted" in successes and signer == SERVICE_NAME,
         valid=valid,
         failures=failures,
+        remix_of=str(image["remix_of"]) if image.get("remix_of") else None,
     )
 
 
 def signed_copies(
-    made: Derivatives, verified: VerifiedImage, image_id: str, key: SigningKey | None = None
+    made: Derivatives,
+    verified: VerifiedImage,
+    image_id: str,
+    key: SigningKey | None = None,
+    remix_of: str | None = None,
 ) -> Derivatives:
     """The served copies with the web WebP and the full-size PNG signed, side by side (the
     thumbnail, a preview, is not). Raises SigningFailed if either cannot be signed."""
@@ -259,6 +272,6 @@ def signed_copies(
     except Exception as exc:
         raise SigningFailed(f"no signing key: {exc}") from exc
     model = (verified.model_name, verified.model_version)
-    web = _helper().submit(sign, made.web_webp, "image/webp", image_id, *model, key)
-    full = sign(made.full_png, "image/png", image_id, *model, key)
+    web = _helper().submit(sign, made.web_webp, "image/webp", image_id, *model, key, remix_of)
+    full = sign(made.full_png, "image/png", image_id, *model, key, remix_of)
     return replace(made, web_webp=web.result(), full_png=full)

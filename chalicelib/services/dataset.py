@@ -23,7 +23,7 @@ from chalicelib import resources
 from chalicelib.adapters import clock, storage
 from chalicelib.adapters.aws import client
 from chalicelib.models.gallery import GalleryEntry
-from chalicelib.models.generations import PUBLISHED, Generation
+from chalicelib.models.generations import PUBLISHED, Generation, guidance_of, scheduler_of
 from chalicelib.settings import get_settings
 
 PROGRESS = "_progress.json"
@@ -65,6 +65,10 @@ def record(item: Generation) -> dict[str, Any]:
         "height": int(item.height),
         "steps": int(item.steps),
         "seed": int(item.seed),
+        "guidance_scale": guidance_of(item),
+        "scheduler": scheduler_of(item),
+        # A remix names the published image it started from (its id in this dataset too).
+        "remix_of": item.remix_of,
         "created_at": clock.iso(item.created_at),
         "published_at": clock.iso(item.published_at) if item.published_at else None,
         "terms_version": int(item.terms_version),

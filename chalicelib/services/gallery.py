@@ -14,7 +14,14 @@ from typing import Any
 from chalicelib import resources
 from chalicelib.adapters import clock
 from chalicelib.models.gallery import GalleryEntry
-from chalicelib.models.generations import REMOVED, Generation, find, is_public
+from chalicelib.models.generations import (
+    REMOVED,
+    Generation,
+    find,
+    guidance_of,
+    is_public,
+    scheduler_of,
+)
 from chalicelib.models.notices import OUTCOME_REMOVED
 from chalicelib.services import display_names, lifecycle, notices, publishing
 from chalicelib.services.errors import NotFound
@@ -62,6 +69,23 @@ def public_image(source: GalleryEntry | Generation) -> PublicImage:
         image_url=urls["image_url"],
         model={"name": model.name, "version": model.version} if model is not None else None,
     )
+
+
+def parameters(generation: Generation) -> dict[str, Any]:
+    """How a published image was made, for its own page (lists carry none of it): everything
+    needed to paint the same bytes again with the model it names, and its remix lineage
+    (`remix_of` only on a remix; `remixes`: its public remixes, a counter on its record)."""
+    made: dict[str, Any] = {
+        "negative_prompt": generation.negative_prompt,
+        "steps": int(generation.steps),
+        "seed": int(generation.seed),
+        "guidance_scale": guidance_of(generation),
+        "scheduler": scheduler_of(generation),
+        "remixes": max(0, int(generation.remixes or 0)),
+    }
+    if generation.remix_of:
+        made["remix_of"] = generation.remix_of
+    return made
 
 
 def published(image_id: str) -> Generation:

@@ -17,6 +17,8 @@ from chalicelib.models.generations import (
     REMOVED,
     Generation,
     find,
+    guidance_of,
+    scheduler_of,
 )
 from chalicelib.observability import logger
 from chalicelib.services import cursors, lifecycle, publishing, queue_position
@@ -43,9 +45,13 @@ class OwnerGeneration:
     height: int
     steps: int
     seed: int
+    guidance_scale: float
+    scheduler: str
     terms_version: int
     created_at: str
     updated_at: str
+    remix_of: str | None = None
+    batch: list[str] | None = None
     error: dict[str, str] | None = None
     model: dict[str, str] | None = None
     category: str | None = None
@@ -74,9 +80,13 @@ def owner_view(generation: Generation) -> OwnerGeneration:
         height=int(generation.height),
         steps=int(generation.steps),
         seed=int(generation.seed),
+        guidance_scale=guidance_of(generation),
+        scheduler=scheduler_of(generation),
         terms_version=int(generation.terms_version),
         created_at=clock.iso(generation.created_at),
         updated_at=clock.iso(generation.updated_at),
+        remix_of=generation.remix_of,
+        batch=list(generation.batch) if generation.batch else None,
         error=error,
         model=model,
         category=generation.category if shows_category and generation.category else None,

@@ -307,7 +307,24 @@ def _move(
         if refused_by_condition(exc):
             return REFUSED
         raise
+    if generation.remix_of and (becomes_public or removes_entries):
+        _count_remix(generation.remix_of, 1 if becomes_public else -1)
     return MOVED
+
+
+def _count_remix(source_id: str, change: int) -> None:
+    """The source's count of public remixes follows a remix into and out of public: one atomic
+    ADD on the source's record (read with its page, never counted by a query). After the move,
+    not in it: a source deleted or erased since must not stop its remix's move. A process that
+    dies between the two leaves the count one short (the move is not repeated)."""
+    try:
+        Generation(source_id).update(
+            actions=[Generation.remixes.add(change)],
+            condition=Generation.generation_id.exists(),
+        )
+    except UpdateError as exc:
+        if not refused_by_condition(exc):
+            logger.warning("remix count not updated", extra={"generation_id": source_id})
 
 
 # The model's side ------------------------------------------------------------------------

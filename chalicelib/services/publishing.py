@@ -31,14 +31,16 @@ def image_urls(image_id: str) -> dict[str, str]:
     return {"thumbnail_url": public_url(keys["thumbnail"]), "image_url": public_url(keys["web"])}
 
 
-def write_copies(verified: VerifiedImage, image_id: str) -> None:
+def write_copies(verified: VerifiedImage, image_id: str, remix_of: str | None = None) -> None:
     """Put the served copies; nothing points at them until the transaction that publishes.
     The web and full-size copies carry signed content credentials; a signature that cannot be
     made raises (the event is retried, then dead-lettered): nothing is published unsigned."""
     from chalicelib.imaging import derivatives  # Pillow: only the functions that publish
     from chalicelib.provenance import credentials
 
-    made = credentials.signed_copies(derivatives(verified, image_id), verified, image_id)
+    made = credentials.signed_copies(
+        derivatives(verified, image_id), verified, image_id, remix_of=remix_of
+    )
     bucket, keys = get_settings().public_bucket, resources.public_keys(image_id)
     storage.put_bytes(
         bucket, keys["thumbnail"], made.thumbnail_webp, "image/webp", CacheControl=IMMUTABLE
@@ -55,7 +57,7 @@ def write_copies_from_original(generation: Generation) -> None:
     original = storage.read(
         settings.originals_bucket, generation.output_key, settings.max_output_bytes
     )
-    write_copies(verify(original), generation.generation_id)
+    write_copies(verify(original), generation.generation_id, generation.remix_of)
 
 
 def delete_copies(image_id: str) -> None:

@@ -54,20 +54,25 @@ class Window:
     def free_slots(self, taken: dict[int, float]) -> list[int]:
         return [n for n in range(self.limit) if self.is_free(taken.get(n))]
 
-    def retry_after(self, taken: dict[int, float]) -> int:
-        """Whole seconds until the oldest unit in use leaves the window (at least 1)."""
-        in_use = [t for n, t in taken.items() if n < self.limit and not self.is_free(t)]
+    def retry_after(self, taken: dict[int, float], needed: int = 1) -> int:
+        """Whole seconds until enough units in use leave the window for `needed` free ones
+        (the oldest first; at least 1)."""
+        in_use = sorted(t for n, t in taken.items() if n < self.limit and not self.is_free(t))
         if not in_use:
             return 1
-        wait_ms = min(in_use) + self.seconds * 1000 - self.now_ms
+        short = needed - len(self.free_slots(taken))
+        wait_ms = in_use[min(max(short, 1), len(in_use)) - 1] + self.seconds * 1000 - self.now_ms
         # Never past one window, even if another clock wrote a time slightly ahead of ours.
         return min(self.seconds, max(1, math.ceil(wait_ms / 1000)))
 
-    def refusal(self, taken: dict[int, float]) -> RateLimited:
+    def refusal(self, taken: dict[int, float], needed: int = 1) -> RateLimited:
+        details = {"limit": self.limit, "window_seconds": self.seconds}
+        if needed > 1:
+            details |= {"requested": needed, "available": len(self.free_slots(taken))}
         return RateLimited(
             f"At most {self.limit} {self.what} per {self.seconds // 60} minutes.",
-            details={"limit": self.limit, "window_seconds": self.seconds},
-            retry_after=self.retry_after(taken),
+            details=details,
+            retry_after=self.retry_after(taken, needed),
         )
 
 
@@ -99,6 +104,24 @@ def candidates(user_id: str, window: Window) -> Iterator[int]:
         for slot in free[: window.limit + 2 - tries]:
             tries += 1
             yield slot
+    raise RateLimited("Too many submits at once; try again.", retry_after=1)
+
+
+def candidate_sets(user_id: str, window: Window, count: int) -> Iterator[list[int]]:
+    """Sets of `count` distinct slots to try together (one transaction claims them all, so a
+    request gets all its units or none), for as long as the caller's claims lose their races:
+    a random guess first, then free slots of a fresh read. Raises RateLimited once a read finds
+    fewer than `count` free (nothing is taken then); gives up as `candidates` does."""
+    if count > window.limit:
+        raise window.refusal({}, count)
+    yield secrets.SystemRandom().sample(range(window.limit), count)
+    for _ in range(window.limit + 1):
+        taken = slots_in_use(user_id)
+        free = window.free_slots(taken)
+        if len(free) < count:
+            raise window.refusal(taken, count)
+        _shuffle(free)
+        yield free[:count]
     raise RateLimited("Too many submits at once; try again.", retry_after=1)
 
 

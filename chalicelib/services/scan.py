@@ -65,7 +65,7 @@ def scan_output(bucket: str, key: str) -> str:
     model_actions = [Generation.model.set(item.model)] if item.model is not None else []
     actions = [Generation.scan_result.set(scan_record), *model_actions]
     if decision.outcome == PUBLISH:
-        publishing.write_copies(verified, generation_id)
+        publishing.write_copies(verified, generation_id, item.remix_of)
         return lifecycle.publish(item, actions)
     if decision.outcome == REJECT:
         rejected = lifecycle.reject(item, decision.category, actions, scan_record)

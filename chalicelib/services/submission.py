@@ -46,6 +46,10 @@ class GenerationRequest:
     height: int
     steps: int
     seed: int | None  # None: the service draws one when it creates the generation
+    guidance_scale: float = 7.5
+    scheduler: str = "euler"
+    remix_of: str | None = None  # the published image it starts from
+    n: int = 1  # how many generations: seeds seed, seed + 1, ...
 
 
 @dataclass(frozen=True)
@@ -63,8 +67,9 @@ def admit(user_id: str) -> Admission:
     return Admission(profile, terms)
 
 
-def random_seed() -> int:
-    return secrets.randbelow(MAX_SEED + 1)
+def random_seed(n: int = 1) -> int:
+    """A seed from which n consecutive ones stay within range."""
+    return secrets.randbelow(MAX_SEED + 2 - n)
 
 
 def submit(
@@ -105,145 +110,180 @@ def _create(
         raise PromptRejected(message, details={"category": category})
     # What the caller asked, as asked: the seed is drawn below.
     asked = json.dumps(dataclasses.asdict(request), sort_keys=True)
+    if request.seed is not None and request.seed + request.n - 1 > MAX_SEED:
+        # A remix's inherited seed, which the body's own check never saw.
+        raise InvalidRequest(details={"seed": f"seed + n - 1 must be at most {MAX_SEED}"})
     if request.seed is None:
         # Drawn here, not before: a retry with the same Idempotency-Key and body must match the
         # first request, which named no seed either.
-        request = dataclasses.replace(request, seed=random_seed())
+        request = dataclasses.replace(request, seed=random_seed(request.n))
     settings = get_settings()
-    payload = {
-        "prompt": request.prompt,
-        "negative_prompt": request.negative_prompt,
-        "width": request.width,
-        "height": request.height,
-        "steps": request.steps,
-        "seed": request.seed,
-    }
-    body = json.dumps(payload).encode()
-    generation_id = ids.new_id()
+    generation_ids = [ids.new_id() for _ in range(request.n)]
     if idempotency_key is None:
-        input_key = f"{resources.INPUT_PREFIX}{generation_id}.json"
-        storage.put_json(settings.inputs_bucket, input_key, body)
+        input_keys = [f"{resources.INPUT_PREFIX}{gid}.json" for gid in generation_ids]
+        for n, key in enumerate(input_keys):
+            storage.put_json(settings.inputs_bucket, key, _payload(request, n))
         return _record_and_start(
-            Unrecorded(admission, request, generation_id, input_key, own_start_seconds)
+            Unrecorded(admission, request, generation_ids, input_keys, own_start_seconds)
         )
     # A keyed submit's payload lives at a key derived from the caller, the key and the request,
-    # and names its generation: a retry of a submit that died part-way (after this write, after
-    # the record, after the call to the model) finds it and carries on with the same generation
-    # instead of starting a second one.
+    # and names its generations (a batch's first payload names them all, and their first
+    # seed): a retry of a submit that died part-way (after this write, after the record, after
+    # the call to the model) finds them and carries on with the same generations instead of
+    # starting others.
     user_id = admission.profile.user_id
     digest = hashlib.sha256("\n".join([user_id, idempotency_key, asked]).encode()).hexdigest()
-    input_key = f"{resources.INPUT_PREFIX}keyed-{digest}.json"
-    stored = storage.put_json_once(
-        settings.inputs_bucket, input_key, body, {"generation-id": generation_id}
-    )
-    named = stored.get("generation-id", generation_id)
-    key_claim = idempotency.claim(user_id, idempotency_key, asked, named, clock.now())
-    new = Unrecorded(admission, request, named, input_key, own_start_seconds, key_claim)
-    if named != generation_id:
+    first_key = f"{resources.INPUT_PREFIX}keyed-{digest}.json"
+    names = {"generation-id": generation_ids[0], "seed": str(request.seed)}
+    if request.n > 1:
+        names["batch"] = ",".join(generation_ids)
+    stored = storage.put_json_once(settings.inputs_bucket, first_key, _payload(request, 0), names)
+    named = stored.get("batch", stored.get("generation-id", generation_ids[0])).split(",")
+    request = dataclasses.replace(request, seed=int(stored.get("seed") or str(request.seed)))
+    input_keys = [first_key, *(f"{first_key[:-5]}-{n}.json" for n in range(1, request.n))]
+    for n, key in enumerate(input_keys[1:], start=1):
+        storage.put_json(settings.inputs_bucket, key, _payload(request, n))
+    key_claim = idempotency.claim(user_id, idempotency_key, asked, named[0], clock.now())
+    new = Unrecorded(admission, request, named, input_keys, own_start_seconds, key_claim)
+    if named[0] != generation_ids[0]:
         return _carry_on(new)
     try:
         return _record_and_start(new)
     except InvalidRequest:
-        # The key was first used with another body: this body's payload names nothing.
-        storage.delete(settings.inputs_bucket, input_key)
+        # The key was first used with another body: this body's payloads name nothing.
+        for key in input_keys:
+            storage.delete(settings.inputs_bucket, key)
         raise
+
+
+def _payload(request: GenerationRequest, n: int) -> bytes:
+    """What the model is asked for the batch's n-th generation (its seed: the n-th after)."""
+    assert request.seed is not None
+    return json.dumps(
+        {
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt,
+            "width": request.width,
+            "height": request.height,
+            "steps": request.steps,
+            "seed": request.seed + n,
+            "guidance_scale": request.guidance_scale,
+            "scheduler": request.scheduler,
+        }
+    ).encode()
 
 
 @dataclass(frozen=True)
 class Unrecorded:
-    """A generation about to be recorded: what the record is made of."""
+    """The generations of one request about to be recorded (one, or a batch of `n`)."""
 
     admission: Admission
     request: GenerationRequest
-    generation_id: str
-    input_key: str
+    generation_ids: list[str]
+    input_keys: list[str]
     own_start_seconds: float
     key_claim: IdempotencyRecord | None = None
 
 
 def _carry_on(new: Unrecorded) -> OwnerGeneration:
-    """A keyed submit whose payload is there already, naming its generation: a retry of a
+    """A keyed submit whose payload is there already, naming its generations: a retry of a
     submit that died part-way or is still under way, or the same key and body again after its
-    idempotency record expired. A recorded generation is answered as it stands, and started
-    again only if the model never took it, the submit that recorded it can no longer start it,
-    and this retry wins the claim (as the sweeper claims it): never a second model call while
-    the first may still make it, never without its quota unit. One never recorded is recorded
-    now."""
-    generation = find(new.generation_id)
-    if generation is None:
+    idempotency record expired. Recorded generations (a batch is recorded all at once) are
+    answered as they stand, each started again only if the model never took it, the submit
+    that recorded it can no longer start it, and this retry wins the claim (as the sweeper
+    claims it): never a second model call while the first may still make it, never without
+    its quota unit. Ones never recorded are recorded now."""
+    first = new.generation_ids[0]
+    recorded = find(first)
+    if recorded is None:
         return _record_and_start(new)
-    if lifecycle.claim_restart(new.generation_id, clock.now()) is not None:
-        start(new.generation_id, new.input_key)
-        generation = find(new.generation_id) or generation
-    return owner_view(generation)
+    for generation_id, input_key in zip(new.generation_ids, new.input_keys, strict=True):
+        if lifecycle.claim_restart(generation_id, clock.now()) is not None:
+            start(generation_id, input_key)
+    return owner_view(find(first) or recorded)
 
 
 def _record_and_start(new: Unrecorded) -> OwnerGeneration:
     recorded = _record(new)
-    if isinstance(recorded, Generation):
-        start(new.generation_id, new.input_key)
-        return owner_view(recorded)
-    # Another submit of the same key and body recorded its generation first, and starts it.
-    generation = find(recorded)
-    if generation is None:
+    if isinstance(recorded, list):
+        for generation in recorded:
+            start(generation.generation_id, generation.input_key)
+        return owner_view(recorded[0])
+    # Another submit of the same key and body recorded its generations first, and starts them.
+    found = find(recorded)
+    if found is None:
         raise Conflict("A request with this Idempotency-Key is still in progress.")
-    return owner_view(generation)
+    return owner_view(found)
 
 
-def _record(new: Unrecorded) -> Generation | str:
-    """Write the generation, take a quota unit for it and claim its Idempotency-Key, in one
-    transaction. Answers the generation when this call wrote it; the id of the generation the
-    key names when another submit of the same key and body recorded it first."""
+def _record(new: Unrecorded) -> list[Generation] | str:
+    """Write the generations, take a quota unit for each and claim the Idempotency-Key, in one
+    transaction: all of them or none. Answers the generations when this call wrote them; the
+    id of the first generation the key names when another submit of the same key and body
+    recorded it first."""
     request = new.request
+    assert request.seed is not None
     user_id = new.admission.profile.user_id
     now = clock.now()
-    generation = Generation(
-        new.generation_id,
-        owner_id=user_id,
-        status=QUEUED,
-        prompt=request.prompt,
-        negative_prompt=request.negative_prompt,
-        width=request.width,
-        height=request.height,
-        steps=request.steps,
-        seed=request.seed,
-        terms_version=new.admission.terms.version,
-        terms_sha256=new.admission.terms.sha256,
-        input_key=new.input_key,
-        output_key=resources.output_key(new.generation_id),
-        created_at=now,
-        updated_at=now,
-        # Until the endpoint has taken it: a short deadline, so that the sweeper starts it
-        # again soon if this submit's own call to the model fails or never happens.
-        deadline_at=now + timedelta(seconds=new.own_start_seconds),
-        invoke_pending=True,
-        sweep_shard=str(secrets.randbelow(SWEEP_SHARDS)),
-    )
+    batch = list(new.generation_ids) if len(new.generation_ids) > 1 else None
+    generations = [
+        Generation(
+            generation_id,
+            owner_id=user_id,
+            status=QUEUED,
+            prompt=request.prompt,
+            negative_prompt=request.negative_prompt,
+            width=request.width,
+            height=request.height,
+            steps=request.steps,
+            seed=request.seed + n,
+            guidance_scale=request.guidance_scale,
+            scheduler=request.scheduler,
+            remix_of=request.remix_of,
+            batch=batch,
+            terms_version=new.admission.terms.version,
+            terms_sha256=new.admission.terms.sha256,
+            input_key=input_key,
+            output_key=resources.output_key(generation_id),
+            created_at=now,
+            updated_at=now,
+            # Until the endpoint has taken it: a short deadline, so that the sweeper starts it
+            # again soon if this submit's own call to the model fails or never happens.
+            deadline_at=now + timedelta(seconds=new.own_start_seconds),
+            invoke_pending=True,
+            sweep_shard=str(secrets.randbelow(SWEEP_SHARDS)),
+        )
+        for n, (generation_id, input_key) in enumerate(
+            zip(new.generation_ids, new.input_keys, strict=True)
+        )
+    ]
+    first = generations[0]
     window = quota.Window.current()
-    for attempt, slot in enumerate(quota.candidates(user_id, window)):
+    for attempt, slots in enumerate(quota.candidate_sets(user_id, window, len(generations))):
         try:
-            with transaction(token=f"{new.generation_id}-{attempt}") as tx:
-                tx.save(generation, condition=Generation.generation_id.does_not_exist())
-                quota.claim(tx, user_id, slot, window, new.generation_id)
+            with transaction(token=f"{first.generation_id}-{attempt}") as tx:
+                for generation, slot in zip(generations, slots, strict=True):
+                    tx.save(generation, condition=Generation.generation_id.does_not_exist())
+                    quota.claim(tx, user_id, slot, window, generation.generation_id)
                 if new.key_claim is not None:
                     tx.save(new.key_claim, condition=idempotency.free(now))
-            return generation
+            return generations
         except TransactWriteError as exc:
-            if tx.refused(exc, generation):
-                found = find(new.generation_id)
+            if tx.refused(exc, first):
+                found = find(first.generation_id)
                 if found is not None:
                     # This call's write landed and only its answer was lost (a retry then met
                     # its own write), or another submit of the same key and body wrote first:
                     # the creation time, to the microsecond, tells which.
-                    return generation if found.created_at == now else new.generation_id
+                    return generations if found.created_at == now else first.generation_id
             if new.key_claim is not None and tx.refused(exc, new.key_claim):
                 held = idempotency.holder(new.key_claim)  # refuses another body
                 if held is not None:
                     return held
             elif not lost_a_race(exc):
                 raise
-            # Another submit of the same user took that slot first: try another.
-    raise AssertionError("quota.candidates ends by raising")
+            # Another submit of the same user took one of those slots first: try others.
+    raise AssertionError("quota.candidate_sets ends by raising")
 
 
 def start(generation_id: str, input_key: str) -> bool:

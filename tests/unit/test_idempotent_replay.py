@@ -19,7 +19,7 @@ from chalicelib.models.generations import Generation
 from chalicelib.models.idempotency import IdempotencyRecord
 from chalicelib.models.quota import QuotaSlot
 from chalicelib.services import submission, terms
-from chalicelib.services.errors import InvalidRequest
+from chalicelib.services.errors import InvalidRequest, RateLimited
 from chalicelib.settings import get_settings
 from tests.support.in_process_aws import aws, consented_profile
 
@@ -124,13 +124,48 @@ def test_a_second_recording_of_one_generation_neither_starts_it_nor_takes_quota(
     # try to record it; the one whose transaction loses answers without calling the model.
     with aws():
         admission = _admitted("racer")
-        new = submission.Unrecorded(admission, REQUEST, ids.new_id(), "inputs/race.json", 30.0)
+        generation_id = ids.new_id()
+        new = submission.Unrecorded(admission, REQUEST, [generation_id], ["inputs/race.json"], 30.0)
         with model_calls() as calls:
             winner = submission._record_and_start(new)
             loser = submission._record_and_start(new)
-        assert winner.id == loser.id == new.generation_id
-        assert calls == [new.generation_id]
-        assert [s.generation_id for s in QuotaSlot.query("racer")] == [new.generation_id]
+        assert winner.id == loser.id == generation_id
+        assert calls == [generation_id]
+        assert [s.generation_id for s in QuotaSlot.query("racer")] == [generation_id]
+
+
+def test_a_keyed_batch_replayed_answers_the_same_batch_and_takes_no_more_quota() -> None:
+    with aws():
+        admission = _admitted("batcher")
+        batch = dataclasses.replace(REQUEST, n=3, seed=None)
+        with model_calls() as calls:
+            first = submission.submit(admission, batch, "key-batch")
+            again = submission.submit(admission, batch, "key-batch")
+        assert first.batch is not None and len(first.batch) == 3
+        assert again.id == first.id and again.batch == first.batch
+        assert calls == first.batch  # each started once
+        seeds = [int(Generation.get(g).seed) for g in first.batch]
+        assert seeds == [first.seed, first.seed + 1, first.seed + 2]
+        taken = sorted(s.generation_id for s in QuotaSlot.query("batcher"))
+        assert taken == sorted(first.batch)
+
+
+def test_a_batch_that_does_not_fit_the_quota_makes_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OBJEKTIFY_QUOTA_LIMIT", "4")
+    get_settings.cache_clear()
+    with aws():
+        admission = _admitted("greedy")
+        with model_calls():
+            submission.submit(admission, REQUEST, None)
+            with pytest.raises(RateLimited) as refused:
+                submission.submit(admission, dataclasses.replace(REQUEST, n=4), None)
+        assert refused.value.details["available"] == 3
+        assert len(list(QuotaSlot.query("greedy"))) == 1
+        assert len(list(Generation.scan())) == 1
+    monkeypatch.undo()
+    get_settings.cache_clear()
 
 
 def test_a_key_used_with_another_body_is_refused_and_leaves_nothing() -> None:
