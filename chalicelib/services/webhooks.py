@@ -10,7 +10,7 @@ generation's JSON, as GET /generations/{id} shows it, with
     Objektify-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>
     Objektify-Event-Id: <event id, the same on every try: the receiver's deduplication key>
 
-A timeout, a connection error, 408, 429 or a 5xx is tried again: the message is hidden for
+A timeout, a connection or TLS error, 408, 429 or a 5xx is tried again: the message is hidden for
 backoff·2^(n-1) seconds (capped) with ChangeMessageVisibility and left on the queue; after
 `webhook_max_attempts` receives SQS moves it to the dead-letter queue, and the record says so
 (GET /me/webhook). Nothing here runs inside the generation pipeline, so a receiver that is down
@@ -219,7 +219,8 @@ def retry_window_seconds() -> int:
 
 def _retryable(result: webhook_http.PostResult) -> bool:
     if result.status is None:
-        return result.problem in ("timeout", "connection_error")
+        # A certificate problem may be fixed within the hour, like a receiver that is down.
+        return result.problem in ("timeout", "connection_error", "tls_error")
     return result.status >= 500 or result.status in (408, 429)
 
 

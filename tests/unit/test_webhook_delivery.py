@@ -97,6 +97,7 @@ def test_a_delivery_is_signed_and_a_2xx_settles_it(world: dict[str, Any]) -> Non
         webhook_http.PostResult(status=429),
         webhook_http.PostResult(status=None, problem="timeout"),
         webhook_http.PostResult(status=None, problem="connection_error"),
+        webhook_http.PostResult(status=None, problem="tls_error"),
     ],
 )
 def test_a_failure_worth_retrying_is_hidden_for_its_backoff(
