@@ -89,6 +89,39 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             json.dumps({"prompt": "ok", "width": True}).encode(),
             json_type,
         ),
+        *[
+            (
+                "owner",
+                "POST",
+                "/generations",
+                json.dumps({"prompt": "ok", **bad}).encode(),
+                json_type,
+            )
+            for bad in (
+                {"n": 5},
+                {"n": 0},
+                {"n": "4"},
+                {"n": 10**30},
+                {"guidance_scale": 0},
+                {"guidance_scale": 1e400},
+                {"guidance_scale": "7.5"},
+                {"scheduler": "rm -rf /"},
+                {"scheduler": "EulerDiscreteScheduler"},
+                {"scheduler": ["euler"]},
+                {"aspect": "1:0"},
+                {"aspect": "0:0"},
+                {"aspect": "4:3", "width": 512, "height": 384},
+                {"width": 64 * 1000},
+                {"height": -64},
+                {"width": 500},
+                {"seed": 2**32 - 1, "n": 2},
+                {"remix_of": "../../etc/passwd"},
+                {"remix_of": "x" * 10_000},
+                {"remix_of": {"$ne": None}},
+                {"remix_of": "01ARZ3NDEKTSV4RRFFQ69G5FAV"},
+            )
+        ],
+        ("owner", "POST", "/generations", b'{"prompt": "ok", "guidance_scale": NaN}', json_type),
         (
             "owner",
             "POST",
@@ -311,6 +344,8 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
 
 def test_hostile_requests_get_a_4xx_and_change_nothing(world: World) -> None:
     cases = hostile_requests(world)
+    for role in {case[0] for case in cases}:
+        world.caller(role)  # signed up and consented before the snapshot, not during the cases
     quiesce(world.state)
     before = snapshot(world.state)
     wrong: list[str] = []
