@@ -341,3 +341,19 @@ def test_without_a_stored_chain_a_manifest_is_read_but_never_ours(
     assert reading is not None
     assert reading.valid and not reading.signed_by_us
     assert reading.image_id == IMAGE_ID
+
+
+def test_a_remix_names_its_source_in_its_signed_manifest(
+    ours: credentials.SigningKey, copies: imaging.Derivatives
+) -> None:
+    source = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    data = credentials.sign(copies.full_png, "image/png", IMAGE_ID, "tiny-sd", "3", ours, source)
+    reading = credentials.read(data, "image/png", anchor=ours.root)
+    assert reading is not None and reading.valid and reading.signed_by_us
+    assert (reading.image_id, reading.remix_of) == (IMAGE_ID, source)
+    plain = credentials.read(
+        credentials.sign(copies.full_png, "image/png", IMAGE_ID, None, None, ours),
+        "image/png",
+        anchor=ours.root,
+    )
+    assert plain is not None and plain.remix_of is None
