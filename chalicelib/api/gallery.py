@@ -42,8 +42,28 @@ def newest() -> Response:
     flags.require_enabled("gallery")
     request = bp.current_request
     params = query_params(request)
-    page = feed.feed(cursors.page_limit(params.get("limit")), params.get("cursor"))
+    limit = cursors.page_limit(params.get("limit"))
+    page = _discover(params, limit) or feed.feed(limit, params.get("cursor"))
     return _cached(request.headers, _page(page))
+
+
+def _discover(params: dict[str, str], limit: int) -> feed.Page | None:
+    """`?q=` (search) or `?sort=top&period=` (ranking); None for the newest-first feed."""
+    from chalicelib.services import feed, ranking, search
+    from chalicelib.services.errors import InvalidRequest
+
+    sort, period, q = params.get("sort", "new"), params.get("period"), params.get("q")
+    if sort not in ("new", "top"):
+        raise InvalidRequest(details={"sort": "one of new, top"})
+    if period is not None and sort != "top":
+        raise InvalidRequest(details={"period": "only with sort=top"})
+    if q is not None:
+        if sort != "new":
+            raise InvalidRequest(details={"sort": "search answers newest first: sort=new"})
+        return feed.Page(*search.search(q, limit, params.get("cursor")))
+    if sort == "top":
+        return feed.Page(*ranking.top(ranking.period_of(period), limit, params.get("cursor")))
+    return None
 
 
 @bp.route("/gallery/{image_id}", methods=["GET"])
@@ -55,7 +75,28 @@ def image(image_id: str) -> Response:
     published = gallery.published(image_id)
     detail = views.image_detail(gallery.public_image(published), bool(published.copies_signed))
     detail |= gallery.parameters(published)
-    return _cached(bp.current_request.headers, detail)
+    request = bp.current_request
+    if request.headers.get("authorization"):  # liked_by_me: this caller's answer, not cached
+        from chalicelib.services import likes
+
+        detail["liked_by_me"] = likes.liked_by(image_id, caller_of(request).user_id)
+        return Response(body=detail, headers={"Cache-Control": "private, no-store"})
+    return _cached(request.headers, detail)
+
+
+@bp.route("/gallery/{image_id}/like", methods=["PUT", "DELETE"])
+@endpoint
+def like(image_id: str) -> Response:
+    from chalicelib.services import flags, likes
+
+    flags.require_enabled("gallery")
+    request = bp.current_request
+    caller = caller_of(request)
+    if request.method == "PUT":
+        likes.like(image_id, caller.user_id)
+    else:
+        likes.unlike(image_id, caller.user_id)
+    return Response(body="", status_code=204)
 
 
 @bp.route("/gallery/{image_id}/download", methods=["GET"])

@@ -11,13 +11,32 @@ Access patterns
   written and deleted in the same transaction as its generation's state change: a removal or
   deletion leaves every read path at once (a GSI would lag).
 Sort key: `"<published_at ISO>#<image id>"` (unique, time-ordered).
+
+Discovery (issue 19) keeps three more kinds of item in the same table:
+- rankings (`RankEntry`): per published image one item in each of `top#all#<n>`,
+  `top#week#<ISO week>#<n>` and `top#day#<UTC date>#<n>` (n = the feed shard), same sort key as
+  the entry, with `rank_likes`; the sparse index `by_likes` (pk, rank_likes), keys only, orders a
+  partition by likes. Written and deleted in the lifecycle's transaction with the entries.
+- search terms (`TermEntry`): `term#<normalised word>`, sort key as the entry, with the image's
+  normalised word set; written before the transaction that publishes and deleted after the one
+  that withdraws (like the served copies): a page reads the feed entries of its hits back in one
+  BatchGetItem, so a withdrawn image never shows, whatever its terms say.
+- likes (`LikeRecord`): `like#<user id>`, sort key = image id: one item per (user, image).
+The counts (`likes`) live on the generation, both entries and the rank items, all updated by a
+like's one transaction (services/likes.py).
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import (
+    ListAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.models.base import BILLING_MODE, region
@@ -35,12 +54,43 @@ def feed_partitions(shards: int) -> list[str]:
 
 def feed_partition(image_id: str, shards: int) -> str:
     """The feed shard an image's entry lives in: a hash of its id."""
-    digest = hashlib.sha256(image_id.encode()).digest()
-    return feed_shard(int.from_bytes(digest[:4], "big") % shards)
+    return feed_shard(shard_number(image_id, shards))
 
 
 def creator_partition(user_id: str) -> str:
     return f"creator#{user_id}"
+
+
+def shard_number(image_id: str, shards: int) -> int:
+    digest = hashlib.sha256(image_id.encode()).digest()
+    return int.from_bytes(digest[:4], "big") % shards
+
+
+def rank_partition(period: str, bucket: str | None, shard: int) -> str:
+    """`top#all#<n>`, `top#week#<ISO week>#<n>` or `top#day#<UTC date>#<n>`."""
+    return f"top#{period}#{bucket}#{shard}" if bucket else f"top#{period}#{shard}"
+
+
+def term_partition(word: str) -> str:
+    return f"term#{word}"
+
+
+def like_partition(user_id: str) -> str:
+    return f"like#{user_id}"
+
+
+BY_LIKES = "by_likes"
+
+
+class ByLikes(GlobalSecondaryIndex["GalleryEntry"]):  # type: ignore[no-untyped-call]
+    """A ranking partition by likes (only rank items carry `rank_likes`)."""
+
+    class Meta:
+        index_name = BY_LIKES
+        projection = KeysOnlyProjection()
+
+    pk = UnicodeAttribute(hash_key=True)
+    rank_likes = NumberAttribute(range_key=True)
 
 
 class GalleryEntry(Model):
@@ -62,3 +112,55 @@ class GalleryEntry(Model):
     created_at = UTCDateTimeAttribute()
     published_at = UTCDateTimeAttribute()
     model = ModelRef(null=True)  # type: ignore[no-untyped-call]
+    likes = NumberAttribute(null=True)  # absent = 0 (entries written before likes)
+    by_likes = ByLikes()  # declared here: this model owns the table's schema
+
+
+class _Shared(Model):
+    """Another kind of item in the gallery table (the table's schema is GalleryEntry's)."""
+
+    class Meta:
+        abstract = True
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class RankByLikes(GlobalSecondaryIndex["RankEntry"]):  # type: ignore[no-untyped-call]
+    class Meta:
+        index_name = BY_LIKES
+        projection = KeysOnlyProjection()
+
+    pk = UnicodeAttribute(hash_key=True)
+    rank_likes = NumberAttribute(range_key=True)
+
+
+class RankEntry(_Shared):
+    class Meta:
+        table_name = get_settings().gallery_table
+        region = region()
+        billing_mode = BILLING_MODE
+
+    rank_likes = NumberAttribute()
+    by_likes = RankByLikes()
+
+
+class TermEntry(_Shared):
+    class Meta:
+        table_name = get_settings().gallery_table
+        region = region()
+        billing_mode = BILLING_MODE
+
+    image_id = UnicodeAttribute()
+    words = ListAttribute(of=UnicodeAttribute)
+
+
+class LikeRecord(_Shared):
+    """sk = the image id."""
+
+    class Meta:
+        table_name = get_settings().gallery_table
+        region = region()
+        billing_mode = BILLING_MODE
+
+    liked_at = UTCDateTimeAttribute()

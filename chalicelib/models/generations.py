@@ -148,6 +148,9 @@ class Generation(Model):
     # Set while a published image is kept out of every public read because its creator is
     # banned (a restore clears it and puts the image back).
     withheld = BooleanAttribute(null=True)
+    # How many users like it while published (services/likes.py): kept through a withdrawal so
+    # the entries written when it is public again carry it.
+    likes = NumberAttribute(null=True)
     # Every signed review link of this image minted up to this moment is revoked (a moderator's
     # DELETE of its review links); read with the image by the link's check, so no extra read.
     review_links_revoked_at = UTCDateTimeAttribute(null=True)

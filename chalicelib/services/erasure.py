@@ -29,7 +29,16 @@ from chalicelib.models.generations import Generation
 from chalicelib.models.reports import Report
 from chalicelib.models.users import ERASED, UserProfile, erased_marker_key
 from chalicelib.observability import logger
-from chalicelib.services import audit, display_names, lifecycle, quota, statements, webhooks
+from chalicelib.services import (
+    audit,
+    display_names,
+    lifecycle,
+    likes,
+    quota,
+    search,
+    statements,
+    webhooks,
+)
 from chalicelib.settings import get_settings
 
 ERASED_ACTOR = "erased-user"
@@ -154,6 +163,7 @@ def delete_profile(user_id: str) -> None:
 
 STEPS: tuple[Callable[[str], None], ...] = (
     withdraw_images,
+    search.forget_images,  # before delete_content: it reads the prompts
     delete_content,
     delete_reports_filed,
     tombstone_consents,
@@ -164,6 +174,7 @@ STEPS: tuple[Callable[[str], None], ...] = (
     quota.release_all,
     display_names.release,
     webhooks.remove_all,
+    likes.forget_user,
     delete_profile,
 )
 

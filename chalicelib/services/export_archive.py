@@ -22,7 +22,7 @@ from chalicelib.models.audit import AuditEntry
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord
 from chalicelib.models.generations import PUBLISHED, Generation
 from chalicelib.models.reports import Report
-from chalicelib.services import accounts, audit, generation, quota, statements, webhooks
+from chalicelib.services import accounts, audit, generation, likes, quota, statements, webhooks
 from chalicelib.settings import get_settings
 
 MAX_IMAGE_BYTES = 50_000_000
@@ -134,6 +134,10 @@ def collect(user_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             dataclasses.asdict(statements.shown(s)) for s in statements.every_about(user_id)
         ],
         "webhook": webhooks.exported(user_id),
+        "likes": [
+            {"image_id": like.sk, "liked_at": clock.iso(like.liked_at)}
+            for like in likes.of_user(user_id)
+        ],
     }
     images = [(g.generation_id, g.output_key) for g in gens if g.status == PUBLISHED]
     return data, images

@@ -43,6 +43,7 @@ class PublicImage:
     thumbnail_url: str
     image_url: str
     model: dict[str, str] | None
+    likes: int = 0  # kept on entries and the record by every like (services/likes.py)
 
 
 def public_image(source: GalleryEntry | Generation) -> PublicImage:
@@ -68,6 +69,7 @@ def public_image(source: GalleryEntry | Generation) -> PublicImage:
         thumbnail_url=urls["thumbnail_url"],
         image_url=urls["image_url"],
         model={"name": model.name, "version": model.version} if model is not None else None,
+        likes=int(source.likes or 0),
     )
 
 

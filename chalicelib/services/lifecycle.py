@@ -47,7 +47,15 @@ from chalicelib.models.generations import (
 from chalicelib.models.statements import Statement
 from chalicelib.models.users import BANNED, UserProfile
 from chalicelib.observability import logger
-from chalicelib.services import accounts, audit, display_names, publishing, report_days, statements
+from chalicelib.services import (
+    accounts,
+    audit,
+    display_names,
+    publishing,
+    report_days,
+    search,  # discovery's prompt index (issue 19)
+    statements,
+)
 from chalicelib.services.errors import Conflict, UnderReview
 from chalicelib.settings import get_settings
 
@@ -262,6 +270,8 @@ def _move(
     removes_entries = (
         PUBLISHED in sources and not transition.stays_public and generation.published_at is not None
     )
+    if becomes_public:
+        search.index(generation)  # before the transaction that points at it, as the copies
     if not (becomes_public or removes_entries or strike or audit_event or statement):
         # Nothing to write beside the item: one conditional update, half a transaction's cost.
         try:
@@ -307,7 +317,11 @@ def _move(
         if refused_by_condition(exc):
             return REFUSED
         raise
-    if generation.remix_of and (becomes_public or removes_entries):
+    if removes_entries:
+        search.unindex(generation)  # after the transaction that stopped pointing at it
+    # A withheld image (its creator banned) left public, and the count, when it was withheld.
+    leaves_public = removes_entries and not generation.withheld
+    if generation.remix_of and (becomes_public or leaves_public):
         _count_remix(generation.remix_of, 1 if becomes_public else -1)
     return MOVED
 

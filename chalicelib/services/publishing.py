@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib import resources
 from chalicelib.adapters import clock, storage
-from chalicelib.models.gallery import GalleryEntry, creator_partition, feed_partition
+from chalicelib.models.gallery import (
+    GalleryEntry,
+    RankEntry,
+    creator_partition,
+    feed_partition,
+    rank_partition,
+    shard_number,
+)
 from chalicelib.models.generations import Generation
 from chalicelib.settings import get_settings
 
@@ -66,11 +73,32 @@ def delete_copies(image_id: str) -> None:
         storage.delete(bucket, key)
 
 
+def rank_buckets(published_at: Any) -> list[tuple[str, str | None]]:
+    """The rankings an image published at `published_at` is in: all time, its ISO week, its
+    UTC day (services/ranking.py reads them)."""
+    year, week, _ = published_at.isocalendar()
+    return [
+        ("all", None),
+        ("week", f"{year}-W{week:02d}"),
+        ("day", published_at.date().isoformat()),
+    ]
+
+
+def rank_entries(image_id: str, published_at: Any, likes: int = 0) -> list[RankEntry]:
+    sk = f"{clock.iso(published_at)}#{image_id}"
+    shard = shard_number(image_id, get_settings().feed_shards)
+    return [
+        RankEntry(rank_partition(period, bucket, shard), sk, rank_likes=likes)
+        for period, bucket in rank_buckets(published_at)
+    ]
+
+
 def entries(
     generation: Generation, published_at: Any, creator_name: str | None = None
-) -> list[GalleryEntry]:
-    """Its feed entry and its creator-page entry, as of `published_at`, naming the creator by
-    `creator_name` when they have chosen one (a removal deletes by key and needs none)."""
+) -> list[Any]:
+    """Its feed entry, its creator-page entry and its rank items, as of `published_at`, naming
+    the creator by `creator_name` when they have chosen one (a removal deletes by key and needs
+    none). The likes it had survive a withdrawal on the generation and come back with it."""
     sk = f"{clock.iso(published_at)}#{generation.generation_id}"
     common: dict[str, Any] = {
         "image_id": generation.generation_id,
@@ -82,9 +110,11 @@ def entries(
         "created_at": generation.created_at,
         "published_at": published_at,
         "model": generation.model,
+        "likes": int(generation.likes or 0),
     }
     shards = get_settings().feed_shards
     return [
         GalleryEntry(feed_partition(generation.generation_id, shards), sk, **common),
         GalleryEntry(creator_partition(generation.owner_id), sk, **common),
+        *rank_entries(generation.generation_id, published_at, common["likes"]),
     ]

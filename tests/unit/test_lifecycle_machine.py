@@ -210,7 +210,11 @@ def _standing(user_id: str) -> str:
 
 
 def _public_entries() -> set[str]:
-    return {entry.image_id for entry in GalleryEntry.scan(consistent_read=True)}
+    return {
+        entry.image_id
+        for entry in GalleryEntry.scan(consistent_read=True)
+        if entry.pk.startswith(("feed#", "creator#"))  # not the rank, term or like items
+    }
 
 
 def _detail_shown(image_id: str) -> bool:
