@@ -116,16 +116,6 @@ class GalleryEntry(Model):
     by_likes = ByLikes()  # declared here: this model owns the table's schema
 
 
-class _Shared(Model):
-    """Another kind of item in the gallery table (the table's schema is GalleryEntry's)."""
-
-    class Meta:
-        abstract = True
-
-    pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-
-
 class RankByLikes(GlobalSecondaryIndex["RankEntry"]):  # type: ignore[no-untyped-call]
     class Meta:
         index_name = BY_LIKES
@@ -135,27 +125,31 @@ class RankByLikes(GlobalSecondaryIndex["RankEntry"]):  # type: ignore[no-untyped
     rank_likes = NumberAttribute(range_key=True)
 
 
-class RankEntry(_Shared):
+class RankEntry(Model):
     class Meta:
         table_name = get_settings().gallery_table
         region = region()
         billing_mode = BILLING_MODE
 
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
     rank_likes = NumberAttribute()
     by_likes = RankByLikes()
 
 
-class TermEntry(_Shared):
+class TermEntry(Model):
     class Meta:
         table_name = get_settings().gallery_table
         region = region()
         billing_mode = BILLING_MODE
 
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
     image_id = UnicodeAttribute()
     words = ListAttribute(of=UnicodeAttribute)
 
 
-class LikeRecord(_Shared):
+class LikeRecord(Model):
     """sk = the image id."""
 
     class Meta:
@@ -163,4 +157,6 @@ class LikeRecord(_Shared):
         region = region()
         billing_mode = BILLING_MODE
 
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
     liked_at = UTCDateTimeAttribute()

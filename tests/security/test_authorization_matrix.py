@@ -85,6 +85,16 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
             f"/gallery/{world.published_image()}/reports",
             {"reason": "other"},
         ),
+        "PUT /gallery/{image_id}/like": lambda: (
+            "PUT",
+            f"/gallery/{world.shared('published')}/like",
+            None,
+        ),
+        "DELETE /gallery/{image_id}/like": lambda: (
+            "DELETE",
+            f"/gallery/{world.shared('published')}/like",
+            None,
+        ),
         "GET /users/{user_id}/gallery": lambda: ("GET", f"/users/{owner.user_id}/gallery", None),
         "PUT /me/webhook": lambda: ("PUT", "/me/webhook", {"url": "http://127.0.0.1:9/hook"}),
         "GET /me/webhook": lambda: ("GET", "/me/webhook", None),

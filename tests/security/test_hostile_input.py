@@ -178,6 +178,28 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
         ("owner", "GET", "/gallery?cursor=AAAA", None, {}),
         ("owner", "GET", "/gallery?cursor=" + quote("eyJhIjoxfQ==\r\nX: y"), None, {}),
         ("owner", "GET", "/me/generations?cursor=" + "B" * 40, None, {}),
+        # Discovery (issue 19): orders, periods, searches and cursors that are not allowed.
+        *[
+            ("anonymous", "GET", "/gallery?" + query, None, {})
+            for query in (
+                "sort=" + quote("top' OR 1=1 --"),
+                "sort=TOP",
+                "sort=top&period=" + quote("day\r\nX: y"),
+                "sort=top&period=" + "d" * 5000,
+                "period=all",
+                "q=",
+                "q=" + quote("   ,,, !!! "),
+                "q=" + quote("the of and"),
+                "q=" + "x" * 101,
+                "q=" + quote("\u0000\u200b"),
+                "q=" + quote("one two three four five six"),
+                "q=" + quote("<script>alert(1)</script> red green blue gold pink"),
+                "sort=top&q=fox",
+                "q=fox&cursor=" + "A" * 3000,
+                "q=fox&cursor=" + quote("eyJzayI6InoifQ"),
+                "sort=top&period=day&cursor=" + quote("eyJhIjoxfQ==\r\nX: y"),
+            )
+        ],
         (
             "other",
             "POST",
@@ -298,6 +320,8 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             ("owner", "GET", f"/gallery/{nasty}", None, {}),
             ("owner", "GET", f"/gallery/{nasty}/download", None, {}),
             ("owner", "DELETE", f"/gallery/{nasty}", None, {}),
+            ("other", "PUT", f"/gallery/{nasty}/like", None, {}),
+            ("other", "DELETE", f"/gallery/{nasty}/like", None, {}),
             (
                 "other",
                 "POST",
