@@ -65,3 +65,18 @@ def test_every_table_is_on_demand_recoverable_encrypted_and_retained(template: T
             "ProvisionedThroughput": Match.absent(),
         },
     )
+
+
+def test_the_gallery_table_ranks_by_likes_in_a_keys_only_index(synth: Synth) -> None:
+    """`top` pages read the sparse by_likes index (rank items only) and then the entries."""
+    from chalicelib.models.gallery import GalleryEntry
+
+    _, table = synth.named(
+        "AWS::DynamoDB::Table", "TableName", deployed_name(GalleryEntry.Meta.table_name, "_table")
+    )
+    indexes = {i["IndexName"]: i for i in table["Properties"]["GlobalSecondaryIndexes"]}
+    assert _key_schema(indexes["by_likes"]["KeySchema"]) == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "rank_likes", "KeyType": "RANGE"},
+    ]
+    assert indexes["by_likes"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
