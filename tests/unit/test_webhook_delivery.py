@@ -45,7 +45,8 @@ def receive(world: dict[str, Any]) -> dict[str, Any]:
     got = world["sqs"].receive_message(
         QueueUrl=world["queue"], AttributeNames=["All"], MaxNumberOfMessages=1
     )["Messages"]
-    return got[0]
+    first: dict[str, Any] = got[0]
+    return first
 
 
 def hooked_user() -> str:
