@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import json
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
+import requests
 
 from local.config import StackState
 from tests.support.aws import client, name
@@ -95,7 +100,7 @@ def test_top_follows_likes_and_search_finds_every_word(stack: StackState) -> Non
         return order if order == [third, second, first] else None
 
     for period in ("day", "week", "all"):
-        wait_for(lambda p=period: ranked(p), timeout=30, what=f"top {period} to follow likes")
+        wait_for(partial(ranked, period), timeout=30, what=f"top {period} to follow likes")
     # And back when a like is taken back.
     for fan in fans:
         assert fan.delete(f"/gallery/{third}/like").status_code == 204
@@ -212,3 +217,27 @@ def test_a_cursor_of_one_order_is_refused_by_another(stack: StackState) -> None:
     assert page["next_cursor"]
     wrong = anonymous(stack).get(f"/gallery?sort=top&period=all&cursor={page['next_cursor']}")
     assert (wrong.status_code, wrong.json()["code"]) == (400, "invalid_cursor")
+
+
+def test_likes_are_exported_and_taken_back_by_erasure(stack: StackState) -> None:
+    alice, fan = consented(stack), consented(stack)
+    image = publish_one(alice, f"a copper bell {word()}")["id"]
+    assert fan.put(f"/gallery/{image}/like").status_code == 204
+    started = fan.post("/me/export").json()["export_id"]
+    ready = wait_for(
+        lambda: (b := fan.get(f"/me/export/{started}").json())["status"] == "ready" and b,
+        timeout=60,
+        what="the export",
+    )
+    archive = zipfile.ZipFile(io.BytesIO(requests.get(ready["url"], timeout=30).content))
+    assert [like["image_id"] for like in json.loads(archive.read("likes.json"))] == [image]
+
+    assert fan.delete("/me").status_code == 202
+    public = anonymous(stack)
+    wait_for(
+        lambda: public.get(f"/gallery/{image}").json()["likes"] == 0,
+        timeout=60,
+        what="the erased user's like to be taken back",
+    )
+    feed = every(public, "/gallery?sort=top&period=all&limit=100")
+    assert [i["likes"] for i in feed if i["id"] == image] == [0]
