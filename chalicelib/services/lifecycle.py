@@ -403,6 +403,7 @@ def publish(generation: Generation, extra: list[Any]) -> str:
     if moved == CREATOR_RESTRICTED:
         fail(generation.generation_id, "account_restricted", extra=extra)
         publishing.delete_copies(generation.generation_id)
+        search.unindex(generation)  # written before the move, which did not happen
         logger.info(
             "work of a restricted creator not published",
             extra={"generation_id": generation.generation_id},
