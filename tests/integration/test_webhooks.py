@@ -45,13 +45,15 @@ FINAL = {"published", "in_review", "rejected", "failed", "removed"}
 
 class HeldModel:
     """A model container that paints a plain PNG of the asked size, answers 500 for prompts
-    starting with "fail", and holds every answer while `held` is set."""
+    starting with "fail", and, while `open` is clear, holds every answer but those of the
+    prompts in `let_through` (the endpoint sends it several jobs at once, so a test names
+    the one to finish)."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.open = threading.Event()
         self.open.set()
-        self.released = threading.Semaphore(0)
+        self.let_through: set[str] = set()  # prompts painted while the rest are held
         model = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -61,9 +63,8 @@ class HeldModel:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                while not model.open.is_set():
-                    if model.released.acquire(timeout=0.1):
-                        break
+                while not model.open.is_set() and body.get("prompt") not in model.let_through:
+                    model.open.wait(0.1)
                 if str(body.get("prompt", "")).startswith("fail"):
                     self._answer(500, b'{"error": "model failure"}', "application/json")
                     return
@@ -418,7 +419,8 @@ def test_queued_generations_show_their_place_and_it_falls(
     user = consented(hooks_stack)
     model.open.clear()
     try:
-        ids = [submit(user, f"a queued hill {n} {uuid.uuid4().hex[:4]}") for n in range(3)]
+        prompts = [f"a queued hill {n} {uuid.uuid4().hex[:4]}" for n in range(3)]
+        ids = [submit(user, prompt) for prompt in prompts]
 
         def places() -> list[dict[str, int]] | None:
             bodies = [user.get(f"/generations/{g}").json() for g in ids]
@@ -432,7 +434,7 @@ def test_queued_generations_show_their_place_and_it_falls(
         assert all(isinstance(e, int) and e > 0 for e in etas) and etas == sorted(etas)
         assert "queue" in user.get("/me/generations").json()["items"][0]
 
-        model.released.release()  # the first job is painted; the others move up
+        model.let_through.add(prompts[0])  # the first job is painted; the others move up
         wait_for(
             lambda: (
                 [
