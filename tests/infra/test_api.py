@@ -23,6 +23,7 @@ FUNCTIONS = (
     "sweep_stale_generations",
     "on_export_requested",
     "on_erasure_requested",
+    "on_webhook_delivery",
     "dataset_export",
 )
 # Settings the deployed functions must get from the stack, not from their defaults.
