@@ -41,7 +41,7 @@ def seed_feed() -> None:
                 batch.save(rank)
             words = search.words_of(prompt)
             for word in words:
-                batch.save(TermEntry(term_partition(word), sk, image_id=image_id, words=words))
+                batch.save(TermEntry(term_partition(word), image_id, entry_sk=sk, words=words))
             for pk in (feed_partition(image_id, shards), creator_partition("bench-user")):
                 batch.save(
                     GalleryEntry(

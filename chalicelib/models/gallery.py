@@ -17,9 +17,10 @@ Discovery (issue 19) keeps three more kinds of item in the same table:
   `top#week#<ISO week>#<n>` and `top#day#<UTC date>#<n>` (n = the feed shard), same sort key as
   the entry, with `rank_likes`; the sparse index `by_likes` (pk, rank_likes), keys only, orders a
   partition by likes. Written and deleted in the lifecycle's transaction with the entries.
-- search terms (`TermEntry`): `term#<normalised word>`, sort key as the entry, with the image's
-  normalised word set; written before the transaction that publishes and deleted after the one
-  that withdraws (like the served copies): a page reads the feed entries of its hits back in one
+- search terms (`TermEntry`): `term#<normalised word>`, sort key = image id (a ULID: newest made
+  last; the same key however often a publish is tried), with the feed entry's sort key and the
+  image's normalised word set; written before the transaction that publishes and deleted after the
+  one that withdraws (like the served copies): a page reads the feed entries of its hits back in one
   BatchGetItem, so a withdrawn image never shows, whatever its terms say.
 - likes (`LikeRecord`): `like#<user id>`, sort key = image id: one item per (user, image).
 The counts (`likes`) live on the generation, both entries and the rank items, all updated by a
@@ -144,8 +145,8 @@ class TermEntry(Model):
         billing_mode = BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)
-    sk = UnicodeAttribute(range_key=True)
-    image_id = UnicodeAttribute()
+    sk = UnicodeAttribute(range_key=True)  # the image id
+    entry_sk = UnicodeAttribute()  # its feed entry's sort key
     words = ListAttribute(of=UnicodeAttribute)
 
 

@@ -527,6 +527,7 @@ def remove(
         )
     if generation.status == REMOVED:  # a retry: the removal's statement names the decision
         statement_id = statements.removal_of(generation)
+        search.unindex(generation)  # the removal that moved it may have stopped before this
     else:
         details = {"category": category} if category else None
         event = audit.Event(moderator, action, "image", generation.generation_id, reason, details)

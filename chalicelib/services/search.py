@@ -1,13 +1,13 @@
-"""Prompt search (`GET /gallery?q=words`): published images whose prompt holds every word.
-
-Words are read as the prompt screen reads them (`prompt_policy.normalise`: case, accents,
-look-alike letters, punctuation), and stop-words are dropped. The index holds one item per
-(word, image) in `term#<word>`, sorted newest first like the feed, each carrying the image's
-whole word set. A page queries the partition of one word of the query (the longest: likely the
-rarest), keeps in memory the hits whose word set holds every other word, and reads the feed
-entries of the hits back in one consistent BatchGetItem: an image withdrawn a moment ago has
-no entry and is left out, and the counts shown are current. The index is written before the
-transaction that publishes and deleted after the one that withdraws (as the served copies are).
+"""Prompt search (`GET /gallery?q=words`): published images whose prompt holds every word. Words
+are read as the prompt screen reads them (`prompt_policy.normalise`: case, accents, look-alike
+letters, punctuation), and stop-words are dropped. The index holds one item per (word, image) in
+`term#<word>`, keyed by the image's id (a ULID: sorted by when the image was made; a publish tried
+again after a crash writes the very same items), each carrying the image's whole word set and its
+feed entry's sort key. A page queries the partition of one word of the query (the longest: likely
+the rarest), keeps in memory the hits whose word set holds every other word, and reads the feed
+entries of the hits back in one consistent BatchGetItem: an image withdrawn a moment ago has no
+entry and is left out, and the counts shown are current. The index is written before the transaction
+that publishes and deleted after the one that withdraws (as the served copies are).
 """
 
 from __future__ import annotations
@@ -59,15 +59,11 @@ def query_words(q: str) -> list[str]:
     return words
 
 
-def _sk(generation: Generation) -> str:
-    return f"{clock.iso(generation.published_at)}#{generation.generation_id}"
-
-
 def terms(generation: Generation) -> list[TermEntry]:
     words = words_of(generation.prompt)[:MAX_INDEXED_WORDS]
-    sk = _sk(generation)
+    entry_sk = f"{clock.iso(generation.published_at)}#{generation.generation_id}"
     return [
-        TermEntry(term_partition(w), sk, image_id=generation.generation_id, words=words)
+        TermEntry(term_partition(w), generation.generation_id, entry_sk=entry_sk, words=words)
         for w in words
     ]
 
@@ -122,7 +118,7 @@ def search(q: str, limit: int, cursor: str | None) -> tuple[list[GalleryEntry], 
         if result.last_evaluated_key is None:
             exhausted = True
             break
-    entries = _entries([h.image_id for h in hits[:limit]], [h.sk for h in hits[:limit]])
+    entries = _entries([h.sk for h in hits[:limit]], [h.entry_sk for h in hits[:limit]])
     if exhausted and len(hits) <= limit:
         return entries, None
     return entries, cursors.encode({"sk": last_read}, purpose)
