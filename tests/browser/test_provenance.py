@@ -39,7 +39,7 @@ def test_an_image_page_shows_its_credentials_and_a_stripped_copy_is_recognised(
     visitor.open(f"#/image/{image_id}")
     credentials = page.locator("dd.credentials")
     expect(credentials).to_contain_text("signed by Objektify, made with")
-    model = page.locator("dl.facts dd").nth(3)  # creator, created, size, model
+    model = page.locator("dl.facts dt", has_text="Model").locator("xpath=following-sibling::dd[1]")
     expect(credentials).to_contain_text(model.inner_text())
 
     page.get_by_role("link", name="Check an image").first.click()

@@ -37,6 +37,7 @@ ABSTRACT = [
     (re.compile(r'"sweep_shard": \{"S": "\d+"\}'), '"sweep_shard": <shard>'),
     (re.compile(r'"slot": \{"N": "\d+"\}'), '"slot": <quota slot>'),  # drawn at random
     (re.compile(r"feed#\d+"), "feed#<shard>"),
+    (re.compile(r"(top#(?:all|day#[\d-]+|week#[\dW-]+))#\d+"), r"\1#<shard>"),
     (re.compile(r"\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:?\d\d)?"), "<time>"),
     (re.compile(r"\b[0-9A-HJKMNP-TV-Z]{26}\b"), "<id>"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"), "<uuid>"),
