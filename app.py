@@ -20,6 +20,7 @@ from chalice.app import Chalice
 
 from chalicelib.api import (
     admin,
+    api_keys,
     consents,
     decisions,
     gallery,
@@ -59,6 +60,7 @@ for blueprint in (
     transparency.bp,
     provenance.bp,
     webhooks.bp,
+    api_keys.bp,
 ):
     app.register_blueprint(blueprint)
 

@@ -152,6 +152,11 @@ class Settings:
     queue_counters_table: str = ""
     queue_throughput_minutes: int = 5
     queue_default_job_seconds: int = 20
+    # Personal API keys (issue 18): the table, how many keys one user may hold, and how often
+    # at most a key's last use is written (a busy script costs one write a minute, not one a call).
+    api_keys_table: str = ""
+    api_key_limit: int = 10
+    api_key_touch_seconds: int = 60
     # HTTP
     max_body_bytes: int = 262_144
     cors_origins: tuple[str, ...] = ()

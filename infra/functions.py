@@ -32,6 +32,8 @@ GET, PUT, UPDATE, DELETE, QUERY = (
     "dynamodb:Query",
 )
 BATCH_GET, BATCH_WRITE = "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem"
+# A transaction's ConditionCheck of an item it does not write.
+CONDITION_CHECK = "dynamodb:ConditionCheckItem"
 SEND = ("sqs:SendMessage", "sqs:GetQueueUrl")
 # Layers: what every function imports, and the content credentials' and detection's native
 # libraries, only where a function publishes or checks (layers/README.md).
@@ -96,8 +98,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=1024,
         tables=(
             # The profile with the erasure marker (one BatchGetItem), consent, quota,
-            # restrictions, the erasure marker itself.
-            TableAccess("users_table", (GET, BATCH_GET, PUT, UPDATE)),
+            # restrictions, the erasure marker itself; a new API key's transaction checks the
+            # owner's standing (ConditionCheck).
+            TableAccess("users_table", (GET, BATCH_GET, PUT, UPDATE, CONDITION_CHECK)),
             TableAccess("terms_table", (GET, PUT)),
             TableAccess("consents_table", (PUT,)),
             TableAccess("consent_evidence_table", (PUT,)),
@@ -141,6 +144,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("webhooks_table", (GET, PUT, QUERY, BATCH_WRITE)),
             # A queued generation's place: the endpoint's counters in one batch.
             TableAccess("queue_counters_table", (BATCH_GET,)),
+            # Personal API keys: one GetItem per request with a key and its last use noted
+            # (UpdateItem); made and revoked in a transaction with the count (Put, Delete,
+            # Update), whose ConditionCheck of the owner's standing is on the users table;
+            # the owner's list is a Query and one BatchGetItem.
+            TableAccess("api_keys_table", (GET, PUT, UPDATE, DELETE, QUERY, BATCH_GET)),
         ),
         objects=(
             # A keyed submit writes its payload only if it is not there, else reads its metadata;
@@ -242,6 +250,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # The webhook's URL and deliveries; a queued generation's place.
             TableAccess("webhooks_table", (GET, QUERY)),
             TableAccess("queue_counters_table", (BATCH_GET,)),
+            # The user's API keys (a Query) and their last uses (one BatchGetItem).
+            TableAccess("api_keys_table", (QUERY, BATCH_GET)),
         ),
         objects=(
             ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject",)),
@@ -274,6 +284,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("quota_table", (QUERY, BATCH_WRITE)),
             TableAccess("statements_table", (PUT,), query_indexes=("by_subject",)),
             TableAccess("webhooks_table", (QUERY, BATCH_WRITE)),  # the hook and its deliveries
+            # Every key of the user: its entries, credentials and count, found by one Query.
+            TableAccess("api_keys_table", (QUERY, BATCH_WRITE)),
         ),
         objects=(
             ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:DeleteObject",)),

@@ -132,11 +132,13 @@ def query_params(request: Request) -> dict[str, str]:
 
 
 def caller_of(request: Request) -> identity.Caller:
-    """The verified caller; an erased account's token is refused here (the profile read is
-    memoised, so the rules that look at it later read nothing more)."""
+    """The verified caller (a personal API key only on a route its scopes allow); an erased
+    account's token or key is refused here (the profile read is memoised, so the rules that
+    look at it later read nothing more)."""
     from chalicelib.services import accounts, identity
 
-    caller = identity.authenticate(request.headers.get("authorization"))
+    route = (request.method, str((request.context or {}).get("resourcePath", "")))
+    caller = identity.authenticate(request.headers.get("authorization"), route)
     accounts.load_profile(caller.user_id)
     return caller
 

@@ -217,6 +217,27 @@ class WebhookBody(Body):
     url: StrictStr = Field(min_length=1, max_length=2048)
 
 
+class ApiKeyBody(Body):
+    # A label for the person who holds several keys; shown back to them only.
+    name: StrictStr = Field(min_length=1, max_length=100)
+    scopes: list[Literal["generate", "read"]] = Field(min_length=1, max_length=2)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if any(unicodedata.category(c)[0] == "C" for c in value):
+            raise ValueError("must not contain control or invisible characters")
+        return visible_text(value, "the name")
+
+    @field_validator("scopes")
+    @classmethod
+    def _scopes(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("each scope at most once")
+        return value
+
+
 B = TypeVar("B", bound=Body)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pynamodb.models import Model
 
+from chalicelib.models.api_keys import ApiKeyCount, ApiKeyCredential, ApiKeyEntry
 from chalicelib.models.audit import AuditEntry
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord, ConsentTombstone
 from chalicelib.models.exports import Export
@@ -44,10 +45,14 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     NameClaim,
     Webhook,
     QueueCounter,
+    ApiKeyCredential,
 )
 
 __all__ = [
     "TABLE_MODELS",
+    "ApiKeyCount",
+    "ApiKeyCredential",
+    "ApiKeyEntry",
     "AuditEntry",
     "ConsentEvidence",
     "ConsentRecord",

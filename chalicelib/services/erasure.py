@@ -30,6 +30,7 @@ from chalicelib.models.reports import Report
 from chalicelib.models.users import ERASED, UserProfile, erased_marker_key
 from chalicelib.observability import logger
 from chalicelib.services import (
+    api_keys,
     audit,
     display_names,
     lifecycle,
@@ -162,6 +163,7 @@ def delete_profile(user_id: str) -> None:
 
 
 STEPS: tuple[Callable[[str], None], ...] = (
+    api_keys.remove_all,  # first: no script acts for the account while the rest goes
     withdraw_images,
     search.forget_images,  # before delete_content: it reads the prompts
     delete_content,

@@ -120,6 +120,11 @@ class NameTaken(Conflict):
     default_message = "Another user has this display name."
 
 
+class TooManyApiKeys(Conflict):
+    code = "too_many_api_keys"
+    default_message = "This account holds as many API keys as it may; revoke one first."
+
+
 class UnderReview(Conflict):
     code = "under_review"
     default_message = "This image awaits a moderator's decision; it can be deleted after."

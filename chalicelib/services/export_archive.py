@@ -22,7 +22,16 @@ from chalicelib.models.audit import AuditEntry
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord
 from chalicelib.models.generations import PUBLISHED, Generation
 from chalicelib.models.reports import Report
-from chalicelib.services import accounts, audit, generation, likes, quota, statements, webhooks
+from chalicelib.services import (
+    accounts,
+    api_keys,
+    audit,
+    generation,
+    likes,
+    quota,
+    statements,
+    webhooks,
+)
 from chalicelib.settings import get_settings
 
 MAX_IMAGE_BYTES = 50_000_000
@@ -134,6 +143,7 @@ def collect(user_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             dataclasses.asdict(statements.shown(s)) for s in statements.every_about(user_id)
         ],
         "webhook": webhooks.exported(user_id),
+        "api_keys": api_keys.exported(user_id),
         "likes": [
             {"image_id": like.sk, "liked_at": clock.iso(like.liked_at)}
             for like in likes.of_user(user_id)

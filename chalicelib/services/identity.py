@@ -1,5 +1,5 @@
-"""Who is calling: bearer token → `Caller`; role checks from the groups claim and the caller's
-standing; who holds a role, from the user pool."""
+"""Who is calling: bearer token or personal API key → `Caller`; role checks from the groups
+claim and the caller's standing; who holds a role, from the user pool."""
 
 from __future__ import annotations
 
@@ -10,15 +10,32 @@ from chalicelib.adapters.token_verifier import KeysUnavailable, TokenInvalid, ge
 from chalicelib.models.users import ACTIVE
 from chalicelib.observability import logger
 from chalicelib.roles import ADMINS, GROUPS, MODERATORS
-from chalicelib.services import accounts
+from chalicelib.services import accounts, api_keys
 from chalicelib.services.errors import Forbidden, Unauthorized, Unavailable
 from chalicelib.settings import get_settings
+
+# What a personal API key may call, by (method, route as the app registers it): `read` the
+# owner's own things, `generate` what creating needs. Every other route, moderators' and
+# operators' above all, and the key and account management routes (a key cannot make keys,
+# export or erase the account), is 403 for a key whatever its owner's roles.
+KEY_ROUTES: dict[tuple[str, str], str] = {
+    ("POST", "/generations"): "generate",
+    ("GET", "/me"): "read",
+    ("GET", "/generations/{generation_id}"): "read",
+    ("GET", "/me/generations"): "read",
+    ("GET", "/me/decisions"): "read",
+    ("GET", "/me/webhook"): "read",
+    ("GET", "/gallery/{image_id}"): "read",  # the public detail with liked_by_me
+}
 
 
 @dataclass(frozen=True)
 class Caller:
     user_id: str
     groups: frozenset[str]
+    # None for a signed-in session; a personal API key's scopes otherwise (it holds no groups).
+    scopes: frozenset[str] | None = None
+    key_id: str | None = None
 
     @property
     def is_moderator(self) -> bool:
@@ -29,13 +46,18 @@ class Caller:
         return ADMINS in self.groups
 
 
-def authenticate(authorization: str | None) -> Caller:
-    """Verify the `Authorization: Bearer` header; anything short of a valid token is 401."""
+def authenticate(authorization: str | None, route: tuple[str, str] | None = None) -> Caller:
+    """Verify the `Authorization: Bearer` header; anything short of a valid token or API key
+    is 401. An API key is accepted only on a `route` (method, registered path) its scopes
+    allow, else 403; where no route is named (a WebSocket connect, a route that only names
+    its caller if it can) a key is not a credential at all."""
     if not authorization:
         raise Unauthorized()
     scheme, _, token = authorization.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized()
+    if api_keys.looks_like_key(token.strip()):
+        return _key_caller(token.strip(), route)
     settings = get_settings()
     verifier = get_verifier(
         settings.cognito_issuer,
@@ -53,6 +75,20 @@ def authenticate(authorization: str | None) -> Caller:
         logger.warning("signing keys unavailable", extra={"reason": str(exc)})
         raise Unavailable("Sign-in cannot be checked right now.", retry_after=5) from exc
     return Caller(user_id=verified.subject, groups=verified.groups)
+
+
+def _key_caller(key: str, route: tuple[str, str] | None) -> Caller:
+    if route is None:
+        raise Unauthorized()
+    holder = api_keys.verify(key)
+    needed = KEY_ROUTES.get(route)
+    if needed is None or needed not in holder.scopes:
+        raise Forbidden(
+            "This API key does not allow this request.",
+            details={"scopes": sorted(holder.scopes), "needed": needed},
+        )
+    # Never the owner's groups: a key does not reach moderators' or operators' powers.
+    return Caller(holder.user_id, frozenset(), scopes=holder.scopes, key_id=holder.key_id)
 
 
 def identify(authorization: str | None) -> Caller | None:

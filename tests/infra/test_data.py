@@ -80,3 +80,29 @@ def test_the_gallery_table_ranks_by_likes_in_a_keys_only_index(synth: Synth) -> 
         {"AttributeName": "rank_likes", "KeyType": "RANGE"},
     ]
     assert indexes["by_likes"]["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+
+
+def test_an_api_key_is_found_by_its_hash_in_the_api_keys_table(synth: Synth) -> None:
+    """Authentication reads one item by the key's hash: the table's partition key, no index
+    (an eventually consistent index could still hold a revoked key) and no TTL (a key lives
+    until revoked or erased)."""
+    from chalicelib.models.api_keys import ApiKeyCount, ApiKeyCredential, ApiKeyEntry
+
+    _, table = synth.named(
+        "AWS::DynamoDB::Table",
+        "TableName",
+        deployed_name(ApiKeyCredential.Meta.table_name, "_table"),
+    )
+    props = table["Properties"]
+    assert _key_schema(props["KeySchema"]) == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert "GlobalSecondaryIndexes" not in props
+    assert "TimeToLiveSpecification" not in props
+    # The owner's entries and count share the table and its key schema.
+    for model in (ApiKeyEntry, ApiKeyCount):
+        assert model.Meta.table_name == ApiKeyCredential.Meta.table_name
+        assert _key_schema(model._get_schema()["key_schema"]) == _key_schema(
+            ApiKeyCredential._get_schema()["key_schema"]
+        )

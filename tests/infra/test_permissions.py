@@ -31,6 +31,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
         "table users",
     )
+    # A new API key's transaction checks its owner's standing.
+    | _grants("dynamodb:ConditionCheckItem", "table users")
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem"}, "table terms")
     | _grants("dynamodb:PutItem", "table consents", "table consent-evidence", "table reports")
     # Submit, the owner's view and list, the review queue, deletion, decisions.
@@ -84,7 +86,20 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
         "table webhooks",
     )
-    | _grants("dynamodb:BatchGetItem", "table queue-counters"),
+    | _grants("dynamodb:BatchGetItem", "table queue-counters")
+    # Personal API keys: verified by GetItem, use noted by UpdateItem, made and revoked in
+    # transactions (Put, Delete, Update), listed by Query and BatchGetItem.
+    | _grants(
+        {
+            "dynamodb:GetItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:Query",
+            "dynamodb:BatchGetItem",
+        },
+        "table api-keys",
+    ),
     "on_inference_result": LOGS
     | _grants("dynamodb:UpdateItem", "table generations")
     | _grants(CONSUME, "queue results"),
@@ -125,6 +140,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants({"s3:PutObject", "s3:AbortMultipartUpload"}, "objects exports/exports/*")
     | _grants({"dynamodb:GetItem", "dynamodb:Query"}, "table webhooks")
     | _grants("dynamodb:BatchGetItem", "table queue-counters")
+    | _grants({"dynamodb:Query", "dynamodb:BatchGetItem"}, "table api-keys")
     | _grants(CONSUME, "queue exports"),
     "on_erasure_requested": LOGS
     # The display name leaves the profile, and its claim is freed, before the profile goes.
@@ -160,6 +176,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     )
     | _grants({"cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"}, "pool users")
     | _grants({"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table webhooks")
+    | _grants({"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table api-keys")
     | _grants(CONSUME, "queue erasures"),
     "on_webhook_delivery": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table webhooks")

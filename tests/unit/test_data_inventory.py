@@ -12,6 +12,7 @@ from pynamodb.models import Model
 
 from chalicelib import models, resources
 from chalicelib.models import (
+    api_keys,
     audit,
     consents,
     exports,
@@ -60,6 +61,7 @@ def all_models() -> dict[str, type[Model]]:
         names,
         webhooks,
         queue_counters,
+        api_keys,
     ):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:
