@@ -1,4 +1,4 @@
-"""Secrets must never reach a log: bearer tokens, signing keys, presigned URL signatures,
+"""Secrets must never reach a log: bearer tokens, API keys, signing keys, presigned URL signatures,
 hashed addresses. Scans the logs of every stack a test session started."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ JWT = re.compile(r"eyJ[\w-]{8,}\.eyJ[\w-]{8,}\.[\w-]*")
 PATTERNS = {
     "bearer token": JWT,
     "authorization header": re.compile(r"Bearer\s+[\w-]{10,}"),
+    "personal API key": re.compile(r"objk_[\w-]{20,}"),
     "presigned URL signature": re.compile(r"X-Amz-Signature=[0-9a-f]{16,}"),
     "hashed address or key-like hex": re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])"),
 }
