@@ -99,6 +99,18 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
         "PUT /me/webhook": lambda: ("PUT", "/me/webhook", {"url": "http://127.0.0.1:9/hook"}),
         "GET /me/webhook": lambda: ("GET", "/me/webhook", None),
         "DELETE /me/webhook": lambda: ("DELETE", "/me/webhook", None),
+        "POST /me/api-keys": lambda: (
+            "POST",
+            "/me/api-keys",
+            {"name": f"matrix {caller}", "scopes": ["read"]},
+        ),
+        "GET /me/api-keys": lambda: ("GET", "/me/api-keys", None),
+        "DELETE /me/api-keys/{key_id}": lambda: (
+            "DELETE",
+            "/me/api-keys/"
+            + (world.api_key("owner", ("read",))["id"] if succeeds else world.shared("owner_key")),
+            None,
+        ),
         "POST /me/export": lambda: ("POST", "/me/export", None),
         "GET /me/export/{export_id}": lambda: (
             "GET",
@@ -210,6 +222,64 @@ def test_every_cell_answers_as_the_matrix_says(world: World) -> None:
     figures.add("authorization matrix cells", checked, len(differing))
     figures.add(BANNED_ROW, restricted_tried, restricted_through)
     print(f"\nauthorization matrix: {checked} cells checked, {len(differing)} differing")
+    assert differing == [], "\n".join(differing)
+
+
+def expected_for_key(route: str, caller: str) -> int:
+    section = MATRIX["api_keys"]
+    row = section["routes"].get(route, {})
+    return int(row.get(caller, row.get("default", section["default"])))
+
+
+def key_request_for(route: str, world: World) -> Request:
+    """The request a key's cell makes: as a caller who does not own the objects would make
+    it, on shared objects (no cell of a key is meant to change one)."""
+    image = world.shared("published")
+    if route == "DELETE /gallery/{image_id}":
+        return ("DELETE", f"/gallery/{image}", None)
+    if route == "POST /gallery/{image_id}/reports":
+        return ("POST", f"/gallery/{image}/reports", {"reason": "other"})
+    if route == "DELETE /me/api-keys/{key_id}":
+        return ("DELETE", f"/me/api-keys/{world.shared('owner_key')}", None)
+    return request_for(route, world, "other", world.caller("other"))
+
+
+def test_api_keys_reach_only_what_their_scopes_allow(world: World) -> None:
+    """Every route and every kind of key: a key acts as its owner within its scopes and holds
+    none of its owner's roles (a moderator's or operator's key is 403 on their routes)."""
+    section = MATRIX["api_keys"]
+    assert set(section["routes"]) <= set(MATRIX["routes"]), "key rows for unknown routes"
+    differing: list[str] = []
+    checked = privileged_tried = privileged_through = 0
+    for route in sorted(MATRIX["routes"]):
+        for caller in section["callers"]:
+            method, path, body = key_request_for(route, world)
+            api = world.caller(caller)
+            if isinstance(body, bytes):
+                answer = api.request(method, path, data=body, headers={"Content-Type": "image/png"})
+            else:
+                answer = api.request(method, path, json=body, allow_redirects=False)
+            checked += 1
+            want = expected_for_key(route, caller)
+            if answer.status_code != want:
+                differing.append(
+                    f"{route} as {caller}: {answer.status_code} (expected {want}) "
+                    f"{answer.text[:160]}"
+                )
+            if answer.status_code >= 400:
+                assert set(answer.json()) == {"code", "message", "details"}, (route, caller)
+            if (
+                caller in ("moderator_key", "admin_key")
+                and expected(route, "other") >= 400
+                and (expected(route, "moderator") < 400 or expected(route, "admin") < 400)
+            ):
+                privileged_tried += 1
+                privileged_through += int(answer.status_code < 400)
+    figures.add("API key cells", checked, len(differing))
+    figures.add(
+        "moderators' and operators' keys on their routes", privileged_tried, privileged_through
+    )
+    print(f"\nAPI key matrix: {checked} cells checked, {len(differing)} differing")
     assert differing == [], "\n".join(differing)
 
 

@@ -172,6 +172,30 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
         ],
         ("owner", "PUT", "/me/webhook", b'{"url": "\ud800"}', json_type),
         ("owner", "PUT", "/me/webhook", b"url=http://127.0.0.1:9/", {"Content-Type": "text/plain"}),
+        # Personal API keys: names and scopes that are not allowed, bodies that are not JSON.
+        *[
+            ("owner", "POST", "/me/api-keys", json.dumps(body).encode(), json_type)
+            for body in (
+                {"name": "", "scopes": ["read"]},
+                {"name": "x" * 101, "scopes": ["read"]},
+                {"name": "\u200b\u2060", "scopes": ["read"]},
+                {"name": "a\u0000b", "scopes": ["read"]},
+                {"name": "evil\u202eyek", "scopes": ["read"]},
+                {"name": {"$ne": None}, "scopes": ["read"]},
+                {"name": 12345, "scopes": ["read"]},
+                {"name": "k", "scopes": []},
+                {"name": "k", "scopes": "read"},
+                {"name": "k", "scopes": ["admin"]},
+                {"name": "k", "scopes": ["READ"]},
+                {"name": "k", "scopes": ["read", "read"]},
+                {"name": "k", "scopes": ["generate", "read", "moderate"]},
+                {"name": "k", "scopes": [None]},
+                {"name": "k", "scopes": {"$in": ["read"]}},
+                {"name": "k"},
+            )
+        ],
+        ("owner", "POST", "/me/api-keys", b'{"name": "\ud800", "scopes": ["read"]}', json_type),
+        ("owner", "POST", "/me/api-keys", b"name=k&scopes=read", {"Content-Type": "text/plain"}),
         ("owner", "GET", "/gallery?limit=0", None, {}),
         ("owner", "GET", "/gallery?limit=100000000000000000000", None, {}),
         ("owner", "GET", "/gallery?cursor=" + "A" * 3000, None, {}),
@@ -330,6 +354,7 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
                 json_type,
             ),
             ("owner", "GET", f"/me/export/{nasty}", None, {}),
+            ("owner", "DELETE", f"/me/api-keys/{nasty}", None, {}),
             (
                 "moderator",
                 "POST",

@@ -4,7 +4,9 @@ keys cannot be fetched), never a 500 and never access."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import secrets
 from pathlib import Path
 
 import jwt
@@ -14,7 +16,7 @@ from cryptography.hazmat.primitives import serialization
 
 from local.config import StackState
 from tests.security import figures
-from tests.support.client import Api, sign_in
+from tests.support.client import Api, consented, sign_in
 from tests.support.stack import running_stack
 from tests.support.tokens import (
     claims_for,
@@ -109,3 +111,85 @@ def test_other_authorization_schemes_are_unauthorized(
 ) -> None:
     answer = Api(security_stack).get("/me", headers={"Authorization": scheme})
     assert answer.status_code == 401
+
+
+def test_hostile_api_keys_are_refused(security_stack: StackState) -> None:
+    """Made-up, altered, revoked and foreign keys never act; a key's scopes and its owner's
+    roles do not stretch: a read key cannot submit, a moderator's key sees no queue."""
+    owner = consented(security_stack)
+    moderator = consented(security_stack, "moderators")
+    stranger = consented(security_stack)
+
+    def key_of(person: Api, scopes: list[str]) -> dict:
+        made = person.post("/me/api-keys", json={"name": "attack", "scopes": scopes})
+        assert made.status_code == 201, made.text
+        return dict(made.json())
+
+    real = key_of(owner, ["generate", "read"])["key"]
+    revoked = key_of(owner, ["read"])
+    assert owner.delete(f"/me/api-keys/{revoked['id']}").status_code == 204
+    flipped = real[:-1] + ("A" if real[-1] != "A" else "B")
+    refused: dict[str, str] = {
+        "made up, the right shape": "objk_" + "A" * 43,
+        "made up, random": "objk_" + secrets.token_urlsafe(32),
+        "too short": real[:-1],
+        "too long": real + "A",
+        "one character changed": flipped,
+        "the prefix only": real[:13],
+        "revoked": revoked["key"],
+        "upper-cased scheme prefix": "OBJK_" + real[5:],
+        "the key's SHA-256 instead of the key": hashlib.sha256(real.encode()).hexdigest(),
+        "objk_ alone": "objk_",
+    }
+    accepted: list[str] = []
+    tried = 0
+    for name, key in refused.items():
+        for method, path in (
+            ("GET", "/me"),
+            ("POST", "/generations"),
+            ("GET", "/moderation/queue"),
+        ):
+            answer = Api(security_stack).request(
+                method,
+                path,
+                json={"prompt": "a lamp", "steps": 1} if method == "POST" else None,
+                headers={"Authorization": f"Bearer {key}"},
+            )
+            tried += 1
+            if answer.status_code != 401 or answer.json().get("code") != "unauthorized":
+                accepted.append(f"{name} on {method} {path}: {answer.status_code}")
+
+    # A real key, used beyond what it is: another user's things, its missing scope, a role.
+    private = owner.post("/generations", json={"prompt": "my own", "steps": 1}).json()["id"]
+    strangers_key = Api(security_stack, token=key_of(stranger, ["generate", "read"])["key"])
+    reader = Api(security_stack, token=key_of(owner, ["read"])["key"])
+    moderators_key = Api(security_stack, token=key_of(moderator, ["generate", "read"])["key"])
+    overreach = {
+        "another user's key on the owner's generation": (
+            strangers_key.get(f"/generations/{private}"),
+            404,
+        ),
+        "a read key submitting": (
+            reader.post("/generations", json={"prompt": "a lamp", "steps": 1}),
+            403,
+        ),
+        "a moderator's key on the moderation queue": (moderators_key.get("/moderation/queue"), 403),
+        "a moderator's key deciding": (
+            moderators_key.post(
+                f"/moderation/images/{private}/decision", json={"action": "remove", "reason": "x"}
+            ),
+            403,
+        ),
+        "a key making a key": (
+            reader.post("/me/api-keys", json={"name": "more", "scopes": ["generate"]}),
+            403,
+        ),
+    }
+    for name, (answer, want) in overreach.items():
+        tried += 1
+        if answer.status_code != want:
+            accepted.append(f"{name}: {answer.status_code} {answer.text[:120]}")
+    figures.add("API key attacks", tried, len(accepted))
+    print(f"\nAPI key attacks: {tried} tried, {len(accepted)} accepted")
+    assert accepted == []
+    assert owner.get(f"/generations/{private}").status_code == 200

@@ -26,6 +26,10 @@ FORBIDDEN = {
     "creator_name": "Someone Else",
     "secret": "whsec_chosen-by-the-caller",
     "deliveries": [],
+    "key": "objk_chosen-by-the-caller-chosen-by-the-caller-abcdef",
+    "key_hash": "0" * 64,
+    "prefix": "objk_chosen",
+    "last_used_at": "2000-01-01T00:00:00Z",
 }
 
 
@@ -55,6 +59,7 @@ def write_routes(world: World) -> list[tuple[str, str, str, dict]]:
         ("other", "POST", "/generations", {"remix_of": image, "seed": 3}),
         ("owner", "PATCH", "/me", {"display_name": "Mass Assigner"}),
         ("owner", "PUT", "/me/webhook", {"url": "http://127.0.0.1:9/hook"}),
+        ("owner", "POST", "/me/api-keys", {"name": "Mass Assigner", "scopes": ["read"]}),
         ("other", "POST", f"/gallery/{image}/reports", {"reason": "other"}),
         (
             "moderator",

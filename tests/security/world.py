@@ -31,6 +31,17 @@ def finished(api: Api, generation_id: str) -> dict:
     return wait_for(done, timeout=90, what="the generation to finish")
 
 
+# Callers that are personal API keys: (whose key, its scopes). A key holds none of its owner's
+# roles; the matrix's `api_keys` section says what each may reach.
+KEY_CALLERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "read_key": ("owner", ("read",)),
+    "generate_key": ("owner", ("generate",)),
+    "moderator_key": ("moderator", ("generate", "read")),
+    "admin_key": ("admin", ("generate", "read")),
+    "api_key": ("key_holder", ("generate", "read")),  # the fuzzer's
+}
+
+
 @dataclass
 class World:
     state: StackState
@@ -47,6 +58,9 @@ class World:
         state = self.state
         if role == "anonymous":
             return Api(state)
+        if role in KEY_CALLERS:
+            person, scopes = KEY_CALLERS[role]
+            return self.key_of(person, scopes)
         if role == "unconsented":
             return sign_in(state)
         if role == "remover":
@@ -72,6 +86,19 @@ class World:
             )
             assert answer.status_code == 200, answer.text
         return user
+
+    def api_key(self, role: str, scopes: tuple[str, ...]) -> dict:
+        """A new personal API key of the role's caller, as POST /me/api-keys answers it."""
+        made = self.caller(role).post(
+            "/me/api-keys", json={"name": f"{role} {' '.join(scopes)}", "scopes": list(scopes)}
+        )
+        assert made.status_code == 201, made.text
+        return dict(made.json())
+
+    def key_of(self, role: str, scopes: tuple[str, ...]) -> Api:
+        """A caller that sends a new API key of the role's caller instead of a token."""
+        person = self.caller(role)
+        return Api(self.state, token=self.api_key(role, scopes)["key"], user_id=person.user_id)
 
     pool: list[str] = field(default_factory=list)
 
@@ -173,6 +200,8 @@ class World:
                 self.objects[name] = self.decision()
             elif name == "appeal":
                 self.objects[name] = self.appeal()
+            elif name == "owner_key":
+                self.objects[name] = str(self.api_key("owner", ("read",))["id"])
             else:
                 raise KeyError(name)
             time.sleep(0)
