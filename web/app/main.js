@@ -14,6 +14,7 @@ import { auditView } from "./views/audit.js";
 import { checkView } from "./views/check.js";
 import { createView } from "./views/create.js";
 import { appealsView, decisionsView } from "./views/decisions.js";
+import { developerView } from "./views/developer.js";
 import { creatorView, galleryView } from "./views/gallery.js";
 import { imageView } from "./views/image.js";
 import { mineView } from "./views/mine.js";
@@ -41,6 +42,7 @@ route("/decisions", decisionsView, { title: "My decisions", nav: "/decisions", n
 route("/audit", auditView, { title: "Audit log", nav: "/moderation", needs: "moderators" });
 route("/admin", adminView, { title: "Operations", nav: "/admin", needs: "admins" });
 route("/account", accountView, { title: "Account", nav: "/account", needs: "user" });
+route("/developer", developerView, { title: "Developer", nav: "/account", needs: "user" });
 
 const main = document.getElementById("main");
 let current = null; // the AbortController of the screen on show

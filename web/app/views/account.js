@@ -145,6 +145,8 @@ export async function accountView(main, _params, { signal }) {
         : "not yet"),
       h("dt", {}, "Your data"), h("dd", {}, "What we keep and why: ",
         h("a", { href: "#/privacy" }, "the Privacy Policy"), "; decisions about you: ",
-        h("a", { href: "#/decisions" }, "My decisions"), ".")),
+        h("a", { href: "#/decisions" }, "My decisions"), "."),
+      h("dt", {}, "Scripts"), h("dd", {}, "API keys and your webhook: ",
+        h("a", { href: "#/developer" }, "Developer"), ".")),
     nameSection(signal), exportSection(signal), deleteSection(signal));
 }
