@@ -10,6 +10,9 @@ from tests.security.figures import FILE
 ROWS = [
     ("authorization matrix cells", "checked", "differing"),
     ("token attacks", "tried", "accepted"),
+    ("API key attacks", "tried", "accepted"),
+    ("API key cells", "checked", "differing"),
+    ("moderators' and operators' keys on their routes", "tried", "let through"),
     ("fuzz cases", "run", "failing checks"),
     ("fuzzer error answers checked for leaks", "seen", "leaking"),
     ("hostile inputs", "tried", "not refused or left state"),
