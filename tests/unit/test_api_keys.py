@@ -199,3 +199,24 @@ def test_erasure_takes_every_key_and_the_count() -> None:
     assert api_keys.listed(ALICE) == []
     api_keys.remove_all(ALICE)  # again is harmless
     assert api_keys.verify(bobs).user_id == BOB
+
+
+def test_a_key_is_verified_with_one_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each request with a key costs one GetItem; its use is written once a minute at most."""
+    key = api_keys.create(ALICE, "k", ["read"]).key
+    calls: list[str] = []
+    dynamodb = ApiKeyCredential._get_connection().connection.client
+
+    def count(model: Any, **_: Any) -> None:
+        calls.append(model.name)
+
+    dynamodb.meta.events.register("before-call.dynamodb", count)
+    try:
+        api_keys.verify(key)
+        assert calls == ["GetItem", "UpdateItem"]  # the first use is noted
+        calls.clear()
+        for _ in range(5):
+            api_keys.verify(key)
+        assert calls == ["GetItem"] * 5
+    finally:
+        dynamodb.meta.events.unregister("before-call.dynamodb", count)
