@@ -364,3 +364,42 @@ def test_the_readme_snippet_verifies_a_real_delivery(keys_stack: StackState, hoo
     assert script["verified"](secret, header, raw)
     assert json.loads(raw)["id"] == submitted["id"]
     assert not script["verified"](secret, header, raw + b" ")
+
+
+def test_the_readme_snippet_verifies_a_delivery_of_the_delivery_consumer(
+    hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A delivery as the webhooks queue's consumer makes it (services/webhooks.py, the real
+    HTTP adapter, a real socket), against in-process AWS: the README's check accepts it."""
+    from chalicelib.services import webhooks
+    from chalicelib.settings import get_settings
+    from tests.support.in_process_aws import aws, consented_profile
+
+    monkeypatch.setenv("OBJEKTIFY_WEBHOOK_ALLOW_LOOPBACK_HTTP", "true")
+    get_settings.cache_clear()
+    try:
+        with aws():
+            from chalicelib.adapters.aws import client as aws_client
+
+            sqs = aws_client("sqs")
+            queue = sqs.create_queue(QueueName=get_settings().webhooks_queue)["QueueUrl"]
+            user = consented_profile("user-readme")
+            secret = webhooks.set_hook(user, hook.url).secret
+            generation = {
+                "id": "01J0000000000000000000000R",
+                "status": "published",
+                "prompt": "a lighthouse at dusk",
+                "updated_at": "2026-12-03T06:00:00.000Z",
+            }
+            assert webhooks.enqueue(user, generation)
+            (message,) = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1)["Messages"]
+            assert webhooks.deliver(message["Body"], message["ReceiptHandle"], 1) == "delivered"
+    finally:
+        get_settings.cache_clear()
+    ((header, raw),) = hook.received
+    script: dict[str, Any] = {}
+    exec(compile(readme_snippets()[0], "README.md", "exec"), script)  # noqa: S102
+    assert script["verified"](secret, header, raw)
+    assert json.loads(raw) == generation
+    assert not script["verified"](secret, header, raw.replace(b"published", b"rejected"))
+    assert not script["verified"]("whsec_" + "x" * 43, header, raw)
