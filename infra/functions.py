@@ -98,8 +98,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory=1024,
         tables=(
             # The profile with the erasure marker (one BatchGetItem), consent, quota,
-            # restrictions, the erasure marker itself; a new API key's transaction checks the
-            # owner's standing (ConditionCheck).
+            # restrictions, the erasure marker itself; a new API key's and an approval's
+            # transactions check the owner's standing (ConditionCheck).
             TableAccess("users_table", (GET, BATCH_GET, PUT, UPDATE, CONDITION_CHECK)),
             TableAccess("terms_table", (GET, PUT)),
             TableAccess("consents_table", (PUT,)),
@@ -197,8 +197,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         tables=(
             TableAccess("generations_table", (GET, UPDATE)),
             # A strike with a rejection; the strike policy reads the profile and may suspend.
-            # A published image's entries carry the creator's display name (GetItem).
-            TableAccess("users_table", (GET, BATCH_GET, UPDATE)),
+            # A published image's entries carry the creator's display name (GetItem); the
+            # publish's transaction checks the creator's standing (ConditionCheck).
+            TableAccess("users_table", (GET, BATCH_GET, UPDATE, CONDITION_CHECK)),
             TableAccess("gallery_table", (PUT,)),
             TableAccess("audit_table", (PUT,)),
             # The statement of reasons of a rejection, and of the suspension it may cause,

@@ -31,7 +31,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
         {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"},
         "table users",
     )
-    # A new API key's transaction checks its owner's standing.
+    # A new API key's and an approval's transactions check the owner's standing.
     | _grants("dynamodb:ConditionCheckItem", "table users")
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem"}, "table terms")
     | _grants("dynamodb:PutItem", "table consents", "table consent-evidence", "table reports")
@@ -105,8 +105,17 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants(CONSUME, "queue results"),
     "on_output_created": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table generations")
-    # The strike policy's profile; the creator's display name on the gallery entries.
-    | _grants({"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, "table users")
+    # The strike policy's profile; the creator's display name on the gallery entries; the
+    # publish's transaction checks the creator's standing.
+    | _grants(
+        {
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:ConditionCheckItem",
+        },
+        "table users",
+    )
     | _grants("dynamodb:PutItem", "table gallery", "table audit", "table statements")
     | _grants("dynamodb:UpdateItem", "table report-days")
     | _grants({"s3:GetObject", "s3:DeleteObject"}, "objects originals/outputs/*")
