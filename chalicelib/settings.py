@@ -157,6 +157,14 @@ class Settings:
     api_keys_table: str = ""
     api_key_limit: int = 10
     api_key_touch_seconds: int = 60
+    # Live updates (issue 18): open WebSocket connections (TTL: API Gateway closes each one
+    # after 2 hours), the URL clients connect to, and the @connections management API the app
+    # pushes through (in AWS https://{api-id}.execute-api.{region}.amazonaws.com/{stage};
+    # empty: boto3's AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI, as the local stack sets it).
+    connections_table: str = ""
+    websocket_url: str = ""
+    websocket_management_url: str = ""
+    websocket_connection_seconds: int = 7200
     # HTTP
     max_body_bytes: int = 262_144
     cors_origins: tuple[str, ...] = ()

@@ -6,6 +6,7 @@ from pynamodb.models import Model
 
 from chalicelib.models.api_keys import ApiKeyCount, ApiKeyCredential, ApiKeyEntry
 from chalicelib.models.audit import AuditEntry
+from chalicelib.models.connections import LiveConnection
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord, ConsentTombstone
 from chalicelib.models.exports import Export
 from chalicelib.models.fingerprints import FingerprintBand
@@ -46,6 +47,7 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     Webhook,
     QueueCounter,
     ApiKeyCredential,
+    LiveConnection,
 )
 
 __all__ = [
@@ -62,6 +64,7 @@ __all__ = [
     "GalleryEntry",
     "Generation",
     "IdempotencyRecord",
+    "LiveConnection",
     "NameClaim",
     "Notice",
     "NoticeContact",

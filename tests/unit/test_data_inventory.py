@@ -14,6 +14,7 @@ from chalicelib import models, resources
 from chalicelib.models import (
     api_keys,
     audit,
+    connections,
     consents,
     exports,
     fingerprints,
@@ -62,6 +63,7 @@ def all_models() -> dict[str, type[Model]]:
         webhooks,
         queue_counters,
         api_keys,
+        connections,
     ):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:
@@ -109,6 +111,7 @@ def test_what_expires_expires_by_ttl_or_lifecycle_not_by_hope() -> None:
         consents.ConsentEvidence,
         exports.Export,
         webhooks.WebhookDelivery,
+        connections.LiveConnection,
     ):
         assert any(isinstance(a, TTLAttribute) for a in model.get_attributes().values()), model
     assert any(isinstance(a, TTLAttribute) for a in users.UserProfile.get_attributes().values())
