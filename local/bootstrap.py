@@ -28,12 +28,25 @@ def _client(service: str, endpoint: str) -> Any:
     return boto3.client(service, endpoint_url=endpoint, region_name=REGION)
 
 
-def create_tables() -> None:
+def create_tables(endpoint: str | None = None) -> None:
     from chalicelib.models import TABLE_MODELS
 
     for model in TABLE_MODELS:
         if not model.exists():
             model.create_table(wait=True)
+        elif endpoint and getattr(model.Meta, "stream_view_type", None):
+            _enable_stream(_client("dynamodb", endpoint), model.Meta)
+
+
+def _enable_stream(dynamodb: Any, meta: Any) -> None:
+    """A table kept from before its model had a stream (a restarted stack) gets it now."""
+    described = dynamodb.describe_table(TableName=meta.table_name)["Table"]
+    if described.get("StreamSpecification", {}).get("StreamEnabled"):
+        return
+    dynamodb.update_table(
+        TableName=meta.table_name,
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": meta.stream_view_type},
+    )
 
 
 def _queue(sqs: Any, name: str, attributes: dict[str, str]) -> str:
@@ -255,7 +268,7 @@ def credentials_key(kms: Any, ssm: Any, root_dir: Path) -> str:
 
 
 def bootstrap(endpoint: str) -> tuple[str, str]:
-    create_tables()
+    create_tables(endpoint)
     create_flags(endpoint)
     create_credentials_key(endpoint)
     arns = create_messaging(endpoint)

@@ -3,7 +3,9 @@
 It reads the app's own registrations (`app.event_sources`), long-polls each SQS queue, calls
 the registered handler with a real Lambda SQS event, honours the partial-batch-failure answer
 (deletes only what succeeded; the rest reappear after the visibility timeout and reach the DLQ
-after the queue's maxReceiveCount), and fires scheduled handlers on their rate.
+after the queue's maxReceiveCount), reads each DynamoDB stream's shards in order and hands
+their records to the handler as Lambda's stream event (again from the first failed record,
+see `StreamPoller`), and fires scheduled handlers on their rate.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3
-from botocore.exceptions import ClientError, EndpointConnectionError
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from local.config import REGION
 
@@ -175,6 +178,169 @@ class QueuePoller(threading.Thread):
             )
 
 
+def stream_event(records: list[dict[str, Any]], stream_arn: str) -> dict[str, Any]:
+    """Lambda's DynamoDB stream event for a batch of GetRecords results."""
+    shaped = []
+    for record in records:
+        data = dict(record["dynamodb"])
+        created: Any = data.get("ApproximateCreationDateTime")
+        # Lambda's event holds epoch seconds; boto3 parses the stream's into a datetime.
+        moment = created.timestamp() if hasattr(created, "timestamp") else created or time.time()
+        data["ApproximateCreationDateTime"] = float(int(moment))
+        shaped.append(
+            {
+                "eventID": record.get("eventID") or uuid.uuid4().hex,
+                "eventName": record["eventName"],
+                "eventVersion": record.get("eventVersion", "1.1"),
+                "eventSource": "aws:dynamodb",
+                "awsRegion": REGION,
+                "dynamodb": data,
+                "eventSourceARN": stream_arn,
+            }
+        )
+    return {"Records": shaped}
+
+
+def table_of(stream_arn: str) -> str:
+    """The table named by a stream's (or a table's) ARN: `...:table/NAME/stream/LABEL`."""
+    return stream_arn.split(":", 5)[5].split("/")[1]
+
+
+class StreamPoller(threading.Thread):
+    """A DynamoDB stream's event source mapping: reads each shard in order (GetShardIterator
+    after the last record handled, then GetRecords), hands batches to the handler in order,
+    and on a failure reads the batch again as Lambda does: from the first record the handler
+    reported failed (ReportBatchItemFailures), or the whole batch when the invocation failed
+    (split in halves first, as BisectBatchOnFunctionError does), until `max_retries` tries;
+    then the batch is given up (Lambda's on-failure destination) and the stream goes on."""
+
+    def __init__(
+        self,
+        name: str,
+        stream_arn: str,
+        batch_size: int,
+        handler: Handler,
+        stop: threading.Event,
+        start_at: str = "TRIM_HORIZON",
+        max_retries: int = 5,
+        idle_seconds: float = 0.2,
+    ) -> None:
+        super().__init__(name=f"pump-{name}", daemon=True)
+        self.function_name, self.handler, self.stop = name, handler, stop
+        self.table = table_of(stream_arn)
+        self.batch_size = max(1, min(batch_size, 1000))
+        self.start_at, self.max_retries, self.idle_seconds = start_at, max_retries, idle_seconds
+        self.dynamodb: Any = boto3.client("dynamodb", region_name=REGION)
+        # The stream's ARN names an account; botocore would send to that account's own
+        # endpoint, which only the emulator's usual one answers in-process.
+        self.streams: Any = boto3.client(
+            "dynamodbstreams",
+            region_name=REGION,
+            config=Config(account_id_endpoint_mode="disabled"),
+        )
+        # Per shard: the sequence number of the last record handled (or given up).
+        self.done: dict[str, str] = {}
+
+    def _stream_arn(self) -> str:
+        while not self.stop.is_set():
+            try:
+                table = self.dynamodb.describe_table(TableName=self.table)["Table"]
+                if table.get("LatestStreamArn"):
+                    return str(table["LatestStreamArn"])
+            except (ClientError, EndpointConnectionError):
+                pass
+            self.stop.wait(1)
+        raise SystemExit
+
+    def run(self) -> None:
+        arn = self._stream_arn()
+        if self.start_at == "LATEST":
+            for shard in self._shards(arn):
+                records = self._read(arn, shard, "TRIM_HORIZON", 10_000)
+                if records:
+                    self.done[shard] = records[-1]["dynamodb"]["SequenceNumber"]
+        while not self.stop.is_set():
+            try:
+                handled = self.poll(arn)
+            except (BotoCoreError, ClientError) as exc:  # read again from the last record done
+                print(f"[pump] {self.table} stream: read failed: {exc}", flush=True)
+                self.stop.wait(1)
+                continue
+            if not handled:
+                self.stop.wait(self.idle_seconds)
+
+    def _shards(self, arn: str) -> list[str]:
+        """Parents before children (a child shard is read once its parent is)."""
+        shards = self.streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        ids = [s["ShardId"] for s in shards]
+        ordered = [s["ShardId"] for s in shards if s.get("ParentShardId") not in ids]
+        ordered += [i for i in ids if i not in ordered]
+        return ordered
+
+    def _read(self, arn: str, shard: str, kind: str, limit: int) -> list[dict[str, Any]]:
+        # A new iterator every read: the emulator's iterators belong to the table object a
+        # transaction it rolls back replaces, so a kept iterator could stop seeing records.
+        asked: dict[str, Any] = {"StreamArn": arn, "ShardId": shard, "ShardIteratorType": kind}
+        if kind == "AFTER_SEQUENCE_NUMBER":
+            asked["SequenceNumber"] = self.done[shard]
+        iterator = self.streams.get_shard_iterator(**asked)["ShardIterator"]
+        return list(self.streams.get_records(ShardIterator=iterator, Limit=limit)["Records"])
+
+    def poll(self, arn: str) -> int:
+        """Hand the next batch of every shard to the handler; the number of records read."""
+        handled = 0
+        for shard in self._shards(arn):
+            kind = "AFTER_SEQUENCE_NUMBER" if shard in self.done else "TRIM_HORIZON"
+            records = self._read(arn, shard, kind, self.batch_size)
+            if records:
+                self.deliver(arn, records)
+                self.done[shard] = records[-1]["dynamodb"]["SequenceNumber"]
+                handled += len(records)
+        return handled
+
+    def deliver(self, arn: str, records: list[dict[str, Any]], tries: int = 0) -> None:
+        """Hand `records` to the handler until they are all handled or given up."""
+        while records and not self.stop.is_set():
+            try:
+                answer = self.handler(stream_event(records, arn), LambdaContext(self.function_name))
+            except Exception as exc:  # a failed invocation: the batch again, halved
+                print(
+                    f"[pump] {self.function_name} failed: {type(exc).__name__}: {exc}", flush=True
+                )
+                tries += 1
+                if tries > self.max_retries:
+                    self._give_up(records)
+                    return
+                if len(records) > 1:
+                    half = len(records) // 2
+                    self.deliver(arn, records[:half], tries)
+                    self.deliver(arn, records[half:], tries)
+                    return
+                continue
+            failed = {
+                str(item.get("itemIdentifier"))
+                for item in ((answer or {}).get("batchItemFailures") or [])
+                if isinstance(item, dict)
+            }
+            numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
+            first = next((i for i, n in enumerate(numbers) if n in failed), None)
+            if first is None:
+                return
+            tries += 1
+            if tries > self.max_retries:
+                self._give_up(records[first:])
+                return
+            records = records[first:]  # read again from the first failure
+
+    def _give_up(self, records: list[dict[str, Any]]) -> None:
+        numbers = [r["dynamodb"]["SequenceNumber"] for r in records]
+        print(
+            f"[pump] {self.function_name}: gave up on records {numbers[0]}..{numbers[-1]} "
+            "(the on-failure destination in AWS)",
+            flush=True,
+        )
+
+
 class ScheduleRunner(threading.Thread):
     def __init__(self, name: str, every: float, handler: Handler, stop: threading.Event) -> None:
         super().__init__(name=f"schedule-{name}", daemon=True)
@@ -193,13 +359,24 @@ class ScheduleRunner(threading.Thread):
 def start(
     app_obj: Any, stop: threading.Event, schedule_seconds: float | None
 ) -> list[threading.Thread]:
-    from chalice.app import ScheduledEventConfig, SQSEventConfig
+    from chalice.app import DynamoDBEventConfig, ScheduledEventConfig, SQSEventConfig
 
     threads: list[threading.Thread] = []
     for source in app_obj.event_sources:
         handler = app_obj.handler_map[source.name]
         if isinstance(source, SQSEventConfig) and source.queue:
             threads.append(QueuePoller(source.name, source.queue, source.batch_size, handler, stop))
+        elif isinstance(source, DynamoDBEventConfig):
+            threads.append(
+                StreamPoller(
+                    source.name,
+                    source.stream_arn,
+                    source.batch_size,
+                    handler,
+                    stop,
+                    start_at=source.starting_position,
+                )
+            )
         elif isinstance(source, ScheduledEventConfig):
             every = schedule_seconds or rate_seconds(source.schedule_expression)
             threads.append(ScheduleRunner(source.name, every, handler, stop))

@@ -35,6 +35,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -92,6 +93,9 @@ class Generation(Model):
         table_name = get_settings().generations_table
         region = region()
         billing_mode = BILLING_MODE
+        # Every change, before and after, to events/changes.py (queue places, live updates,
+        # webhooks); created with the table locally (PynamoDB) and in AWS (infra/data.py).
+        stream_view_type = STREAM_NEW_AND_OLD_IMAGE
 
     generation_id = UnicodeAttribute(hash_key=True)
     owner_id = UnicodeAttribute()
