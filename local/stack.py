@@ -165,6 +165,18 @@ def main() -> None:
     base_env = local_defaults | base_env
     try:
         mark_starting(directory)
+        # The model container needs nothing of AWS: it loads while the emulator is prepared.
+        container_url = os.environ.get("OBJEKTIFY_LOCAL_INFERENCE_URL")
+        container = None
+        if not container_url:
+            container_port = free_port()
+            container_url = f"http://127.0.0.1:{container_port}"
+            container = supervisor.start(
+                "inference",
+                "functions.inference.serve",
+                ["--port", str(container_port)],
+                base_env | explicit,
+            )
         aws_port = args.aws_port or free_port()
         endpoint = f"http://127.0.0.1:{aws_port}"
         persisting = ["--state", str(aws_state), "--checkpoint-seconds"]
@@ -203,14 +215,6 @@ def main() -> None:
             env["AWS_ENDPOINT_URL"] = proxy_url
             state.extra["fault_proxy"] = proxy_url
 
-        container_url = os.environ.get("OBJEKTIFY_LOCAL_INFERENCE_URL")
-        container = None
-        if not container_url:
-            container_port = free_port()
-            container_url = f"http://127.0.0.1:{container_port}"
-            container = supervisor.start(
-                "inference", "functions.inference.serve", ["--port", str(container_port)], env
-            )
         runtime_port = free_port()
         runtime_url = f"http://127.0.0.1:{runtime_port}"
         runtime = supervisor.start(
