@@ -19,7 +19,7 @@ from tests.security.world import World
 from tests.support.stack import server_errors
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = os.environ.get("OBJEKTIFY_FUZZ_EXAMPLES", "8")
+EXAMPLES = os.environ.get("OBJEKTIFY_FUZZ_EXAMPLES", "5")  # make security: 25
 LEAKS = re.compile(
     r"Traceback|File \"|botocore|boto3|pynamodb|arn:aws|An error occurred \(|"
     r"dynamodb|ConditionalCheckFailed|chalicelib|/work/|Exception"

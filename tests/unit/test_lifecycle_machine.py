@@ -238,7 +238,7 @@ def _copies_served(image_id: str) -> bool:
 @pytest.mark.filterwarnings("ignore")
 def test_any_sequence_of_steps_keeps_the_lifecycle_rules() -> None:
     machine = settings(
-        max_examples=int(os.environ.get("OBJEKTIFY_LIFECYCLE_EXAMPLES", "30")),
+        max_examples=int(os.environ.get("OBJEKTIFY_LIFECYCLE_EXAMPLES", "20")),
         stateful_step_count=20,
         deadline=None,
         suppress_health_check=list(HealthCheck),
