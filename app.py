@@ -36,7 +36,7 @@ from chalicelib.api import (
     webhooks,
 )
 from chalicelib.api.http import http_middleware
-from chalicelib.events import privacy, results, scan, sweeper
+from chalicelib.events import changes, privacy, results, scan, sweeper
 from chalicelib.events import webhooks as webhook_deliveries
 
 app = Chalice(app_name="objektify")
@@ -64,6 +64,6 @@ for blueprint in (
 ):
     app.register_blueprint(blueprint)
 
-for handlers in (results.bp, scan.bp, sweeper.bp, privacy.bp):
+for handlers in (results.bp, scan.bp, sweeper.bp, privacy.bp, changes.bp):
     app.register_blueprint(handlers)
 app.register_blueprint(webhook_deliveries.bp)

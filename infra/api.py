@@ -10,6 +10,9 @@ here through the construct's escape hatches:
   size, timeout, layers, log group, and a background function its reserved concurrency;
 - each SQS source points at the queue this stack creates, reports batch item failures and polls
   with no more concurrency than its function has;
+- the generations stream's source reads this stack's table's stream (its ARN is unknown when
+  Chalice packages), reports batch item failures, bisects a failing batch and sends one that
+  keeps failing to its failures queue;
 - the REST API gets the contract's gateway responses, access logs and throttling, and names the
   route function by its name rather than by reference (see `_invoke_by_name`).
 """
@@ -26,6 +29,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sam as sam
+from aws_cdk import aws_sqs as sqs
 from chalice.app import Chalice as ChaliceApp
 from chalice.app import SQSEventConfig
 from chalice.cdk import Chalice
@@ -38,6 +42,8 @@ from infra.layers import ARCHITECTURE, RUNTIME
 from infra.nag import acknowledge, acknowledge_object_prefixes
 
 API_STAGE = "api"
+# Tries of a stream batch after its first before it goes to the on-failure destination.
+STREAM_RETRIES = 10
 # The smallest MaximumConcurrency of an SQS event source mapping.
 MIN_SQS_CONCURRENCY = 2
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
@@ -140,6 +146,7 @@ class ChaliceApi:
             # Operational logs only; a stack created again must be able to make the group anew.
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
+        failures = self._stream_failures(spec) if spec.stream else None
         role = iam.Role(
             self.scope,
             f"{id}Role",
@@ -148,7 +155,9 @@ class ChaliceApi:
             # Inline, so the role carries its permissions from the moment it exists: an SQS
             # event source is refused if its function's role cannot yet receive messages.
             inline_policies={
-                "function": iam.PolicyDocument(statements=statements(spec, self.wiring, log_group))
+                "function": iam.PolicyDocument(
+                    statements=statements(spec, self.wiring, log_group, failures)
+                )
             },
         )
         acknowledge_object_prefixes(
@@ -156,6 +165,14 @@ class ChaliceApi:
             [(self.wiring.buckets[o.bucket], o.prefix) for o in spec.objects],
             "The function reads or writes objects whose names it makes.",
         )
+        if spec.stream:
+            acknowledge(
+                role,
+                "IAM5",
+                "dynamodb:ListStreams, which a stream's event source mapping calls, has no "
+                "resource in IAM; the stream itself is named.",
+                finding="Resource::*",
+            )
         if spec.detects_moderation_labels:
             acknowledge(
                 role,
@@ -184,6 +201,59 @@ class ChaliceApi:
         function.add_resource_dependency(_cfn(log_group))
         if spec.queue:
             self._sqs_source(spec, function, source)
+        if spec.stream and failures is not None:
+            self._stream_source(spec, function, failures)
+
+    def _stream_failures(self, spec: FunctionSpec) -> sqs.Queue:
+        """Where a batch of stream records that keeps failing is described (shard and sequence
+        numbers, not the records: they stay in the stream for 24 h to be read again). An
+        operator reads it; what cannot be handled after a few receives moves to its own DLQ."""
+        name = f"objektify-{self.config.stage}-{spec.name.replace('_', '-')}-failures"
+        kept = cdk.Duration.days(14)
+        dead_letters = sqs.Queue(
+            self.scope,
+            f"{spec.logical_id}FailuresDlq",
+            queue_name=f"{name}-dlq",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=kept,
+        )
+        return sqs.Queue(
+            self.scope,
+            f"{spec.logical_id}Failures",
+            queue_name=name,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=kept,
+            dead_letter_queue=sqs.DeadLetterQueue(
+                queue=dead_letters, max_receive_count=self.wiring.settings.queue_max_receives
+            ),
+        )
+
+    def _stream_source(
+        self, spec: FunctionSpec, function: sam.CfnFunction, failures: sqs.Queue
+    ) -> None:
+        table = self.wiring.tables[str(spec.stream)]
+        event = to_cfn_resource_name(f"{spec.name}-dynamodb-event-source")
+        path = f"Properties.Events.{event}.Properties"
+        # Chalice packages the ARN the handler names, which no one knows before the table
+        # exists: the mapping reads this stack's table's stream instead.
+        function.add_override(f"{path}.Stream", table.table_stream_arn)
+        # The handler reports the records that failed (chalicelib/events/changes.py): Lambda
+        # reads again from the first one instead of the whole batch.
+        function.add_override(f"{path}.FunctionResponseTypes", ["ReportBatchItemFailures"])
+        # A batch whose invocation fails is split in halves to find the record that fails; one
+        # that still fails after its retries (or a day) is described to the failures queue and
+        # the stream goes on.
+        function.add_override(f"{path}.BisectBatchOnFunctionError", True)
+        function.add_override(f"{path}.MaximumRetryAttempts", STREAM_RETRIES)
+        function.add_override(f"{path}.MaximumRecordAgeInSeconds", 86400)
+        # One batch of a shard at a time: an item's changes are handled in their order.
+        function.add_override(f"{path}.ParallelizationFactor", 1)
+        function.add_override(
+            f"{path}.DestinationConfig",
+            {"OnFailure": {"Type": "SQS", "Destination": failures.queue_arn}},
+        )
 
     def _sqs_source(
         self, spec: FunctionSpec, function: sam.CfnFunction, source: SQSEventConfig | None

@@ -1,9 +1,10 @@
 """DynamoDB tables derived from the PynamoDB models (`chalicelib.models.TABLE_MODELS`).
 
 A new model in TABLE_MODELS gets its table here with no change to this file: keys, attribute
-types and indexes come from the model's own schema, TTL from its TTLAttribute, the name from the
-settings field that names it. Every table keeps user data: on-demand, point-in-time recovery,
-encrypted, deletion-protected and retained when the stack is deleted or the table replaced.
+types and indexes come from the model's own schema, TTL from its TTLAttribute, a stream from
+its Meta.stream_view_type, the name from the settings field that names it. Every table keeps
+user data: on-demand, point-in-time recovery, encrypted, deletion-protected and retained when
+the stack is deleted or the table replaced.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class TableShape:
     global_indexes: tuple[Index, ...]
     local_indexes: tuple[Index, ...]
     ttl_attribute: str | None
+    stream_view_type: str | None = None  # the model's Meta.stream_view_type
 
 
 def table_setting(settings: Settings, table_name: str) -> str:
@@ -99,6 +101,7 @@ def shape_of(model: type[Model], settings: Settings) -> TableShape:
         global_indexes=tuple(_index(i) for i in schema["global_secondary_indexes"]),
         local_indexes=tuple(_index(i) for i in schema["local_secondary_indexes"]),
         ttl_attribute=ttl.attr_name if ttl is not None else None,
+        stream_view_type=getattr(model.Meta, "stream_view_type", None),
     )
 
 
@@ -132,6 +135,10 @@ class Tables(Construct):
                 point_in_time_recovery_enabled=True
             ),
             time_to_live_attribute=shape.ttl_attribute,
+            # A model that names a stream view has its table's stream (24 h of its changes).
+            stream=dynamodb.StreamViewType(shape.stream_view_type)
+            if shape.stream_view_type
+            else None,
             deletion_protection=True,
             # User data outlives any stack operation: never DESTROY.
             removal_policy=cdk.RemovalPolicy.RETAIN,

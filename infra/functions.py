@@ -41,6 +41,10 @@ LAYERS = ("runtime", "imaging")
 PROVENANCE_LAYERS = (*LAYERS, "provenance")
 # What a Lambda SQS event source needs of its function's role.
 CONSUME = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+# What a Lambda DynamoDB stream source needs of its function's role, on the stream; ListStreams
+# has no resource in IAM.
+READ_STREAM = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+LIST_STREAMS = "dynamodb:ListStreams"
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,7 @@ class FunctionSpec:
     timeout: int  # seconds
     memory: int  # MB
     queue: str | None = None  # the settings field of the queue it consumes
+    stream: str | None = None  # the settings field of the table whose stream it reads
     tables: tuple[TableAccess, ...] = ()
     objects: tuple[ObjectAccess, ...] = ()
     invokes_endpoint: bool = False
@@ -310,6 +315,26 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         delays_retries=True,
     ),
     FunctionSpec(
+        "on_generation_change",
+        # A batch of up to 100 status changes: counters, a read, a webhook's record and message.
+        timeout=60,
+        memory=256,
+        reserved_concurrency=5,  # one poller per shard; a burst of shards stays within these
+        stream="generations_table",
+        tables=(
+            # A new queued job's ticket (read, then set); a finish takes it off in a
+            # transaction; a queued body reads the ticket just taken.
+            TableAccess("generations_table", (GET, UPDATE)),
+            # The endpoint's accepted/finished counters and the minute's; read for a place.
+            TableAccess("queue_counters_table", (UPDATE, BATCH_GET)),
+            # The owner's hook; a final state's delivery record, taken back if not queued.
+            TableAccess("webhooks_table", (GET, PUT, DELETE)),
+            # The owner's open WebSocket connections (one Query); a gone one is forgotten.
+            TableAccess("connections_table", (QUERY, DELETE)),
+        ),
+        sends=("webhooks_queue",),
+    ),
+    FunctionSpec(
         "dataset_export",
         timeout=900,
         memory=1024,
@@ -347,9 +372,14 @@ class Wiring:
 
 
 def statements(
-    spec: FunctionSpec, wiring: Wiring, log_group: logs.LogGroup
+    spec: FunctionSpec,
+    wiring: Wiring,
+    log_group: logs.LogGroup,
+    stream_failures: sqs.IQueue | None = None,
 ) -> list[iam.PolicyStatement]:
-    """The function's whole policy: its log group, then what its code calls."""
+    """The function's whole policy: its log group, then what its code calls (and, for a
+    stream's function, what its event source mapping does with the role: read the stream, send
+    a batch that keeps failing to `stream_failures`)."""
     found = [
         iam.PolicyStatement(
             sid="Logs",
@@ -387,6 +417,27 @@ def statements(
         queue = wiring.queues[getattr(wiring.settings, spec.queue)]
         found.append(
             iam.PolicyStatement(sid="Consume", actions=list(CONSUME), resources=[queue.queue_arn])
+        )
+    if spec.stream:
+        table = wiring.tables[spec.stream]
+        if stream_failures is None:
+            raise ValueError(f"{spec.name} reads a stream: wire its on-failure destination")
+        found.append(
+            iam.PolicyStatement(
+                sid="ReadStream",
+                actions=list(READ_STREAM),
+                resources=[str(table.table_stream_arn)],
+            )
+        )
+        found.append(
+            iam.PolicyStatement(sid="ListStreams", actions=[LIST_STREAMS], resources=["*"])
+        )
+        found.append(
+            iam.PolicyStatement(
+                sid="StreamFailures",
+                actions=["sqs:SendMessage"],
+                resources=[stream_failures.queue_arn],
+            )
         )
     if spec.invokes_endpoint:
         found.append(

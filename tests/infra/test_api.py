@@ -24,6 +24,7 @@ FUNCTIONS = (
     "on_export_requested",
     "on_erasure_requested",
     "on_webhook_delivery",
+    "on_generation_change",
     "dataset_export",
 )
 # Settings the deployed functions must get from the stack, not from their defaults.

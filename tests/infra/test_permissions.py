@@ -192,6 +192,23 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     # Each try's backoff: the message hidden until its next try.
     | _grants({"sqs:ChangeMessageVisibility", "sqs:GetQueueUrl"}, "queue webhooks")
     | _grants(CONSUME, "queue webhooks"),
+    "on_generation_change": LOGS
+    # The generations stream: read by the mapping with the function's role; ListStreams has no
+    # resource in IAM. A batch that keeps failing is described to the failures queue.
+    | _grants(
+        {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
+        "stream generations",
+    )
+    | _grants("dynamodb:ListStreams", "*")
+    | _grants("sqs:SendMessage", "queue on-generation-change-failures")
+    # Queue places: a new job's ticket, a finish's transaction, a queued body's ticket read.
+    | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table generations")
+    | _grants({"dynamodb:UpdateItem", "dynamodb:BatchGetItem"}, "table queue-counters")
+    # A final state for the owner's hook: its delivery record and message.
+    | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table webhooks")
+    | _grants({"sqs:SendMessage", "sqs:GetQueueUrl"}, "queue webhooks")
+    # The owner's open connections, pushed to; a gone one is forgotten.
+    | _grants({"dynamodb:Query", "dynamodb:DeleteItem"}, "table connections"),
     "dataset_export": LOGS
     | _grants("dynamodb:Query", "table gallery")
     | _grants("dynamodb:BatchGetItem", "table generations")
@@ -264,6 +281,8 @@ class Names:
             return self._of(resource["Ref"])
         if "Fn::GetAtt" in resource:
             named = self._of(resource["Fn::GetAtt"][0])
+            if resource["Fn::GetAtt"][1] == "StreamArn":  # a table's stream
+                return named.replace("table ", "stream ", 1)
             # A bucket's own ARN (listing), not its objects.
             return named.replace("objects ", "bucket ", 1)
         parts = resource["Fn::Join"][1]

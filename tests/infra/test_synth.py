@@ -50,6 +50,8 @@ ACKNOWLEDGED = {
     # Actions IAM cannot scope: ECR sign-in, PutMetricData (namespace condition), Rekognition.
     ("IAM5[Resource::*]", "Inference/ExecutionRole"),
     ("IAM5[Resource::*]", "OnOutputCreatedRole"),
+    # dynamodb:ListStreams, which the generations stream's event source mapping calls.
+    ("IAM5[Resource::*]", "OnGenerationChangeRole"),
     # The endpoint's own log streams; CDK's grant on the topic key.
     (
         "IAM5[Resource::arn:aws:logs:eu-west-1:210987654321:log-group:"

@@ -29,7 +29,7 @@ from PIL import Image
 from local.config import StackState, free_port
 from tests.support.aws import client, name, quiesce
 from tests.support.client import Api, consented, sign_in
-from tests.support.stack import running_stack
+from tests.support.stack import LOGS, running_stack
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -451,3 +451,38 @@ def test_queued_generations_show_their_place_and_it_falls(
         model.open.set()
     for g in ids:
         assert "queue" not in finished(user, g)
+
+
+def changes_seen(state: StackState, generation_id: str) -> list[tuple[str | None, str]]:
+    """The changes of status the stream's handler logged for a generation, in log order."""
+    seen: list[tuple[str | None, str]] = []
+    for line in LOGS[state.api_url].read_text(errors="replace").splitlines():
+        if '"generation changed"' not in line or generation_id not in line:
+            continue
+        entry = json.loads(line[line.index("{") :])
+        if entry.get("generation_id") == generation_id:
+            change = (entry.get("from"), str(entry["to"]))
+            if not seen or seen[-1] != change:  # a record read again (at least once)
+                seen.append(change)
+    return seen
+
+
+@needs_stream
+def test_every_change_of_status_reaches_the_streams_handler_in_order(
+    hooks_stack: StackState,
+) -> None:
+    user = consented(hooks_stack)
+    generation_id = submit(user, f"a paper boat {uuid.uuid4().hex[:6]}")
+    assert finished(user, generation_id)["status"] == "published"
+    assert user.delete(f"/gallery/{generation_id}").status_code == 204
+    expected = [
+        (None, "queued"),
+        ("queued", "scanning"),
+        ("scanning", "published"),
+        ("published", "removed"),
+    ]
+    wait_for(
+        lambda: changes_seen(hooks_stack, generation_id) == expected,
+        timeout=60,
+        what="the stream's handler to see every change in order",
+    )
