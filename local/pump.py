@@ -300,6 +300,15 @@ class StreamPoller(threading.Thread):
 
     def deliver(self, arn: str, records: list[dict[str, Any]], tries: int = 0) -> None:
         """Hand `records` to the handler until they are all handled or given up."""
+        if tries == 0 and os.environ.get("OBJEKTIFY_LOCAL_PUMP_DUPLICATES") == "1":
+            # At least once: the batch first as a try whose outcome is lost, then for real
+            # (in order: a shard's records are never reordered).
+            try:
+                self.handler(stream_event(records, arn), LambdaContext(self.function_name))
+            except Exception as exc:
+                print(
+                    f"[pump] {self.function_name} failed: {type(exc).__name__}: {exc}", flush=True
+                )
         while records and not self.stop.is_set():
             try:
                 answer = self.handler(stream_event(records, arn), LambdaContext(self.function_name))

@@ -183,3 +183,19 @@ def test_stream_event_carries_epoch_seconds() -> None:
     event = stream_event([record], "arn:aws:dynamodb:us-east-1:1:table/t/stream/x")
     assert event["Records"][0]["dynamodb"]["ApproximateCreationDateTime"] == 1796256000.0
     assert event["Records"][0]["eventSource"] == "aws:dynamodb"
+
+
+def test_duplicates_hand_each_batch_over_twice_in_order(
+    in_process: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OBJEKTIFY_LOCAL_PUMP_DUPLICATES", "1")
+    calls: list[list[str]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        calls.append([r["dynamodb"]["Keys"]["generation_id"]["S"] for r in event["Records"]])
+
+    poller, arn = _poller(handler)
+    _put("g-1", "queued")
+    _put("g-2", "queued")
+    poller.poll(arn)
+    assert calls == [["g-1", "g-2"], ["g-1", "g-2"]]
