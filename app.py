@@ -16,8 +16,9 @@ bench/coldstart.py):
   for Chalice and the Powertools logger, and its first request for what that route needs.
 """
 
-from chalice.app import Chalice
+from chalice.app import Chalice, WebsocketEvent
 
+from chalicelib.adapters import connections_api
 from chalicelib.api import (
     admin,
     api_keys,
@@ -25,6 +26,7 @@ from chalicelib.api import (
     decisions,
     gallery,
     generations,
+    live,
     me,
     moderation,
     notices,
@@ -61,9 +63,29 @@ for blueprint in (
     provenance.bp,
     webhooks.bp,
     api_keys.bp,
+    live.bp,
 ):
     app.register_blueprint(blueprint)
 
 for handlers in (results.bp, scan.bp, sweeper.bp, privacy.bp, changes.bp):
     app.register_blueprint(handlers)
 app.register_blueprint(webhook_deliveries.bp)
+
+# The WebSocket API (issue 18): Chalice wraps WebSocket handlers only when they are the app's own.
+app.experimental_feature_flags.update(["WEBSOCKETS"])
+app.websocket_api.session = connections_api.LazySession()
+
+
+@app.on_ws_connect()
+def websocket_connect(event: WebsocketEvent) -> dict[str, object]:
+    return live.on_connect(event)
+
+
+@app.on_ws_message()
+def websocket_message(event: WebsocketEvent) -> dict[str, object]:
+    return live.on_message(event)
+
+
+@app.on_ws_disconnect()
+def websocket_disconnect(event: WebsocketEvent) -> dict[str, object]:
+    return live.on_disconnect(event)

@@ -20,6 +20,7 @@ here through the construct's escape hatches:
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +65,26 @@ ACCESS_LOG_FORMAT = json.dumps(
     separators=(",", ":"),
 )
 
+# How cdk-nag writes the WebSocket connections' ARN (see ChaliceApi._websocket_connections_arn).
+CONNECTIONS_FINDING = (
+    "arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<WebsocketAPI>/"
+    f"{API_STAGE}/POST/@connections/*"
+)
+# The WebSocket API's access log: the route and the outcome, never the query string (the
+# connect's token) nor who connected.
+WEBSOCKET_LOG_FORMAT = json.dumps(
+    {
+        "requestId": "$context.requestId",
+        "time": "$context.requestTime",
+        "route": "$context.routeKey",
+        "event": "$context.eventType",
+        "status": "$context.status",
+        "integrationMs": "$context.integrationLatency",
+        "gatewayError": "$context.error.messageString",
+    },
+    separators=(",", ":"),
+)
+
 
 def function_name(stage: str, spec: FunctionSpec) -> str:
     return f"objektify-{stage}-{spec.name.replace('_', '-')}"
@@ -98,6 +119,7 @@ class ChaliceApi:
             },
         )
         self._check_specs()
+        self.wiring = replace(wiring, websocket_connections_arn=self._websocket_connections_arn())
         sqs_sources = {
             source.name: source
             for source in app.event_sources
@@ -106,11 +128,39 @@ class ChaliceApi:
         for spec in FUNCTIONS:
             self._function(spec, layers, sqs_sources.get(spec.name))
         self._rest_api()
+        self._websocket_api()
 
     @property
     def rest_api_id(self) -> str:
         api = self.chalice.sam_template.get_resource("RestAPI")
         return api.ref
+
+    @property
+    def websocket_api_id(self) -> str:
+        return str(self.chalice.sam_template.get_resource("WebsocketAPI").ref)
+
+    @property
+    def websocket_url(self) -> str:
+        """What clients connect to (GET /client-config): wss://{api-id}.execute-api…/{stage}."""
+        return cdk.Fn.sub(
+            f"wss://${{Api}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}",
+            {"Api": self.websocket_api_id},
+        )
+
+    @property
+    def websocket_management_url(self) -> str:
+        """The @connections API the app pushes through: the same stage over https."""
+        return cdk.Fn.sub(
+            f"https://${{Api}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/{API_STAGE}",
+            {"Api": self.websocket_api_id},
+        )
+
+    def _websocket_connections_arn(self) -> str:
+        # Any connection of the stage: their ids are API Gateway's, made as clients connect.
+        return cdk.Fn.sub(
+            "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:"
+            f"${{WebsocketAPI}}/{API_STAGE}/POST/@connections/*"
+        )
 
     @property
     def stage_name(self) -> str:
@@ -173,6 +223,14 @@ class ChaliceApi:
                 "resource in IAM; the stream itself is named.",
                 finding="Resource::*",
             )
+        if spec.manages_connections:
+            acknowledge(
+                role,
+                "IAM5",
+                "POST to any connection of the WebSocket API's stage: connection ids are made "
+                "by API Gateway as clients connect; nothing else of the API is granted.",
+                finding=f"Resource::{CONNECTIONS_FINDING}",
+            )
         if spec.detects_moderation_labels:
             acknowledge(
                 role,
@@ -186,6 +244,14 @@ class ChaliceApi:
         function.add_override("Properties.FunctionName", name)
         function.add_override("Properties.Role", role.role_arn)
         function.add_override("Properties.Timeout", spec.timeout)
+        # Where clients connect and where the app pushes (unknown when Chalice packages).
+        function.add_override(
+            "Properties.Environment.Variables.OBJEKTIFY_WEBSOCKET_URL", self.websocket_url
+        )
+        function.add_override(
+            "Properties.Environment.Variables.OBJEKTIFY_WEBSOCKET_MANAGEMENT_URL",
+            self.websocket_management_url,
+        )
         function.add_override("Properties.MemorySize", spec.memory)
         # Chalice writes the runtime of the Python it runs in; the layers are built for this one.
         function.add_override("Properties.Runtime", RUNTIME.name)
@@ -294,7 +360,8 @@ class ChaliceApi:
         )
         # API Gateway writes logs only once the region's account settings name a role for it;
         # the stage (through the log group it logs to) waits for that setting.
-        _cfn(access_logs).add_resource_dependency(self._logging_role())
+        self._account = self._logging_role()
+        _cfn(access_logs).add_resource_dependency(self._account)
         # The group's own ARN, without the `:*` of its streams that GetAtt would give.
         destination = cdk.Stack.of(self.scope).format_arn(
             service="logs",
@@ -321,6 +388,49 @@ class ChaliceApi:
                 }
             ],
         )
+
+    def _websocket_api(self) -> None:
+        """Chalice's WebSocket API ($connect, $disconnect and $default to their functions, a
+        stage named as the REST API's) gets access logs without the query string (the token
+        travels there) and the REST API's throttling."""
+        stage = self.chalice.sam_template.get_resource("WebsocketAPIStage")
+        access_logs = logs.LogGroup(
+            self.scope,
+            "WebsocketAccessLogs",
+            retention=LOG_RETENTION,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+        _cfn(access_logs).add_resource_dependency(self._account)
+        stage.add_override(
+            "Properties.AccessLogSettings",
+            {"DestinationArn": _group_arn(self.scope, access_logs), "Format": WEBSOCKET_LOG_FORMAT},
+        )
+        stage.add_override(
+            "Properties.DefaultRouteSettings",
+            {
+                "ThrottlingRateLimit": self.config.api_rate_limit,
+                "ThrottlingBurstLimit": self.config.api_burst_limit,
+                "DetailedMetricsEnabled": True,
+                "LoggingLevel": "OFF",
+                "DataTraceEnabled": False,
+            },
+        )
+        acknowledge(
+            stage,
+            "APIG1",
+            "Access logging is set on the stage (AccessLogSettings, added to the stage Chalice "
+            "packages as an override that cdk-nag does not read).",
+        )
+        for route in ("Connect", "Disconnect", "Message"):
+            acknowledge(
+                self.chalice.sam_template.get_resource(f"Websocket{route}Route"),
+                "APIG4",
+                "A WebSocket connect is authorized by the app itself: the $connect handler "
+                "verifies the access token (the token query parameter) as every route does "
+                "and refuses the upgrade otherwise; messages and disconnects belong to a "
+                "connection that was authorized so.",
+            )
+        cdk.CfnOutput(self.scope, "WebsocketUrl", value=self.websocket_url)
 
     def _invoke_by_name(self, api: sam.CfnApi) -> None:
         """Each route's integration names the route function by its fixed name, not by a
@@ -374,3 +484,13 @@ def _cfn(construct: Any) -> cdk.CfnResource:
     child = construct.node.default_child
     assert isinstance(child, cdk.CfnResource)
     return child
+
+
+def _group_arn(scope: cdk.Stack, group: logs.LogGroup) -> str:
+    """The group's own ARN, without the `:*` of its streams that GetAtt would give."""
+    return cdk.Stack.of(scope).format_arn(
+        service="logs",
+        resource="log-group",
+        resource_name=group.log_group_name,
+        arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+    )

@@ -73,6 +73,8 @@ class FunctionSpec:
     invokes_endpoint: bool = False
     detects_moderation_labels: bool = False
     reads_secrets: bool = False
+    # Sends to open WebSocket connections (POST @connections/{id} on the WebSocket API's stage).
+    manages_connections: bool = False
     flags: tuple[str, ...] = ()  # SSM actions on the service switches
     sends: tuple[str, ...] = ()  # the settings fields of the queues it sends to
     # Hides a message of its own queue for a backoff before its next try (webhook retries).
@@ -333,6 +335,40 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("connections_table", (QUERY, DELETE)),
         ),
         sends=("webhooks_queue",),
+        manages_connections=True,  # pushes each change to the owner's connections
+    ),
+    # The WebSocket API's routes (app.py; chalicelib/api/live.py). A connect verifies the
+    # token (the user pool's keys over HTTPS, the profile with the erasure marker in one
+    # BatchGetItem) and records the connection; a disconnect forgets it; a message may be a
+    # ping, answered with a pong through @connections.
+    FunctionSpec(
+        "websocket_connect",
+        timeout=10,
+        memory=256,
+        reserved_concurrency=20,  # a connect is one verification and one write
+        layers=PROVENANCE_LAYERS,  # its handler is app.py's, which registers every route
+        tables=(
+            TableAccess("users_table", (BATCH_GET,)),
+            TableAccess("connections_table", (PUT,)),
+        ),
+    ),
+    FunctionSpec(
+        "websocket_message",
+        timeout=10,
+        memory=256,
+        reserved_concurrency=10,
+        layers=PROVENANCE_LAYERS,  # its handler is app.py's, which registers every route
+        # A pong to a connection gone meanwhile forgets it (its owner read first).
+        tables=(TableAccess("connections_table", (GET, DELETE)),),
+        manages_connections=True,
+    ),
+    FunctionSpec(
+        "websocket_disconnect",
+        timeout=10,
+        memory=256,
+        reserved_concurrency=10,
+        layers=PROVENANCE_LAYERS,  # its handler is app.py's, which registers every route
+        tables=(TableAccess("connections_table", (GET, DELETE)),),
     ),
     FunctionSpec(
         "dataset_export",
@@ -369,6 +405,8 @@ class Wiring:
     user_pool_arn: str = ""
     credentials_key: kms.IKey | None = None
     credentials_chain: ssm.IStringParameter | None = None
+    # POST @connections/* on the WebSocket API's stage (execute-api:ManageConnections).
+    websocket_connections_arn: str = ""
 
 
 def statements(
@@ -454,6 +492,16 @@ def statements(
                 sid="ModerationLabels",
                 actions=["rekognition:DetectModerationLabels"],
                 resources=["*"],
+            )
+        )
+    if spec.manages_connections:
+        if not wiring.websocket_connections_arn:
+            raise ValueError(f"{spec.name} pushes to connections: wire the WebSocket API")
+        found.append(
+            iam.PolicyStatement(
+                sid="ManageConnections",
+                actions=["execute-api:ManageConnections"],
+                resources=[wiring.websocket_connections_arn],
             )
         )
     if spec.reads_secrets:

@@ -45,6 +45,8 @@ class StackState:
     region: str = REGION
     stage: str = "local"
     extra: dict[str, str] = field(default_factory=dict)
+    # The WebSocket API's stand-in (local/websocket_gateway.py): what clients connect to.
+    websocket_url: str = ""
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)

@@ -232,6 +232,20 @@ def main() -> None:
                 "container_url": container_url,
             }
         )
+        # The WebSocket API's stand-in: clients connect to one port, the app pushes through
+        # the @connections API on the other, as boto3 reaches every other service here.
+        websocket_port, management_port = free_port(), free_port()
+        management_url = f"http://127.0.0.1:{management_port}"
+        state.websocket_url = f"ws://127.0.0.1:{websocket_port}"
+        env["AWS_ENDPOINT_URL_APIGATEWAYMANAGEMENTAPI"] = management_url
+        env.setdefault("OBJEKTIFY_WEBSOCKET_URL", state.websocket_url)
+        websocket = supervisor.start(
+            "websocket",
+            "local.websocket_gateway",
+            ["--port", str(websocket_port), "--management-port", str(management_port)],
+            env,
+        )
+        state.extra["websocket_management_url"] = management_url
         api = supervisor.start("api", "local.api_server", ["--port", str(args.port)], env)
         if os.environ.get("OBJEKTIFY_LOCAL_PUMP", "1") != "0":  # tests may drive events by hand
             supervisor.start("pump", "local.pump", [], env)
@@ -239,10 +253,12 @@ def main() -> None:
         if container is not None:
             wait_http(f"{container_url}/ping", timeout=300, child=container.process)
         wait_http(f"{state.api_url}/health", child=api.process)
+        wait_http(f"{management_url}/ping", child=websocket.process)
         state.save(directory)
         (directory / STARTING_FILE).unlink(missing_ok=True)
         print(
             f"\nObjektify is running.\n  API:          {state.api_url}\n"
+            f"  WebSocket:    {state.websocket_url}\n"
             f"  AWS emulator: {endpoint}\n  Get a token:  .venv/bin/objektify token alice\n"
             f"  Local data:   {directory} (kept across restarts; `make reset` wipes it)\n"
             "Ctrl-C stops it.\n",

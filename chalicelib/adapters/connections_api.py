@@ -57,3 +57,17 @@ def post(connection_id: str, data: bytes) -> None:
 def reset() -> None:
     """Forget the client (tests that change the endpoint)."""
     _client.cache_clear()
+
+
+class LazySession:
+    """What Chalice's `app.websocket_api.session` is asked for (the region; a client, should
+    `app.websocket_api.send` ever be called), without importing boto3 at a cold start."""
+
+    @property
+    def region_name(self) -> str:
+        return get_settings().region
+
+    def client(self, service_name: str, **kwargs: Any) -> Any:
+        import boto3
+
+        return boto3.session.Session(region_name=self.region_name).client(service_name, **kwargs)

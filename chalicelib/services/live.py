@@ -77,3 +77,11 @@ def push(owner_id: str, message: dict[str, Any]) -> None:
 def _forget(owner_id: str, connection_id: str) -> None:
     LiveConnection(owner_pk(owner_id), connection_id).delete()
     LiveConnection(connection_pk(connection_id), OWNER).delete()
+
+
+def reply(connection_id: str, message: dict[str, Any]) -> None:
+    """Answer one connection (a pong); a connection gone meanwhile is forgotten."""
+    try:
+        connections_api.post(connection_id, json.dumps(message, separators=(",", ":")).encode())
+    except connections_api.ConnectionGone:
+        disconnect(connection_id)

@@ -4,6 +4,7 @@ own answers."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import fields
 from typing import Any
 
@@ -26,6 +27,9 @@ FUNCTIONS = (
     "on_webhook_delivery",
     "on_generation_change",
     "dataset_export",
+    "websocket_connect",
+    "websocket_message",
+    "websocket_disconnect",
 )
 # Settings the deployed functions must get from the stack, not from their defaults.
 WIRED_SUFFIXES = ("_table", "_bucket", "_queue", "_topic")
@@ -88,7 +92,9 @@ def test_every_function_runs_python_3_12_with_its_layers(synth: Synth) -> None:
         assert {by_name["runtime"], by_name["imaging"]} <= layers
         if by_name["provenance"] in layers:
             with_provenance.add(name)
-    assert with_provenance == {"api_handler", "on_output_created"}
+    # app.py's own handlers load every route: the REST API's and the WebSocket API's.
+    websocket = {"websocket_connect", "websocket_message", "websocket_disconnect"}
+    assert with_provenance == {"api_handler", "on_output_created", *websocket}
     for layer in synth.app_layers().values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
 
@@ -258,6 +264,8 @@ def _deployed_value(synth: Synth, value: Any) -> str:
         return value
     if "Fn::Join" in value:
         return "".join(_deployed_value(synth, part) for part in value["Fn::Join"][1])
+    if "Fn::Sub" in value:  # the WebSocket API's URLs: an id, a region, a suffix
+        return re.sub(r"\$\{[^}]+\}", "x" * 14, str(value["Fn::Sub"]))
     if value.get("Ref") == "AWS::URLSuffix":
         return "amazonaws.com"
     logical_id = value["Ref"] if "Ref" in value else value["Fn::GetAtt"][0]

@@ -208,7 +208,18 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"}, "table webhooks")
     | _grants({"sqs:SendMessage", "sqs:GetQueueUrl"}, "queue webhooks")
     # The owner's open connections, pushed to; a gone one is forgotten.
-    | _grants({"dynamodb:Query", "dynamodb:DeleteItem"}, "table connections"),
+    | _grants({"dynamodb:Query", "dynamodb:DeleteItem"}, "table connections")
+    | _grants("execute-api:ManageConnections", "connections websocket"),
+    # The WebSocket API's routes: a connect reads the caller's profile with the erasure marker
+    # and records the connection; a disconnect forgets it; a message may answer a ping.
+    "websocket_connect": LOGS
+    | _grants("dynamodb:BatchGetItem", "table users")
+    | _grants("dynamodb:PutItem", "table connections"),
+    "websocket_message": LOGS
+    | _grants({"dynamodb:GetItem", "dynamodb:DeleteItem"}, "table connections")
+    | _grants("execute-api:ManageConnections", "connections websocket"),
+    "websocket_disconnect": LOGS
+    | _grants({"dynamodb:GetItem", "dynamodb:DeleteItem"}, "table connections"),
     "dataset_export": LOGS
     | _grants("dynamodb:Query", "table gallery")
     | _grants("dynamodb:BatchGetItem", "table generations")
@@ -285,6 +296,10 @@ class Names:
                 return named.replace("table ", "stream ", 1)
             # A bucket's own ARN (listing), not its objects.
             return named.replace("objects ", "bucket ", 1)
+        if "Fn::Sub" in resource:  # the WebSocket API's connections
+            template = resource["Fn::Sub"]
+            assert template.endswith("${WebsocketAPI}/api/POST/@connections/*"), resource
+            return "connections websocket"
         parts = resource["Fn::Join"][1]
         refs = [p for p in parts if isinstance(p, dict)]
         assert len(refs) == 1, resource

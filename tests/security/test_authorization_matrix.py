@@ -53,6 +53,7 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
 
     builders: dict[str, Callable[[], Request]] = {
         "GET /health": lambda: ("GET", "/health", None),
+        "GET /client-config": lambda: ("GET", "/client-config", None),
         "GET /terms/current": lambda: ("GET", "/terms/current", None),
         "GET /me": lambda: ("GET", "/me", None),
         "PATCH /me": lambda: ("PATCH", "/me", {"display_name": f"Matrix {caller}"}),

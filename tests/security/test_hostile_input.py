@@ -306,6 +306,10 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             )
         ],
         ("anonymous", "GET", f"/notices/{world.shared('notice_token')[:-2]}xx", None, {}),
+        # The client configuration is read-only and public: other methods are refused.
+        ("anonymous", "POST", "/client-config", b'{"websocket_url": "ws://evil"}', json_type),
+        ("owner", "PUT", "/client-config", b'{"websocket_url": "ws://evil"}', json_type),
+        ("admin", "DELETE", "/client-config", None, {}),
         ("anonymous", "GET", "/transparency/report?from=2026-12-31&to=2026-01-01", None, {}),
         ("anonymous", "GET", "/transparency/report?from=1900-01-01", None, {}),
         ("anonymous", "GET", "/transparency/report?to=", None, {}),

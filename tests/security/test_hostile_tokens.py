@@ -193,3 +193,40 @@ def test_hostile_api_keys_are_refused(security_stack: StackState) -> None:
     print(f"\nAPI key attacks: {tried} tried, {len(accepted)} accepted")
     assert accepted == []
     assert owner.get(f"/generations/{private}").status_code == 200
+
+
+def test_hostile_tokens_are_refused_at_the_websocket_connect(security_stack: StackState) -> None:
+    """The same attacks, and personal API keys (never a credential there), in the `token` query
+    parameter of a WebSocket connect: the upgrade is refused and no connection is stored."""
+    from urllib.parse import quote
+
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    from tests.support.aws import client, name
+
+    owner = consented(security_stack)
+    key = owner.post("/me/api-keys", json={"name": "socket", "scopes": ["generate", "read"]})
+    assert key.status_code == 201, key.text
+    tokens = {
+        **attacks(security_stack),
+        "a real personal API key": key.json()["key"],
+        "a made-up API key": "objk_" + "A" * 43,
+        "a bearer header's value": f"Bearer {owner.token}"[:-3],
+    }
+    accepted: list[str] = []
+    for attack, token in tokens.items():
+        url = f"{security_stack.websocket_url}/?token={quote(token, safe='')}"
+        try:
+            with connect(url, open_timeout=30, close_timeout=5):
+                accepted.append(f"{attack}: the socket opened")
+        except InvalidStatus as refused:
+            if refused.response.status_code != 401:
+                accepted.append(f"{attack}: {refused.response.status_code}")
+    stored = client(security_stack, "dynamodb").scan(
+        TableName=name(security_stack, "connections"), ConsistentRead=True
+    )["Items"]
+    figures.add("token attacks on the WebSocket connect", len(tokens), len(accepted))
+    print(f"\nWebSocket connect attacks: {len(tokens)} tried, {len(accepted)} accepted")
+    assert accepted == []
+    assert stored == []

@@ -12,6 +12,8 @@ PATTERNS = {
     "bearer token": JWT,
     "authorization header": re.compile(r"Bearer\s+[\w-]{10,}"),
     "personal API key": re.compile(r"objk_[\w-]{20,}"),
+    # A WebSocket connect carries the access token in its query string (issue 18).
+    "token query parameter": re.compile(r"[?&]token=[\w.%-]{10,}"),
     "presigned URL signature": re.compile(r"X-Amz-Signature=[0-9a-f]{16,}"),
     "hashed address or key-like hex": re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])"),
 }

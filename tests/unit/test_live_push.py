@@ -25,11 +25,15 @@ class Gateway:
     def __init__(self) -> None:
         self.open: dict[str, list[bytes]] = {}
         self.broken: set[str] = set()
+        self.jwks: dict[str, object] = {"keys": []}
 
     def serve(self) -> ThreadingHTTPServer:
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # the user pool's signing keys, for the connect tests
+                self._answer(200, gateway.jwks, None)
+
             def do_POST(self) -> None:
                 connection_id = unquote(self.path.rsplit("/", 1)[-1])
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
