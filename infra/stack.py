@@ -62,7 +62,9 @@ class ObjektifyStack(cdk.Stack):
             self,
             "ResponseHeaders",
             site_content_security_policy(
-                identity.hosted_ui_url, review_origins(settings.originals_bucket, config.region)
+                identity.hosted_ui_url,
+                review_origins(settings.originals_bucket, config.region),
+                config.region,
             ),
         )
         storage = Storage(

@@ -94,7 +94,11 @@ class WebFront:
             _origin(self.env.get("AWS_ENDPOINT_URL", "")),
             _origin(self.env.get("OBJEKTIFY_PUBLIC_BASE_URL", "")),
         ]
-        self.csp = content_security_policy(sorted({o for o in origins if o}))
+        # The WebSocket stand-in listens on a port of its own: a connect-src of its own.
+        sockets = [_origin(self.env.get("OBJEKTIFY_WEBSOCKET_URL", ""))]
+        self.csp = content_security_policy(
+            sorted({o for o in origins if o}), sorted({o for o in sockets if o})
+        )
 
     def handles(self, method: str, raw_path: str) -> bool:
         path = urlsplit(raw_path).path

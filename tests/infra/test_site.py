@@ -249,10 +249,12 @@ def test_the_site_sends_the_local_content_security_policy_and_page_headers(
         f"https://{originals}.s3.{REGION}.amazonaws.com",
     ]
     policy = headers["Content-Security-Policy"]
-    assert policy == content_security_policy(review, connect_origins=[HOSTED_UI])
-    # The gallery's images come from this very distribution; fetches go here and to Cognito.
+    sockets = f"wss://*.execute-api.{REGION}.amazonaws.com"
+    assert policy == content_security_policy(review, connect_origins=[HOSTED_UI, sockets])
+    # The gallery's images come from this very distribution; fetches go here and to Cognito,
+    # live updates to the WebSocket API (made after this policy: the region's API hosts).
     assert "img-src 'self' blob: data: https://" in policy
-    assert f"connect-src 'self' {HOSTED_UI};" in policy
+    assert f"connect-src 'self' {HOSTED_UI} {sockets};" in policy
     assert "script-src 'self';" in policy and "unsafe-inline" not in policy
     assert {k: headers.get(k) for k in PAGE_HEADERS} == PAGE_HEADERS
     assert headers["X-Frame-Options"] == "DENY"

@@ -189,3 +189,9 @@ def test_only_the_client_files_are_served_to_any_host(front: WebFront) -> None:
     assert front.answer("GET", "/", rebound, b"").status == 200
     assert front.answer("GET", "/app/main.js", rebound, b"").status == 200
     assert front.answer("GET", "/app/config.json", rebound, b"").status == 403
+
+
+def test_the_policy_lets_the_page_reach_the_websocket_stand_in() -> None:
+    front = WebFront(env={"OBJEKTIFY_WEBSOCKET_URL": "ws://127.0.0.1:9876"})
+    policy = front.answer("GET", "/", {}, b"").headers["Content-Security-Policy"]
+    assert "connect-src 'self' ws://127.0.0.1:9876;" in policy

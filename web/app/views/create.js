@@ -1,9 +1,11 @@
-// Create: a prompt becomes an image. After submitting, the generation is polled through every
-// state (queued → scanning → published / in review / rejected / failed) until it settles.
+// Create: a prompt becomes an image. After submitting, the generation is followed through every
+// state (queued → scanning → published / in review / rejected / failed) until it settles: pushed
+// over the page's WebSocket, or polled (with backoff) when no socket can be opened or it closes.
 
 import { api, ApiError, pause } from "../api.js";
 import { announce, field, h, heading, notice, options, safeUrl } from "../dom.js";
 import { categoryText, refusal } from "../refusals.js";
+import { followLive, openLive } from "../live.js";
 import { hashQuery } from "../router.js";
 import { consentRequired, refreshMe, session } from "../session.js";
 
@@ -72,10 +74,43 @@ export function statusLabel(status) {
   }[status] || status;
 }
 
-async function follow(id, panel, signal) {
-  let delay = 400;
+async function follow(id, panel, signal, first = null) {
   let last = null;
+  let settled = false;
   const started = Date.now();
+  // Shows a state once (a repeated one changes nothing); true once it is final.
+  const show = (generation) => {
+    if (settled) return true;
+    if (generation.status !== last) {
+      last = generation.status;
+      panel.replaceChildren(h("h2", {}, "Your image"), h("p", { class: "prompt" },
+        generation.prompt), progress(generation));
+      announce(statusLabel(generation.status));
+    }
+    if (FINAL.has(generation.status)) {
+      panel.append(outcome(generation));
+      settled = true;
+    }
+    return settled;
+  };
+  if (first && show(first)) return;
+  const live = await openLive();
+  if (live && !signal.aborted) {
+    const pushed = await new Promise((resolve) => {
+      const stop = followLive(id, (generation) => {
+        if (show(generation)) {
+          stop();
+          resolve(true);
+        }
+      }, () => resolve(false));
+      signal.addEventListener("abort", () => {
+        stop();
+        resolve(true);
+      }, { once: true });
+    });
+    if (pushed) return;
+  }
+  let delay = 400;
   while (!signal.aborted) {
     let generation;
     try {
@@ -85,16 +120,7 @@ async function follow(id, panel, signal) {
       panel.replaceChildren(refusal(error, { signal }));
       return;
     }
-    if (generation.status !== last) {
-      last = generation.status;
-      panel.replaceChildren(h("h2", {}, "Your image"), h("p", { class: "prompt" },
-        generation.prompt), progress(generation));
-      announce(statusLabel(generation.status));
-    }
-    if (FINAL.has(generation.status)) {
-      panel.append(outcome(generation));
-      return;
-    }
+    if (show(generation)) return;
     if (Date.now() - started > 10 * 60 * 1000) {
       panel.append(notice("info", h("p", {}, "Still working. It will appear in My images.")));
       return;
@@ -123,6 +149,7 @@ function sizeChoices(source) {
 export async function createView(main, _params, { signal }) {
   const source = await remixSource(signal);
   main.append(heading(source ? "Remix an image" : "Create an image"));
+  openLive(); // before any submit, so that no state of what it makes is missed
   if (consentRequired()) {
     main.append(notice("info", h("p", {}, "Accept the Terms of Service to start creating. ",
       h("a", { href: "#/terms" }, "Read the terms"), ".")));
@@ -210,7 +237,7 @@ export async function createView(main, _params, { signal }) {
       const ids = created.batch?.length ? created.batch : [created.id];
       panel.replaceChildren(...ids.map((id) => {
         const one = h("div", { class: "one" });
-        follow(id, one, following.signal);
+        follow(id, one, following.signal, id === created.id ? created : null);
         return one;
       }));
     } catch (error) {
