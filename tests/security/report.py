@@ -10,6 +10,7 @@ from tests.security.figures import FILE
 ROWS = [
     ("authorization matrix cells", "checked", "differing"),
     ("token attacks", "tried", "accepted"),
+    ("token attacks on the WebSocket connect", "tried", "accepted"),
     ("API key attacks", "tried", "accepted"),
     ("API key cells", "checked", "differing"),
     ("moderators' and operators' keys on their routes", "tried", "let through"),
