@@ -21,6 +21,9 @@ from chalicelib.models.connections import OWNER, LiveConnection, connection_pk, 
 from chalicelib.observability import count, logger
 from chalicelib.settings import get_settings
 
+# Connections of one user sent to side by side (the @connections client keeps 32 open).
+PUSH_WORKERS = 16
+
 
 def connect(connection_id: str, owner_id: str) -> None:
     """Record an open connection of `owner_id`; both of its items expire when API Gateway
@@ -56,22 +59,39 @@ def connections_of(owner_id: str) -> list[str]:
 
 def push(owner_id: str, message: dict[str, Any]) -> None:
     """Send `message` as JSON to every open connection of `owner_id`; a gone one is forgotten,
-    any other failure is logged and the next connection still gets the message."""
+    any other failure is logged and the next connection still gets the message. A user with
+    several connections gets them sent side by side (PostToConnection is one HTTPS round trip
+    each: in turn, a few tabs and phones would take the time a change should reach them in)."""
     data = json.dumps(message, separators=(",", ":"), default=str).encode()
-    for connection_id in connections_of(owner_id):
-        try:
-            connections_api.post(connection_id, data)
-        except connections_api.ConnectionGone:
+    connections = connections_of(owner_id)
+    if len(connections) <= 1:
+        outcomes = [_post(connection_id, data) for connection_id in connections]
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(PUSH_WORKERS, len(connections))) as pool:
+            outcomes = list(pool.map(lambda connection_id: _post(connection_id, data), connections))
+    for connection_id, outcome in zip(connections, outcomes, strict=True):
+        if outcome is None:
+            count("LivePushed")
+        elif isinstance(outcome, connections_api.ConnectionGone):
             _forget(owner_id, connection_id)
             count("LiveConnectionGone")
-        except Exception as exc:  # one broken connection must not keep the rest from theirs
+        else:  # one broken connection must not keep the rest from theirs
             logger.warning(
                 "live push failed",
-                extra={"connection_id": connection_id, "error": type(exc).__name__},
+                extra={"connection_id": connection_id, "error": type(outcome).__name__},
             )
             count("LivePushFailed")
-        else:
-            count("LivePushed")
+
+
+def _post(connection_id: str, data: bytes) -> Exception | None:
+    """Send to one connection; what went wrong, or None."""
+    try:
+        connections_api.post(connection_id, data)
+    except Exception as exc:  # handled by the caller, connection by connection
+        return exc
+    return None
 
 
 def _forget(owner_id: str, connection_id: str) -> None:
