@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -199,3 +200,25 @@ def test_duplicates_hand_each_batch_over_twice_in_order(
     _put("g-2", "queued")
     poller.poll(arn)
     assert calls == [["g-1", "g-2"], ["g-1", "g-2"]]
+
+
+def test_the_emulators_stream_iterators_expire_as_dynamodbs_do(in_process: None) -> None:
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    from local import stream_iterators
+
+    stream_iterators.install()
+    poller, arn = _poller(lambda event, context: None)
+    _put("g-1", "queued")
+    for _ in range(3):
+        poller.poll(arn)
+    backend = dynamodbstreams_backends["123456789012"]["us-east-1"]
+    made = len(backend.shard_iterators)
+    assert made >= 3
+    stream_iterators.prune(backend, time.monotonic() + stream_iterators.LIFETIME_SECONDS - 60)
+    assert len(backend.shard_iterators) == made  # younger than 15 minutes: kept
+    stream_iterators.prune(backend, time.monotonic() + stream_iterators.LIFETIME_SECONDS + 60)
+    assert backend.shard_iterators == {}
+    # The pump asks for a new iterator each read, so it goes on as before.
+    _put("g-2", "queued")
+    assert poller.poll(arn) == 1
