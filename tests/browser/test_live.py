@@ -44,3 +44,18 @@ def test_the_create_view_updates_from_the_socket_without_polling(visitors: Any) 
     polled = [u for u in creator.requests if GENERATION_PATH.match(urlsplit(u).path)]
     assert polled == [], "the view polled while its socket was open"
     assert any(urlsplit(u).path == "/client-config" for u in creator.requests)
+
+
+def test_the_create_view_polls_when_no_socket_can_be_opened(visitors: Any) -> None:
+    creator = visitors()
+    page = creator.page
+    page.route_web_socket(re.compile(r".*"), lambda socket: socket.close(code=1011))
+    creator.open()
+    creator.sign_in(unique("mo"))
+    expect(page).to_have_url(re.compile(r"#/terms$"))
+    creator.accept_terms()
+
+    create_image(page, f"a kite over dunes {unique('p')}")
+
+    polled = [u for u in creator.requests if GENERATION_PATH.match(urlsplit(u).path)]
+    assert polled, "without a socket the view must poll"
