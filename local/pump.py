@@ -178,6 +178,10 @@ class QueuePoller(threading.Thread):
             )
 
 
+# How long a DynamoDB stream keeps a record.
+STREAM_RETENTION_SECONDS = 24 * 3600
+
+
 def stream_event(records: list[dict[str, Any]], stream_arn: str) -> dict[str, Any]:
     """Lambda's DynamoDB stream event for a batch of GetRecords results."""
     shaped = []
@@ -293,10 +297,23 @@ class StreamPoller(threading.Thread):
             kind = "AFTER_SEQUENCE_NUMBER" if shard in self.done else "TRIM_HORIZON"
             records = self._read(arn, shard, kind, self.batch_size)
             if records:
-                self.deliver(arn, records)
+                fresh = [r for r in records if not self.trimmed(r)]
+                if fresh:
+                    self.deliver(arn, fresh)
                 self.done[shard] = records[-1]["dynamodb"]["SequenceNumber"]
                 handled += len(records)
         return handled
+
+    def trimmed(self, record: dict[str, Any]) -> bool:
+        """Older than a DynamoDB stream keeps a record (24 h): gone in AWS, so not handed over.
+        The emulator keeps every record, and a restarted pump reads from the start: without
+        this, a stack kept for weeks would send the final states of old generations to webhooks
+        again once their delivery records (which make a repeat harmless) have expired."""
+        created: Any = record["dynamodb"].get("ApproximateCreationDateTime")
+        if created is None:
+            return False
+        moment = created.timestamp() if hasattr(created, "timestamp") else float(created)
+        return time.time() - moment > STREAM_RETENTION_SECONDS
 
     def deliver(self, arn: str, records: list[dict[str, Any]], tries: int = 0) -> None:
         """Hand `records` to the handler until they are all handled or given up."""
