@@ -3,6 +3,7 @@ services that need real AWS semantics (conditions, transactions) but no running 
 
 from __future__ import annotations
 
+import datetime
 import os
 import tempfile
 from collections.abc import Iterator
@@ -78,6 +79,29 @@ def consented_profile(user_id: str) -> str:
         updated_at=now,
     ).save()
     return user_id
+
+
+def stored_generation(generation_id: str, status: str, at: datetime.datetime) -> None:
+    """A generation item of user-1 in `status`, written straight to the table (as the stream
+    tests need it: no submit, no quota)."""
+    from chalicelib.models.generations import Generation
+
+    Generation(
+        generation_id,
+        owner_id="user-1",
+        status=status,
+        prompt="a lantern",
+        width=512,
+        height=512,
+        steps=2,
+        seed=1,
+        terms_version=1,
+        terms_sha256="0" * 64,
+        input_key=f"inputs/{generation_id}.json",
+        output_key=f"outputs/{generation_id}.out",
+        created_at=at,
+        updated_at=at,
+    ).save()
 
 
 def _png(size: int) -> bytes:

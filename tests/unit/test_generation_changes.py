@@ -19,7 +19,7 @@ from chalicelib.models.generations import Generation
 from chalicelib.services import generation as generations
 from chalicelib.services import live, queue_position, webhooks
 from local.pump import StreamPoller
-from tests.support.in_process_aws import aws
+from tests.support.in_process_aws import aws, stored_generation
 
 NOW = datetime.datetime(2026, 12, 3, 6, 0, tzinfo=datetime.UTC)
 
@@ -37,22 +37,7 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, list[Any]]]:
 
 
 def _put(generation_id: str, status: str) -> None:
-    Generation(
-        generation_id,
-        owner_id="user-1",
-        status=status,
-        prompt="a lantern",
-        width=512,
-        height=512,
-        steps=2,
-        seed=1,
-        terms_version=1,
-        terms_sha256="0" * 64,
-        input_key=f"inputs/{generation_id}.json",
-        output_key=f"outputs/{generation_id}.out",
-        created_at=NOW,
-        updated_at=NOW,
-    ).save()
+    stored_generation(generation_id, status, NOW)
 
 
 def _status(generation_id: str, status: str) -> None:

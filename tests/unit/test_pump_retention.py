@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from chalicelib.events import changes
-from chalicelib.models.generations import Generation
 from local import pump
-from tests.support.in_process_aws import aws
+from tests.support.in_process_aws import aws, stored_generation
 
 NOW = datetime.datetime(2026, 12, 3, 6, 0, tzinfo=datetime.UTC)
 
@@ -25,22 +24,7 @@ def in_process() -> Iterator[None]:
 
 
 def _put(generation_id: str) -> None:
-    Generation(
-        generation_id,
-        owner_id="user-1",
-        status="queued",
-        prompt="a lantern",
-        width=512,
-        height=512,
-        steps=2,
-        seed=1,
-        terms_version=1,
-        terms_sha256="0" * 64,
-        input_key=f"inputs/{generation_id}.json",
-        output_key=f"outputs/{generation_id}.out",
-        created_at=NOW,
-        updated_at=NOW,
-    ).save()
+    stored_generation(generation_id, "queued", NOW)
 
 
 def test_records_older_than_a_day_are_not_handed_over(
