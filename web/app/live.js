@@ -7,6 +7,7 @@
 import { api } from "./api.js";
 import { currentToken } from "./auth.js";
 
+const KEEP_ALIVE = 5 * 60 * 1000;
 let config = null;
 let opening = null; // a promise of the open socket, or of null
 const followers = new Map(); // generation id → set of {onGeneration, onClosed}
@@ -57,9 +58,15 @@ export function openLive() {
         resolve(null);
         return;
       }
-      socket.addEventListener("open", () => resolve(socket), { once: true });
+      // API Gateway closes a connection idle for 10 minutes: a ping now and then keeps it.
+      let keepAlive = null;
+      socket.addEventListener("open", () => {
+        keepAlive = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), KEEP_ALIVE);
+        resolve(socket);
+      }, { once: true });
       socket.addEventListener("message", deliver);
       socket.addEventListener("close", () => {
+        clearInterval(keepAlive);
         resolve(null);
         closed();
       }, { once: true });
