@@ -294,6 +294,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("webhooks_table", (QUERY, BATCH_WRITE)),  # the hook and its deliveries
             # Every key of the user: its entries, credentials and count, found by one Query.
             TableAccess("api_keys_table", (QUERY, BATCH_WRITE)),
+            TableAccess("connections_table", (QUERY, BATCH_WRITE)),  # open WebSockets
         ),
         objects=(
             ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:DeleteObject",)),

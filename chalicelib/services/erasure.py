@@ -35,6 +35,7 @@ from chalicelib.services import (
     display_names,
     lifecycle,
     likes,
+    live,
     quota,
     search,
     statements,
@@ -177,6 +178,7 @@ STEPS: tuple[Callable[[str], None], ...] = (
     display_names.release,
     webhooks.remove_all,
     likes.forget_user,
+    live.forget_user,
     delete_profile,
 )
 

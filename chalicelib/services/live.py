@@ -99,6 +99,15 @@ def _forget(owner_id: str, connection_id: str) -> None:
     LiveConnection(connection_pk(connection_id), OWNER).delete()
 
 
+def forget_user(user_id: str) -> None:
+    """Erasure: every connection of the user is forgotten (both items of each); its sockets
+    get nothing more, and the user has no valid token to connect again with."""
+    with LiveConnection.batch_write() as batch:
+        for item in LiveConnection.query(owner_pk(user_id), consistent_read=True):
+            batch.delete(item)
+            batch.delete(LiveConnection(connection_pk(item.sk), OWNER))
+
+
 def reply(connection_id: str, message: dict[str, Any]) -> None:
     """Answer one connection (a pong); a connection gone meanwhile is forgotten."""
     try:

@@ -186,6 +186,7 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants({"cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"}, "pool users")
     | _grants({"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table webhooks")
     | _grants({"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table api-keys")
+    | _grants({"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table connections")
     | _grants(CONSUME, "queue erasures"),
     "on_webhook_delivery": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table webhooks")

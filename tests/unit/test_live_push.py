@@ -138,6 +138,22 @@ def test_a_disconnect_forgets_only_that_connection(gateway: Gateway) -> None:
     assert LiveConnection.count(connection_pk("c1")) == 0
 
 
+def test_erasure_forgets_every_connection_of_the_user_and_no_one_elses(gateway: Gateway) -> None:
+    for connection_id, owner in (("c1", "alice"), ("c2", "alice"), ("c3", "bob")):
+        gateway.open[connection_id] = []
+        live.connect(connection_id, owner)
+
+    live.forget_user("alice")
+    live.push("alice", {"type": "generation"})
+
+    assert live.connections_of("alice") == []
+    assert (
+        LiveConnection.count(connection_pk("c1")) + LiveConnection.count(connection_pk("c2")) == 0
+    )
+    assert messages(gateway, "c1") == [] and messages(gateway, "c2") == []
+    assert live.connections_of("bob") == ["c3"]
+
+
 def test_a_connection_expires_when_api_gateway_would_close_it(gateway: Gateway) -> None:
     live.connect("c1", "alice")
 
