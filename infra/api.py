@@ -26,6 +26,8 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -284,7 +286,7 @@ class ChaliceApi:
             enforce_ssl=True,
             retention_period=kept,
         )
-        return sqs.Queue(
+        failures = sqs.Queue(
             self.scope,
             f"{spec.logical_id}Failures",
             queue_name=name,
@@ -295,6 +297,23 @@ class ChaliceApi:
                 queue=dead_letters, max_receive_count=self.wiring.settings.queue_max_receives
             ),
         )
+        # Each message is a batch of changes that no retry could handle: the operator is told
+        # at the first, while its records are still in the stream to be read again.
+        alarm = cloudwatch.Alarm(
+            self.scope,
+            f"{spec.logical_id}FailuresDepth",
+            alarm_description=f"Stream records {spec.name} could not handle after every retry",
+            metric=failures.metric_approximate_number_of_messages_visible(
+                period=cdk.Duration.minutes(5), statistic="Maximum"
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        if self.wiring.alarms is not None:
+            alarm.add_alarm_action(cw_actions.SnsAction(self.wiring.alarms))
+        return failures
 
     def _stream_source(
         self, spec: FunctionSpec, function: sam.CfnFunction, failures: sqs.Queue

@@ -16,6 +16,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from chalice.utils import to_cfn_resource_name
@@ -408,6 +409,8 @@ class Wiring:
     credentials_chain: ssm.IStringParameter | None = None
     # POST @connections/* on the WebSocket API's stage (execute-api:ManageConnections).
     websocket_connections_arn: str = ""
+    # Where an alarm tells the operator (a stream batch that failed every retry, for one).
+    alarms: sns.ITopic | None = None
 
 
 def statements(

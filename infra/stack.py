@@ -118,6 +118,7 @@ class ObjektifyStack(cdk.Stack):
             user_pool_arn=identity.pool.user_pool_arn,
             credentials_key=credentials.key,
             credentials_chain=credentials.chain,
+            alarms=messaging.alarms,
         )
         import app as chalice_app  # the app's import reads the settings prepared for this stage
 
