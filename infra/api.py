@@ -26,8 +26,6 @@ from typing import Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
-from aws_cdk import aws_cloudwatch as cloudwatch
-from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -42,6 +40,7 @@ from infra import gateway_responses
 from infra.config import DeployConfig
 from infra.functions import API_HANDLER, FUNCTIONS, FunctionSpec, Wiring, statements
 from infra.layers import ARCHITECTURE, RUNTIME
+from infra.messaging import alarm_on_first_message
 from infra.nag import acknowledge, acknowledge_object_prefixes
 
 API_STAGE = "api"
@@ -299,20 +298,13 @@ class ChaliceApi:
         )
         # Each message is a batch of changes that no retry could handle: the operator is told
         # at the first, while its records are still in the stream to be read again.
-        alarm = cloudwatch.Alarm(
+        alarm_on_first_message(
             self.scope,
             f"{spec.logical_id}FailuresDepth",
-            alarm_description=f"Stream records {spec.name} could not handle after every retry",
-            metric=failures.metric_approximate_number_of_messages_visible(
-                period=cdk.Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            failures,
+            f"Stream records {spec.name} could not handle after every retry",
+            self.wiring.alarms,
         )
-        if self.wiring.alarms is not None:
-            alarm.add_alarm_action(cw_actions.SnsAction(self.wiring.alarms))
         return failures
 
     def _stream_source(

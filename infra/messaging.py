@@ -26,6 +26,28 @@ VISIBILITY_FACTOR = 6
 DLQ_RETENTION = cdk.Duration.days(14)
 
 
+def alarm_on_first_message(
+    scope: Construct, id: str, queue: sqs.IQueue, description: str, topic: sns.ITopic | None
+) -> cloudwatch.Alarm:
+    """An alarm (to `topic`, where there is one) as soon as `queue` holds a message: for queues
+    where every message is a failure an operator must look at."""
+    alarm = cloudwatch.Alarm(
+        scope,
+        id,
+        alarm_description=description,
+        metric=queue.metric_approximate_number_of_messages_visible(
+            period=cdk.Duration.minutes(5), statistic="Maximum"
+        ),
+        threshold=1,
+        evaluation_periods=1,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+    if topic is not None:
+        alarm.add_alarm_action(cw_actions.SnsAction(topic))
+    return alarm
+
+
 class Messaging(Construct):
     def __init__(
         self,
@@ -116,19 +138,13 @@ class Messaging(Construct):
             retention_period=cdk.Duration.days(4),
             dead_letter_queue=sqs.DeadLetterQueue(queue=dlq, max_receive_count=spec.max_receives),
         )
-        alarm = cloudwatch.Alarm(
+        alarm_on_first_message(
             self,
             f"{id}DlqDepth",
-            alarm_description=f"Messages failed {spec.max_receives} times: {spec.purpose}",
-            metric=dlq.metric_approximate_number_of_messages_visible(
-                period=cdk.Duration.minutes(5), statistic="Maximum"
-            ),
-            threshold=1,
-            evaluation_periods=1,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            dlq,
+            f"Messages failed {spec.max_receives} times: {spec.purpose}",
+            self.alarms,
         )
-        alarm.add_alarm_action(cw_actions.SnsAction(self.alarms))
         self.queues[spec.name] = queue
         self.dead_letters[spec.name] = dlq
 
