@@ -186,6 +186,24 @@ def test_every_registered_route_has_a_row_and_every_row_a_route() -> None:
     assert rows - registered_routes() == set(), "rows for routes the app does not register"
 
 
+def ask_cell(api: Api, request: Request) -> Any:
+    """One cell's request: an image body is sent as itself, anything else as JSON."""
+    method, path, body = request
+    if isinstance(body, bytes):
+        return api.request(method, path, data=body, headers={"Content-Type": "image/png"})
+    return api.request(method, path, json=body, allow_redirects=False)
+
+
+def compare_cell(answer: Any, want: int, route: str, caller: str, differing: list[str]) -> None:
+    """Note a status other than the matrix's; every refusal has the contract's error shape."""
+    if answer.status_code != want:
+        differing.append(
+            f"{route} as {caller}: {answer.status_code} (expected {want}) {answer.text[:160]}"
+        )
+    if answer.status_code >= 400:
+        assert set(answer.json()) == {"code", "message", "details"}, (route, caller)
+
+
 def test_every_cell_answers_as_the_matrix_says(world: World) -> None:
     routes = sorted(MATRIX["routes"], key=lambda r: r in LAST)
     differing: list[str] = []
@@ -196,20 +214,9 @@ def test_every_cell_answers_as_the_matrix_says(world: World) -> None:
         for caller in CALLERS:
             fresh = route in ("DELETE /me", "POST /consents")
             api = world.make_caller(caller) if fresh else world.caller(caller)
-            method, path, body = request_for(route, world, caller, api)
-            if isinstance(body, bytes):  # an image, as itself
-                answer = api.request(method, path, data=body, headers={"Content-Type": "image/png"})
-            else:
-                answer = api.request(method, path, json=body, allow_redirects=False)
+            answer = ask_cell(api, request_for(route, world, caller, api))
             checked += 1
-            want = expected(route, caller)
-            if answer.status_code != want:
-                differing.append(
-                    f"{route} as {caller}: {answer.status_code} (expected {want}) "
-                    f"{answer.text[:160]}"
-                )
-            if answer.status_code >= 400:
-                assert set(answer.json()) == {"code", "message", "details"}, (route, caller)
+            compare_cell(answer, expected(route, caller), route, caller, differing)
             privileged = expected(route, "moderator") < 400 <= expected(route, "other")
             if caller == "banned_moderator" and privileged:
                 # What only a moderator may do, a banned one may not; moderation routes say why.
@@ -254,21 +261,9 @@ def test_api_keys_reach_only_what_their_scopes_allow(world: World) -> None:
     checked = privileged_tried = privileged_through = 0
     for route in sorted(MATRIX["routes"]):
         for caller in section["callers"]:
-            method, path, body = key_request_for(route, world)
-            api = world.caller(caller)
-            if isinstance(body, bytes):
-                answer = api.request(method, path, data=body, headers={"Content-Type": "image/png"})
-            else:
-                answer = api.request(method, path, json=body, allow_redirects=False)
+            answer = ask_cell(world.caller(caller), key_request_for(route, world))
             checked += 1
-            want = expected_for_key(route, caller)
-            if answer.status_code != want:
-                differing.append(
-                    f"{route} as {caller}: {answer.status_code} (expected {want}) "
-                    f"{answer.text[:160]}"
-                )
-            if answer.status_code >= 400:
-                assert set(answer.json()) == {"code", "message", "details"}, (route, caller)
+            compare_cell(answer, expected_for_key(route, caller), route, caller, differing)
             if (
                 caller in ("moderator_key", "admin_key")
                 and expected(route, "other") >= 400
