@@ -1,0 +1,169 @@
+"""The image rules of the upload scan: what is refused, and what the clean copy keeps."""
+
+from __future__ import annotations
+
+import io
+import zlib
+
+import pytest
+from PIL import Image, PngImagePlugin
+
+from chalicelib import imaging, upload_images
+from chalicelib.imaging import InvalidImage
+
+GPS_IFD = 0x8825
+ORIENTATION = 0x0112
+
+
+def picture(size: tuple[int, int] = (320, 200)) -> Image.Image:
+    """Not flat (PDQ and the scanner see something), and not symmetric (rotation shows)."""
+    image = Image.linear_gradient("L").resize(size).convert("RGB")
+    image.paste((200, 30, 30), (0, 0, size[0] // 4, size[1] // 4))
+    return image
+
+
+def jpeg_with_gps(orientation: int = 1, size: tuple[int, int] = (320, 200)) -> bytes:
+    exif = Image.Exif()
+    exif[ORIENTATION] = orientation
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif.get_ifd(GPS_IFD).update(
+        {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 36.0)}  # Berlin
+    )
+    out = io.BytesIO()
+    picture(size).save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def png_with_text() -> bytes:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "taken at home")
+    info.add_itxt("XML:com.adobe.xmp", "<x:xmpmeta>secret</x:xmpmeta>")
+    out = io.BytesIO()
+    picture().save(out, "PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def webp() -> bytes:
+    out = io.BytesIO()
+    picture().save(out, "WEBP", quality=80)
+    return out.getvalue()
+
+
+def chunk(kind: bytes, body: bytes) -> bytes:
+    return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+
+def test_a_jpeg_with_gps_becomes_a_png_without_any_metadata() -> None:
+    data = jpeg_with_gps()
+    assert Image.open(io.BytesIO(data)).getexif().get_ifd(GPS_IFD)  # the test's own premise
+    clean = upload_images.clean_png(upload_images.verify_upload(data, "image/jpeg"))
+    again = Image.open(io.BytesIO(clean.png))
+    assert again.format == "PNG" and again.size == (320, 200)
+    assert not again.getexif() and not again.info
+    for marker in (b"eXIf", b"Exif", b"tEXt", b"iTXt", b"zTXt", b"iCCP", b"PhoneMaker"):
+        assert marker not in clean.png
+
+
+def test_the_exif_orientation_is_applied_before_it_is_dropped() -> None:
+    # Orientation 6: the camera was turned; a viewer rotates 90° clockwise to show it upright.
+    clean = upload_images.clean_png(
+        upload_images.verify_upload(jpeg_with_gps(orientation=6), "image/jpeg")
+    )
+    assert clean.image.size == (200, 320)
+    red = clean.image.getpixel((190, 10))  # the red corner moved to the top right
+    assert isinstance(red, tuple) and red[0] > 150 and red[1] < 100
+
+
+def test_png_text_and_xmp_chunks_are_gone_and_transparency_is_flattened() -> None:
+    clean = upload_images.clean_png(upload_images.verify_upload(png_with_text(), "image/png"))
+    assert b"taken at home" not in clean.png and b"xmpmeta" not in clean.png
+    rgba = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    out = io.BytesIO()
+    rgba.save(out, "PNG")
+    flat = upload_images.clean_png(upload_images.verify_upload(out.getvalue(), "image/png"))
+    assert flat.image.mode == "RGB" and flat.image.getpixel((5, 5)) == (255, 255, 255)
+
+
+def test_webp_is_accepted() -> None:
+    clean = upload_images.clean_png(upload_images.verify_upload(webp(), "image/webp"))
+    assert Image.open(io.BytesIO(clean.png)).format == "PNG"
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"),
+    [
+        (b"<html><script>alert(1)</script></html>", "image/png"),
+        (b"<html><body>hi</body></html>", "text/html"),
+        (b"GIF89a" + b"\x00" * 40, "image/gif"),
+        (jpeg_with_gps(), "image/png"),  # a JPEG declared as a PNG
+        (png_with_text(), "image/jpeg"),
+        (webp(), "image/png"),
+        (png_with_text()[:-300], "image/png"),  # truncated
+        (jpeg_with_gps()[:-300], "image/jpeg"),
+    ],
+)
+def test_wrong_or_broken_types_are_refused(data: bytes, content_type: str) -> None:
+    with pytest.raises(InvalidImage):
+        upload_images.verify_upload(data, content_type)
+
+
+def test_a_decompression_bomb_is_refused_before_decoding() -> None:
+    header = (40000).to_bytes(4, "big") * 2 + bytes([8, 2, 0, 0, 0])
+    bomb = (
+        imaging.PNG_SIGNATURE
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 10_000))
+        + chunk(b"IEND", b"")
+    )
+    with pytest.raises(InvalidImage, match=r"pixels|Decompression"):
+        upload_images.verify_upload(bomb, "image/png")
+
+
+def test_more_pixels_than_the_output_scan_allows_are_refused() -> None:
+    out = io.BytesIO()
+    Image.new("L", (imaging.MAX_PIXELS // 1000 + 1, 1000)).save(out, "PNG")
+    with pytest.raises(InvalidImage, match="too many pixels"):
+        upload_images.verify_upload(out.getvalue(), "image/png")
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        b"<html><script>alert(1)</script></html>",
+        b"PK\x03\x04" + b"\x00" * 26 + b"PK\x05\x06" + b"\x00" * 18,  # a ZIP after the image
+        b"%PDF-1.4\n",
+    ],
+)
+def test_polyglots_with_a_tail_are_refused(tail: bytes) -> None:
+    for data, content_type in (
+        (png_with_text(), "image/png"),
+        (jpeg_with_gps(), "image/jpeg"),
+    ):
+        with pytest.raises(InvalidImage, match="polyglot"):
+            upload_images.verify_upload(data + tail, content_type)
+    riff = webp() + tail + (b"\x00" if len(tail) % 2 else b"")
+    riff = riff[:4] + (len(riff) - 8).to_bytes(4, "little") + riff[8:]  # the tail inside RIFF
+    with pytest.raises(InvalidImage, match="polyglot"):
+        upload_images.verify_upload(riff, "image/webp")
+
+
+def test_a_second_format_hidden_in_metadata_is_refused() -> None:
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "<html><script>fetch('/me')</script></html>")
+    out = io.BytesIO()
+    picture().save(out, "PNG", pnginfo=info)
+    with pytest.raises(InvalidImage, match="polyglot"):
+        upload_images.verify_upload(out.getvalue(), "image/png")
+    jpeg = io.BytesIO()
+    picture().save(jpeg, "JPEG", comment=b"PK\x03\x04 zip inside")
+    with pytest.raises(InvalidImage, match="polyglot"):
+        upload_images.verify_upload(jpeg.getvalue(), "image/jpeg")
+
+
+def test_a_phone_jpeg_with_a_second_picture_appended_and_padding_is_accepted() -> None:
+    # The Multi-Picture Format (gain maps, depth maps): whole JPEGs after the first one's EOI.
+    second = io.BytesIO()
+    picture((80, 50)).save(second, "JPEG")
+    data = jpeg_with_gps() + second.getvalue() + b"\x00" * 64
+    image = upload_images.verify_upload(data, "image/jpeg")
+    assert image.size == (320, 200)
