@@ -40,6 +40,8 @@ class Settings:
     report_days_table: str = ""
     names_table: str = ""  # display names, one claim item per name
     fingerprints_table: str = ""  # perceptual fingerprints of model outputs (provenance)
+    # PDQ hashes uploads are refused for: imported lists and images removed or rejected here.
+    blocked_hashes_table: str = ""
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""
     originals_bucket: str = ""

@@ -147,6 +147,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("report_days_table", (BATCH_GET, UPDATE)),
             # POST /provenance/check: a fingerprint's 16 band partitions, queried at once.
             TableAccess("fingerprints_table", (QUERY,)),
+            # A removal blocks the image's PDQ hash for uploads (16 items in one batch); a
+            # reversed decision deletes them again.
+            TableAccess("blocked_hashes_table", (BATCH_WRITE,)),
             # PUT, GET and DELETE /me/webhook: the hook, its deliveries (one Query), deleted
             # in batches.
             TableAccess("webhooks_table", (GET, PUT, QUERY, BATCH_WRITE)),
@@ -217,6 +220,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Every valid output's fingerprint, 16 band items in one batch, whatever the scan
             # decides.
             TableAccess("fingerprints_table", (BATCH_WRITE,)),
+            # A rejected output's PDQ hash is blocked for uploads: 16 items in one batch.
+            TableAccess("blocked_hashes_table", (BATCH_WRITE,)),
         ),
         objects=(
             ObjectAccess(

@@ -121,10 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.add_parser(commands)
 
     from objektify import credentials as credentials_commands
+    from objektify import hashlist as hashlist_commands
     from objektify import provenance as provenance_commands
 
     credentials_commands.add_parser(commands)
     provenance_commands.add_parser(commands)
+    hashlist_commands.add_parser(commands)
     return parser
 
 

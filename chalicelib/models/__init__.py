@@ -6,6 +6,7 @@ from pynamodb.models import Model
 
 from chalicelib.models.api_keys import ApiKeyCount, ApiKeyCredential, ApiKeyEntry
 from chalicelib.models.audit import AuditEntry
+from chalicelib.models.blocked_hashes import BlockedHash
 from chalicelib.models.connections import LiveConnection
 from chalicelib.models.consents import ConsentEvidence, ConsentRecord, ConsentTombstone
 from chalicelib.models.exports import Export
@@ -48,6 +49,7 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     QueueCounter,
     ApiKeyCredential,
     LiveConnection,
+    BlockedHash,
 )
 
 __all__ = [
@@ -56,6 +58,7 @@ __all__ = [
     "ApiKeyCredential",
     "ApiKeyEntry",
     "AuditEntry",
+    "BlockedHash",
     "ConsentEvidence",
     "ConsentRecord",
     "ConsentTombstone",

@@ -6,7 +6,8 @@ image: partition key `"{band:02d}#{value:04x}"`, sort key the image id. Two hash
 distance d < 16 agree exactly on at least 16 - d bands (pigeonhole: 15 differing bits touch
 at most 15 bands), so every stored hash within 15 shares at least one partition with the hash
 looked up. Each item carries the whole hash, so the caller measures the true distance from the
-Query's answer alone, with no further read.
+Query's answer alone, with no further read. (The band split and the parallel Queries are
+`chalicelib/hash_index.py`'s, shared with the blocked hash lists.)
 
 The items name the image, its model and when it was made: never who made it. They stay when
 the image is removed or its creator erased, so the image stays recognisable as made here.

@@ -9,9 +9,11 @@ index).
 Limits, said plainly:
 - A match is accepted up to `MATCH_DISTANCE` (31 of 256 bits, PDQ's customary threshold). The
   band index guarantees finding every stored hash within `GUARANTEED_DISTANCE` (15): any hash
-  that close agrees exactly on at least one of the 16 bands. Between 16 and 31 a match is
-  found only when some band happens to agree, which for a re-encoded or resized copy it
-  almost always does (most of the differing bits cluster in few bands), but not always.
+  that close agrees exactly on at least one of the 16 bands (`chalicelib/hash_index.py`). Between
+  16 and 31 a match is found only when some band happens to agree, which for a re-encoded or
+  resized copy it almost always does (most of the differing bits cluster in few bands), but
+  not always. (The blocked hash lists, `services/hash_lists.py`, pay for a second pass that
+  makes 31 a guarantee; a provenance check answers from 16 Queries.)
 - Hashes of low quality (PDQ's quality under `MIN_QUALITY`: flat or nearly flat images) are
   neither recorded nor looked up: such hashes sit close to each other whatever the picture,
   and would make every flat image look "made here".
@@ -21,23 +23,24 @@ Limits, said plainly:
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from chalicelib.once import built_once
+from chalicelib import hash_index
+
+# The band split and the distance live with the index both PDQ tables share.
+from chalicelib.hash_index import band_keys as band_keys
+from chalicelib.hash_index import bands as bands
+from chalicelib.hash_index import distance as distance
 
 if TYPE_CHECKING:
     from PIL import Image
 
     from chalicelib.models.fingerprints import FingerprintBand
 
-BITS = 256
-BANDS = 16
-BAND_BITS = BITS // BANDS
 MATCH_DISTANCE = 31
-GUARANTEED_DISTANCE = BANDS - 1
+GUARANTEED_DISTANCE = hash_index.guaranteed_distance(0)
 MIN_QUALITY = 50
 # Every image is brought to this longer side (Lanczos, aspect kept) before PDQ: PDQ's own
 # reduction to 64x64 depends on the input's size, and measured here a copy resized to 50 %
@@ -95,25 +98,6 @@ def compute(image: Image.Image) -> Fingerprint:
     return Fingerprint(bits, int(quality))
 
 
-def bands(bits: int) -> list[int]:
-    """The 16 bands of a hash, most significant first."""
-    mask = (1 << BAND_BITS) - 1
-    return [(bits >> (BITS - BAND_BITS * (n + 1))) & mask for n in range(BANDS)]
-
-
-def band_key(band: int, value: int) -> str:
-    return f"{band:02d}#{value:04x}"
-
-
-def band_keys(bits: int) -> list[str]:
-    return [band_key(n, value) for n, value in enumerate(bands(bits))]
-
-
-def distance(a: int, b: int) -> int:
-    """Hamming distance of two hashes."""
-    return (a ^ b).bit_count()
-
-
 def record(
     image_id: str,
     image: Image.Image,
@@ -144,12 +128,6 @@ def record(
     return fingerprint
 
 
-@built_once
-def _pool() -> ThreadPoolExecutor:
-    # Kept for the life of the process: a warm function reuses its threads and connections.
-    return ThreadPoolExecutor(max_workers=BANDS, thread_name_prefix="fingerprint-band")
-
-
 def _band_items(key: str) -> list[FingerprintBand]:
     from chalicelib.models.fingerprints import FingerprintBand
 
@@ -162,13 +140,12 @@ def lookup(fingerprint: Fingerprint, max_distance: int = MATCH_DISTANCE) -> list
     if not fingerprint.usable:
         return []
     found: dict[str, Match] = {}
-    for items in _pool().map(_band_items, band_keys(fingerprint.bits)):
-        for item in items:
-            if item.image_id in found:
-                continue
-            apart = distance(fingerprint.bits, int(item.fingerprint, 16))
-            if apart <= max_distance:
-                found[item.image_id] = Match(
-                    item.image_id, apart, item.model_name, item.model_version, item.created_at
-                )
+    for item in hash_index.query_partitions(_band_items, band_keys(fingerprint.bits)):
+        if item.image_id in found:
+            continue
+        apart = distance(fingerprint.bits, int(item.fingerprint, 16))
+        if apart <= max_distance:
+            found[item.image_id] = Match(
+                item.image_id, apart, item.model_name, item.model_version, item.created_at
+            )
     return sorted(found.values(), key=lambda match: (match.distance, match.image_id))

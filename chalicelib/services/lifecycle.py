@@ -51,6 +51,7 @@ from chalicelib.services import (
     accounts,
     audit,
     display_names,
+    hash_lists,  # uploads near a removed or rejected image are refused (issue 20)
     publishing,
     report_days,
     search,  # discovery's prompt index (issue 19)
@@ -65,6 +66,7 @@ REPORTED_RANK = 4
 # What `category` says of an image its creator deleted or erased: never published again.
 DELETED, ERASED = "deleted", "erased"
 ERASED_OR_DELETED = (DELETED, ERASED)
+UNSPECIFIED = "unspecified"  # a scan rejection without a category
 ANY_STATE = (QUEUED, SCANNING, PUBLISHED, IN_REVIEW, REJECTED, FAILED, REMOVED)
 
 
@@ -99,7 +101,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         OPEN_STATES,
         REJECTED,
         "leaves the sweeper; a strike with its audit entry and statement of reasons, counted "
-        "in the transparency report's day",
+        "in the transparency report's day; its PDQ hash blocked for uploads (first)",
     ),
     Transition(
         "take_into_review",
@@ -130,14 +132,16 @@ TRANSITIONS: tuple[Transition, ...] = (
         REMOVED,
         "a moderator's decision (or delete): leaves the queue, feed, creator page and served "
         "copies; a strike with the audit entry and statement of reasons, counted in the "
-        "transparency report's day; the strike policy may suspend",
+        "transparency report's day; its PDQ hash blocked for uploads; the strike policy may "
+        "suspend",
     ),
     Transition(
         "reverse",
         (REMOVED, REJECTED),
         PUBLISHED,
         "an appeal reversed a removal or rejection: served copies, feed and creator-page "
-        "entries back; the strike withdrawn; audit entry; only while the creator is not banned",
+        "entries back; the strike withdrawn; its PDQ hash unblocked; audit entry; only while "
+        "the creator is not banned",
         makes_public=True,
     ),
     Transition(
@@ -422,7 +426,7 @@ def reject(
     generation: Generation, category: str | None, extra: list[Any], scan_record: dict[str, Any]
 ) -> bool:
     """The scan refused it: a strike, with its audit entry, in the same transaction."""
-    chosen = category or "unspecified"
+    chosen = category or UNSPECIFIED
     event = audit.Event(
         audit.POLICY_ACTOR,
         "reject",
@@ -554,6 +558,10 @@ def remove(
             raise Conflict("The image changed while deciding; look again.")
         statement_id = statement.statement_id
     publishing.delete_copies(generation.generation_id)
+    # Uploads of the removed image are refused from now on (a retry writes the same items).
+    removed = hash_lists.original_fingerprint(generation.output_key)
+    if removed is not None:
+        hash_lists.block_image(generation.generation_id, removed, chosen)
     _after_strike(generation.owner_id, f"removal ({chosen})", statement_id)
     return statement_id
 
@@ -567,6 +575,10 @@ def reverse(generation: Generation, moderator: str, reason: str, decision_id: st
     if generation.status not in (REMOVED, REJECTED) or generation.category in ERASED_OR_DELETED:
         raise Conflict("This image can no longer be published.")
     publishing.write_copies_from_original(generation)
+    # The decision no longer refuses uploads of the image; put back if the move does not happen.
+    blocked = hash_lists.original_fingerprint(generation.output_key)
+    if blocked is not None:
+        hash_lists.unblock_image(generation.generation_id, blocked)
     event = audit.Event(
         moderator, "reverse", "image", generation.generation_id, reason, {"decision": decision_id}
     )
@@ -582,6 +594,8 @@ def reverse(generation: Generation, moderator: str, reason: str, decision_id: st
     )
     if moved == MOVED:
         return
+    if blocked is not None:
+        hash_lists.block_image(generation.generation_id, blocked, generation.category or "other")
     publishing.delete_copies(generation.generation_id)
     if moved == CREATOR_RESTRICTED:
         raise Conflict(

@@ -23,7 +23,7 @@ from chalicelib.models.generations import (
 )
 from chalicelib.observability import logger
 from chalicelib.provenance import fingerprints
-from chalicelib.services import lifecycle, publishing
+from chalicelib.services import hash_lists, lifecycle, publishing
 from chalicelib.services.scan_policy import PUBLISH, REJECT, ScanDecision, decide
 from chalicelib.settings import get_settings
 
@@ -58,7 +58,7 @@ def scan_output(bucket: str, key: str) -> str:
             name=verified.model_name, version=verified.model_version or ""
         )
     # Whatever the scan decides: a rejected or later removed image stays recognisable.
-    fingerprints.record(
+    fingerprint = fingerprints.record(
         generation_id, verified.image, verified.model_name, verified.model_version, item.created_at
     )
     decision, scan_record = _decide(item, verified)
@@ -68,6 +68,11 @@ def scan_output(bucket: str, key: str) -> str:
         publishing.write_copies(verified, generation_id, item.remix_of)
         return lifecycle.publish(item, actions)
     if decision.outcome == REJECT:
+        # Before the move: a redelivery finds the image still open and blocks it again.
+        if fingerprint.usable:
+            hash_lists.block_image(
+                generation_id, fingerprint.hex, decision.category or lifecycle.UNSPECIFIED
+            )
         rejected = lifecycle.reject(item, decision.category, actions, scan_record)
         return REJECTED if rejected else "unchanged"
     moved = lifecycle.hold_for_review(item, decision.category, actions)

@@ -81,6 +81,8 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants("kms:Sign", "key content-credentials")
     | _grants("ssm:GetParameter", "parameter content-credentials-chain")
     | _grants("dynamodb:Query", "table fingerprints")
+    # A removal blocks the image's hash for uploads; a reversed decision unblocks it.
+    | _grants("dynamodb:BatchWriteItem", "table blocked-hashes")
     # The caller's webhook and its deliveries; a queued generation's place (counters).
     | _grants(
         {"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:BatchWriteItem"},
@@ -125,7 +127,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     # A clean output is published, signed; every valid output's fingerprint is recorded.
     | _grants("kms:Sign", "key content-credentials")
     | _grants("ssm:GetParameter", "parameter content-credentials-chain")
-    | _grants("dynamodb:BatchWriteItem", "table fingerprints"),
+    | _grants("dynamodb:BatchWriteItem", "table fingerprints")
+    # A rejected output's hash is blocked for uploads.
+    | _grants("dynamodb:BatchWriteItem", "table blocked-hashes"),
     "sweep_stale_generations": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table generations")
     | _grants("dynamodb:Query", "index generations/open_work")

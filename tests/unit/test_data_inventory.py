@@ -14,6 +14,7 @@ from chalicelib import models, resources
 from chalicelib.models import (
     api_keys,
     audit,
+    blocked_hashes,
     connections,
     consents,
     exports,
@@ -64,6 +65,7 @@ def all_models() -> dict[str, type[Model]]:
         queue_counters,
         api_keys,
         connections,
+        blocked_hashes,
     ):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:
