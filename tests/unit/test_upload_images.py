@@ -6,7 +6,7 @@ import io
 import zlib
 
 import pytest
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageDraw, PngImagePlugin
 
 from chalicelib import imaging, upload_images
 from chalicelib.imaging import InvalidImage
@@ -16,9 +16,15 @@ ORIENTATION = 0x0112
 
 
 def picture(size: tuple[int, int] = (320, 200)) -> Image.Image:
-    """Not flat (PDQ and the scanner see something), and not symmetric (rotation shows)."""
+    """Textured enough for PDQ's quality to count (its hash is looked up), and not symmetric
+    (a rotation shows): a gradient, a red top-left corner and a grid of shapes."""
     image = Image.linear_gradient("L").resize(size).convert("RGB")
-    image.paste((200, 30, 30), (0, 0, size[0] // 4, size[1] // 4))
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    for n in range(1, 8):
+        box = (n * width // 9, (n % 3) * height // 4 + 4, n * width // 9 + width // 12, height - 4)
+        draw.ellipse(box, fill=((n * 37) % 256, (n * 91) % 256, (n * 53) % 256))
+    image.paste((200, 30, 30), (0, 0, width // 4, height // 4))
     return image
 
 
