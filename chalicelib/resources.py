@@ -21,6 +21,11 @@ INPUT_PREFIX = "inputs/"  # inputs bucket: request payloads
 EXPORT_PREFIX = "exports/"  # exports bucket: users' data exports
 DATASET_PREFIX = "datasets/"  # exports bucket: training data shards
 PUBLIC_PREFIX = "images/"  # public bucket: the served copies of published images
+UPLOAD_PREFIX = "incoming/"  # uploads bucket: what a presigned POST wrote, until scanned
+CLEAN_UPLOAD_PREFIX = "clean/"  # uploads bucket: the scan's clean PNG of a ready upload
+# The tag on an upload's objects that the uploads bucket's lifecycle rule expires by (after
+# `upload_retention_days`); removed when a generation uses the upload.
+UPLOAD_EXPIRY_TAG = ("objektify-expires", "true")
 
 
 def output_key(generation_id: str) -> str:
@@ -42,6 +47,29 @@ def failure_key(generation_id: str) -> str:
 
 def quarantine_key(output: str) -> str:
     return QUARANTINE_PREFIX + output
+
+
+def upload_key(upload_id: str) -> str:
+    """Where an upload's presigned POST writes: `incoming/<upload id>`."""
+    return f"{UPLOAD_PREFIX}{upload_id}"
+
+
+def upload_id_of(key: str) -> str | None:
+    """`incoming/<upload id>` → the id; None for any other key."""
+    if not key.startswith(UPLOAD_PREFIX):
+        return None
+    candidate = key[len(UPLOAD_PREFIX) :]
+    return candidate if is_id(candidate) else None
+
+
+def clean_upload_key(upload_id: str) -> str:
+    return f"{CLEAN_UPLOAD_PREFIX}{upload_id}.png"
+
+
+def upload_keys(upload_id: str) -> tuple[str, ...]:
+    """Every object an upload may have: what was posted, its clean copy, quarantined evidence."""
+    incoming = upload_key(upload_id)
+    return (incoming, clean_upload_key(upload_id), quarantine_key(incoming))
 
 
 def public_keys(image_id: str) -> dict[str, str]:
@@ -87,6 +115,7 @@ def buckets(s: Settings) -> tuple[str, ...]:
         s.public_bucket,
         s.exports_bucket,
         s.models_bucket,
+        s.uploads_bucket,
     )
 
 
@@ -116,6 +145,12 @@ def queues(s: Settings) -> tuple[QueueSpec, ...]:
             s.queue_max_receives,
             "S3 ObjectCreated of model outputs, to scan",
         ),
+        QueueSpec(
+            s.upload_scan_queue,
+            s.queue_visibility_seconds,
+            s.queue_max_receives,
+            "S3 ObjectCreated of uploaded images, to scan",
+        ),
         # Each receive is one try; the consumer hides a failed one for its backoff, so the
         # tries span well over an hour before the DLQ (services/webhooks.py).
         QueueSpec(
@@ -135,7 +170,15 @@ def expiring_prefixes(s: Settings) -> tuple[tuple[str, str, int], ...]:
         # Training shards hold published images and prompts; an erasure cannot reach shards
         # already written, so they live a bounded time and a training run takes a fresh export.
         (s.exports_bucket, DATASET_PREFIX, s.dataset_retention_days),
+        # What a presigned POST wrote is scanned within minutes, then deleted; one never
+        # scanned (an emulator without events, a scan that kept failing) goes after a day.
+        (s.uploads_bucket, UPLOAD_PREFIX, 1),
     )
+
+
+def expiring_tags(s: Settings) -> tuple[tuple[str, tuple[str, str], int], ...]:
+    """(bucket, (tag key, value), days): tagged objects S3 deletes by lifecycle rule."""
+    return ((s.uploads_bucket, UPLOAD_EXPIRY_TAG, s.upload_retention_days),)
 
 
 def topics(s: Settings) -> tuple[str, ...]:
@@ -151,7 +194,10 @@ def subscriptions(s: Settings) -> tuple[Subscription, ...]:
 
 
 def notifications(s: Settings) -> tuple[BucketNotification, ...]:
-    return (BucketNotification(s.originals_bucket, OUTPUT_PREFIX, s.scan_queue),)
+    return (
+        BucketNotification(s.originals_bucket, OUTPUT_PREFIX, s.scan_queue),
+        BucketNotification(s.uploads_bucket, UPLOAD_PREFIX, s.upload_scan_queue),
+    )
 
 
 def output_path(s: Settings) -> str:

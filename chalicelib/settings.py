@@ -42,15 +42,18 @@ class Settings:
     fingerprints_table: str = ""  # perceptual fingerprints of model outputs (provenance)
     # PDQ hashes uploads are refused for: imported lists and images removed or rejected here.
     blocked_hashes_table: str = ""
+    uploads_table: str = ""  # images users upload to start from (issue 20)
     # Buckets (S3): async request payloads, private model outputs (originals), public derivatives
     inputs_bucket: str = ""
     originals_bucket: str = ""
     public_bucket: str = ""
     exports_bucket: str = ""
     models_bucket: str = ""  # packaged model archives (`objektify model publish`)
+    uploads_bucket: str = ""  # users' uploaded images: incoming/, clean/, quarantine/ (private)
     # Event plumbing (SQS with a DLQ each; SNS topics the async endpoint notifies)
     results_queue: str = ""
     scan_queue: str = ""
+    upload_scan_queue: str = ""  # S3 ObjectCreated of incoming/ uploads, to scan
     exports_queue: str = ""
     erasures_queue: str = ""
     success_topic: str = ""
@@ -81,6 +84,13 @@ class Settings:
     # The automated scan: "nudenet" (offline, optional extra), "rekognition" (AWS) or "none"
     image_scanner: str = "nudenet"
     max_output_bytes: int = 40_000_000
+    # Uploads (issue 20): the presigned POST's size limit, how long it may be used, how many
+    # one user may start per window, and how long an upload no generation used is kept.
+    max_upload_bytes: int = 10 * 1024 * 1024
+    upload_post_seconds: int = 900
+    upload_limit: int = 20
+    upload_window_seconds: int = 3600
+    upload_retention_days: int = 30
     # Moderation and enforcement
     report_threshold: int = 3  # distinct reports that take an image out of public view
     review_url_seconds: int = 600  # at most 15 minutes

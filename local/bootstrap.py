@@ -84,6 +84,15 @@ def create_messaging(endpoint: str) -> dict[str, str]:
                 "Expiration": {"Days": days},
             }
         )
+    for bucket, (tag_key, tag_value), days in resources.expiring_tags(settings):
+        rules.setdefault(bucket, []).append(
+            {
+                "ID": f"expire-tagged-{tag_key}",
+                "Filter": {"Tag": {"Key": tag_key, "Value": tag_value}},
+                "Status": "Enabled",
+                "Expiration": {"Days": days},
+            }
+        )
     for bucket, bucket_rules in rules.items():
         s3.put_bucket_lifecycle_configuration(
             Bucket=bucket, LifecycleConfiguration={"Rules": bucket_rules}

@@ -22,6 +22,7 @@ from chalicelib.models.report_days import ReportDay
 from chalicelib.models.reports import Report
 from chalicelib.models.statements import Statement
 from chalicelib.models.terms import TermsDocument, TermsPointer
+from chalicelib.models.uploads import Upload
 from chalicelib.models.users import UserProfile
 from chalicelib.models.webhooks import Webhook, WebhookDelivery
 
@@ -50,6 +51,7 @@ TABLE_MODELS: tuple[type[Model], ...] = (
     ApiKeyCredential,
     LiveConnection,
     BlockedHash,
+    Upload,
 )
 
 __all__ = [
@@ -78,6 +80,7 @@ __all__ = [
     "Statement",
     "TermsDocument",
     "TermsPointer",
+    "Upload",
     "UserProfile",
     "Webhook",
     "WebhookDelivery",
