@@ -94,6 +94,35 @@ def about_content(
     )
 
 
+def about_upload(
+    user_id: str,
+    upload_id: str,
+    *,
+    decided_by: str,
+    category: str,
+    explanation: str,
+    facts: str,
+    strike: bool,
+) -> Statement:
+    """An image the user uploaded was refused by the automated upload scan. The upload is no
+    image of the service's, so `image_id` stays empty; the facts name the upload."""
+    law = LAWS.get(category)
+    return _new(
+        user_id,
+        CONTENT_REMOVED,
+        ground=GROUND_ILLEGAL if law else GROUND_TERMS,
+        ground_reference=law or TERMS_CONTENT_CLAUSE,
+        explanation=explanation,
+        category=category,
+        facts=f"{facts} (upload {upload_id})",
+        automated_detection=True,
+        automated_decision=True,
+        source=SOURCE_OWN_INITIATIVE,
+        decided_by=decided_by,
+        strike=strike,
+    )
+
+
 def about_account(
     user_id: str,
     decision: str,
