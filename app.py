@@ -35,10 +35,11 @@ from chalicelib.api import (
     system,
     terms,
     transparency,
+    uploads,
     webhooks,
 )
 from chalicelib.api.http import http_middleware
-from chalicelib.events import changes, privacy, results, scan, sweeper
+from chalicelib.events import changes, privacy, results, scan, sweeper, upload_scan
 from chalicelib.events import webhooks as webhook_deliveries
 
 app = Chalice(app_name="objektify")
@@ -64,10 +65,11 @@ for blueprint in (
     webhooks.bp,
     api_keys.bp,
     live.bp,
+    uploads.bp,
 ):
     app.register_blueprint(blueprint)
 
-for handlers in (results.bp, scan.bp, sweeper.bp, privacy.bp, changes.bp):
+for handlers in (results.bp, scan.bp, upload_scan.bp, sweeper.bp, privacy.bp, changes.bp):
     app.register_blueprint(handlers)
 app.register_blueprint(webhook_deliveries.bp)
 

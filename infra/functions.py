@@ -236,6 +236,47 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         layers=PROVENANCE_LAYERS,
     ),
     FunctionSpec(
+        "on_upload_created",
+        # Up to five uploads per batch, each verified, re-encoded, hashed and scanned.
+        timeout=120,
+        memory=1769,  # one full vCPU
+        reserved_concurrency=5,  # uploads follow users' POSTs, at most 20 an hour each
+        queue="upload_scan_queue",
+        tables=(
+            TableAccess("uploads_table", (GET, UPDATE)),
+            # A rejection's strike; the strike policy reads the profile and may suspend.
+            TableAccess("users_table", (GET, BATCH_GET, UPDATE)),
+            TableAccess("audit_table", (PUT,)),
+            # The statement of reasons of a rejection, and of the suspension it may cause,
+            # each counted in the transparency report's day counters.
+            TableAccess("statements_table", (PUT,)),
+            TableAccess("report_days_table", (UPDATE,)),
+            # The blocked hash lists' look-up: the bands' partitions (Queries).
+            TableAccess("blocked_hashes_table", (QUERY,)),
+        ),
+        objects=(
+            # HEAD and GET the posted original; CopyObject's source; deleted once decided.
+            ObjectAccess(
+                "uploads_bucket", resources.UPLOAD_PREFIX, ("s3:GetObject", "s3:DeleteObject")
+            ),
+            # The clean PNG, tagged for the bucket's expiry rule (deleted again when the
+            # upload was decided meanwhile).
+            ObjectAccess(
+                "uploads_bucket",
+                resources.CLEAN_UPLOAD_PREFIX,
+                ("s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"),
+            ),
+            # A rejected original kept as evidence.
+            ObjectAccess(
+                "uploads_bucket",
+                resources.quarantine_key(resources.UPLOAD_PREFIX),
+                ("s3:PutObject", "s3:DeleteObject"),
+            ),
+        ),
+        detects_moderation_labels=True,
+        layers=PROVENANCE_LAYERS,  # pdqhash
+    ),
+    FunctionSpec(
         "sweep_stale_generations",
         timeout=60,
         memory=256,

@@ -21,6 +21,7 @@ FUNCTIONS = (
     "api_handler",
     "on_inference_result",
     "on_output_created",
+    "on_upload_created",
     "sweep_stale_generations",
     "on_export_requested",
     "on_erasure_requested",
@@ -94,7 +95,8 @@ def test_every_function_runs_python_3_12_with_its_layers(synth: Synth) -> None:
             with_provenance.add(name)
     # app.py's own handlers load every route: the REST API's and the WebSocket API's.
     websocket = {"websocket_connect", "websocket_message", "websocket_disconnect"}
-    assert with_provenance == {"api_handler", "on_output_created", *websocket}
+    # The upload scan computes PDQ hashes (pdqhash).
+    assert with_provenance == {"api_handler", "on_output_created", "on_upload_created", *websocket}
     for layer in synth.app_layers().values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"]
 

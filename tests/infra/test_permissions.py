@@ -130,6 +130,18 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants("dynamodb:BatchWriteItem", "table fingerprints")
     # A rejected output's hash is blocked for uploads.
     | _grants("dynamodb:BatchWriteItem", "table blocked-hashes"),
+    "on_upload_created": LOGS
+    | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table uploads")
+    # A rejection's strike; the strike policy reads the profile and may suspend.
+    | _grants({"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"}, "table users")
+    | _grants("dynamodb:PutItem", "table audit", "table statements")
+    | _grants("dynamodb:UpdateItem", "table report-days")
+    | _grants("dynamodb:Query", "table blocked-hashes")
+    | _grants({"s3:GetObject", "s3:DeleteObject"}, "objects uploads/incoming/*")
+    | _grants({"s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject"}, "objects uploads/clean/*")
+    | _grants({"s3:PutObject", "s3:DeleteObject"}, "objects uploads/quarantine/incoming/*")
+    | _grants("rekognition:DetectModerationLabels", "*")
+    | _grants(CONSUME, "queue upload-scan"),
     "sweep_stale_generations": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table generations")
     | _grants("dynamodb:Query", "index generations/open_work")

@@ -48,9 +48,13 @@ ACKNOWLEDGED = {
     ("IAM5[Resource::<StorageExportsBucket.Arn>/exports/*]", "OnErasureRequestedRole"),
     ("IAM5[Resource::<StoragePublicBucket.Arn>/images/*]", "DatasetExportRole"),
     ("IAM5[Resource::<StorageExportsBucket.Arn>/datasets/*]", "DatasetExportRole"),
+    ("IAM5[Resource::<StorageUploadsBucket.Arn>/incoming/*]", "OnUploadCreatedRole"),
+    ("IAM5[Resource::<StorageUploadsBucket.Arn>/clean/*]", "OnUploadCreatedRole"),
+    ("IAM5[Resource::<StorageUploadsBucket.Arn>/quarantine/incoming/*]", "OnUploadCreatedRole"),
     # Actions IAM cannot scope: ECR sign-in, PutMetricData (namespace condition), Rekognition.
     ("IAM5[Resource::*]", "Inference/ExecutionRole"),
     ("IAM5[Resource::*]", "OnOutputCreatedRole"),
+    ("IAM5[Resource::*]", "OnUploadCreatedRole"),  # Rekognition
     # dynamodb:ListStreams, which the generations stream's event source mapping calls.
     ("IAM5[Resource::*]", "OnGenerationChangeRole"),
     # The endpoint's own log streams; CDK's grant on the topic key.
