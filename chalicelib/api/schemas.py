@@ -212,6 +212,15 @@ class FlagBody(Body):
     message: StrictStr | None = Field(default=None, max_length=500)
 
 
+class UploadBody(Body):
+    # Whose picture it is to use: the uploader's own, or one they hold a licence for.
+    rights: Literal["own", "licensed"]
+    # The uploader attests that they may use it and that it shows no one without their
+    # consent; nothing else is accepted.
+    attest: Literal[True]
+    content_type: Literal["image/png", "image/jpeg", "image/webp"] = "image/png"
+
+
 class WebhookBody(Body):
     # Whether the URL may be called is the SSRF guard's decision (services/webhook_guard.py).
     url: StrictStr = Field(min_length=1, max_length=2048)

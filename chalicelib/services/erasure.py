@@ -39,6 +39,7 @@ from chalicelib.services import (
     quota,
     search,
     statements,
+    uploads,
     webhooks,
 )
 from chalicelib.settings import get_settings
@@ -168,6 +169,7 @@ STEPS: tuple[Callable[[str], None], ...] = (
     withdraw_images,
     search.forget_images,  # before delete_content: it reads the prompts
     delete_content,
+    uploads.erase_all,  # every upload's objects, then its record
     delete_reports_filed,
     tombstone_consents,
     anonymise_audit,

@@ -2,7 +2,8 @@
 
 The user's own data: their standing, consents, prompts and every generation's state and
 parameters, the reports they filed, the decisions about them and their images, and the
-originals of their *published* images. Not in it: the originals of images that were refused or
+originals of their *published* images, their uploads (the records, and the clean copies of
+those that passed the scan). Not in it: the originals of images that were refused or
 never shown (rejected, removed, in review, failed), the scanner's labels and scores (a guide to
 passing the scan), and who moderated (a decision says "a moderator" or "automated"). See
 docs/data-inventory.yaml (`export`).
@@ -30,6 +31,7 @@ from chalicelib.services import (
     likes,
     quota,
     statements,
+    uploads,
     webhooks,
 )
 from chalicelib.settings import get_settings
@@ -148,6 +150,8 @@ def collect(user_id: str) -> tuple[dict[str, Any], list[tuple[str, str]]]:
             {"image_id": like.sk, "liked_at": clock.iso(like.liked_at)}
             for like in likes.of_user(user_id)
         ],
+        # Pictures the user uploaded to start from; images/uploads/ holds the clean copies.
+        "uploads": uploads.exported(user_id),
     }
     images = [(g.generation_id, g.output_key) for g in gens if g.status == PUBLISHED]
     return data, images
@@ -164,21 +168,39 @@ def write_archive(user_id: str, out: io.RawIOBase | IO[bytes]) -> None:
             "README.txt",
             "Everything Objektify holds about you, as of "
             f"{clock.iso(clock.now())}. One JSON file per kind of record; images/ holds the "
-            "originals of your published images. decisions.json lists the decisions about your "
-            "account and images, made by a moderator or automatically.\n",
+            "originals of your published images, images/uploads/ the pictures you uploaded "
+            "(as the service keeps them: re-encoded, without metadata). decisions.json lists "
+            "the decisions about your account and images, made by a moderator or "
+            "automatically.\n",
         )
         for name, value in data.items():
             archive.writestr(f"{name}.json", _json(value))
-        for generation_id, key in images:
+        copies = [(bucket, key, f"images/{generation_id}.png") for generation_id, key in images]
+        copies += [
+            (get_settings().uploads_bucket, clean_key, f"images/{name}")
+            for name, clean_key in _upload_images(data.get("uploads", []))
+        ]
+        for source_bucket, key, name in copies:
             try:
-                with storage.reading(bucket, key, MAX_IMAGE_BYTES) as body:
+                with storage.reading(source_bucket, key, MAX_IMAGE_BYTES) as body:
                     # PNG is compressed already: stored as it is.
-                    entry = zipfile.ZipInfo(f"images/{generation_id}.png", _zip_time())
+                    entry = zipfile.ZipInfo(name, _zip_time())
                     entry.compress_type = zipfile.ZIP_STORED
                     with archive.open(entry, "w") as target:
                         shutil.copyfileobj(body, target, COPY_CHUNK_BYTES)
             except FileNotFoundError:
                 continue
+
+
+def _upload_images(listed: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(name under images/, clean key) of each listed upload that has a clean image."""
+    from chalicelib import resources
+
+    return [
+        (str(u["image"]), resources.clean_upload_key(str(u["upload_id"])))
+        for u in listed
+        if u.get("image")
+    ]
 
 
 def _zip_time() -> tuple[int, int, int, int, int, int]:

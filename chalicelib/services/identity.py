@@ -26,6 +26,9 @@ KEY_ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/me/decisions"): "read",
     ("GET", "/me/webhook"): "read",
     ("GET", "/gallery/{image_id}"): "read",  # the public detail with liked_by_me
+    # Image-to-image from a script: its picture goes up first.
+    ("POST", "/uploads"): "generate",
+    ("GET", "/uploads/{upload_id}"): "read",
 }
 
 

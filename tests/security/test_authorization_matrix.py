@@ -69,6 +69,12 @@ def request_for(route: str, world: World, caller: str, api: Api) -> Request:
             None,
         ),
         "GET /me/generations": lambda: ("GET", "/me/generations", None),
+        "POST /uploads": lambda: ("POST", "/uploads", {"rights": "own", "attest": True}),
+        "GET /uploads/{upload_id}": lambda: (
+            "GET",
+            f"/uploads/{world.shared('owner_upload')}",
+            None,
+        ),
         "GET /gallery": lambda: ("GET", "/gallery", None),
         "GET /gallery/{image_id}": lambda: ("GET", f"/gallery/{world.shared('published')}", None),
         "GET /gallery/{image_id}/download": lambda: (

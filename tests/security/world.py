@@ -200,6 +200,11 @@ class World:
                 self.objects[name] = self.decision()
             elif name == "appeal":
                 self.objects[name] = self.appeal()
+            elif name == "owner_upload":
+                # An upload the owner started (pending: no file is needed to be its owner's).
+                started = owner.post("/uploads", json={"rights": "own", "attest": True})
+                assert started.status_code == 201, started.text
+                self.objects[name] = str(started.json()["upload_id"])
             elif name == "owner_key":
                 self.objects[name] = str(self.api_key("owner", ("read",))["id"])
             else:

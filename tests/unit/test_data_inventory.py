@@ -30,6 +30,7 @@ from chalicelib.models import (
     reports,
     statements,
     terms,
+    uploads,
     users,
     webhooks,
 )
@@ -66,6 +67,7 @@ def all_models() -> dict[str, type[Model]]:
         api_keys,
         connections,
         blocked_hashes,
+        uploads,
     ):
         for name, obj in inspect.getmembers(module, inspect.isclass):
             if issubclass(obj, Model) and obj is not Model and obj.__module__ == module.__name__:
@@ -114,6 +116,7 @@ def test_what_expires_expires_by_ttl_or_lifecycle_not_by_hope() -> None:
         exports.Export,
         webhooks.WebhookDelivery,
         connections.LiveConnection,
+        uploads.Upload,
     ):
         assert any(isinstance(a, TTLAttribute) for a in model.get_attributes().values()), model
     assert any(isinstance(a, TTLAttribute) for a in users.UserProfile.get_attributes().values())
@@ -123,6 +126,11 @@ def test_what_expires_expires_by_ttl_or_lifecycle_not_by_hope() -> None:
     assert (settings.exports_bucket, resources.EXPORT_PREFIX) in expiring
     # Shards written before an erasure cannot be reached by it: they expire instead.
     assert (settings.exports_bucket, resources.DATASET_PREFIX) in expiring
+    # Uploads: what was posted and never scanned, and clean copies no generation used.
+    assert (settings.uploads_bucket, resources.UPLOAD_PREFIX) in expiring
+    assert (settings.uploads_bucket, resources.UPLOAD_EXPIRY_TAG, 30) in resources.expiring_tags(
+        settings
+    )
 
 
 def test_every_table_model_is_created() -> None:
