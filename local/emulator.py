@@ -25,7 +25,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from local import dynamodb_isolation, persistence, stream_iterators
+from local import dynamodb_isolation, dynamodb_partitions, persistence, stream_iterators
 
 READS = ("GET", "HEAD")
 
@@ -97,6 +97,7 @@ def main() -> None:
                 time.perf_counter() - started,
             )
     dynamodb_isolation.install()
+    dynamodb_partitions.install()
     stream_iterators.install()
     gate = Gate(DomainDispatcherApplication(create_backend_app))
     server = make_server(
