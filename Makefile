@@ -115,7 +115,7 @@ chaos: install
 	OBJEKTIFY_LOAD_USERS=8 OBJEKTIFY_LOAD_SECONDS=45 $(VENV)/bin/pytest -s -m '' tests/reliability
 	@$(PY) -m tests.reliability.report
 
-BENCHES := coldstart generation inference scan gallery moderation model prompt_screen provenance live
+BENCHES := coldstart generation inference scan gallery moderation model prompt_screen provenance live uploads
 
 bench: install
 	@for b in $(BENCHES); do echo "== bench/$$b.py"; $(PY) bench/$$b.py 2>/dev/null | grep -v '^{' || exit 1; done
