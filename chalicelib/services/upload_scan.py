@@ -237,8 +237,9 @@ def _reject(
     except TransactWriteError as exc:
         if not refused_by_condition(exc):
             raise
-        # Decided by another delivery, or the owner erased meanwhile: theirs to clean up.
-        if not tx.refused(exc, item):
+        # Decided by another delivery (the evidence is the same object), or erased meanwhile:
+        # then nothing of it may stay.
+        if not tx.refused(exc, item) or _find(item.upload_id) is None:
             _delete(bucket, evidence)
         return "unchanged"
     _delete(bucket, key)

@@ -231,3 +231,22 @@ def test_a_picture_the_service_removed_is_rejected(scanner: StandIn) -> None:
     removed.save(saved, "PNG")
     item = uploaded(saved.getvalue(), "image/png")
     assert scan(item) == "rejected:violent"
+
+
+@pytest.mark.parametrize("found", [(), (("Violence", 0.95),)], ids=["ready", "rejected"])
+def test_an_upload_erased_during_its_scan_leaves_no_copy(
+    scanner: StandIn, found: tuple[tuple[str, float], ...]
+) -> None:
+    item = uploaded(jpeg_with_gps(), "image/jpeg")
+
+    class ErasedWhileScanning(StandIn):
+        def scan(self, image: Image.Image, png: bytes) -> list[Label]:
+            record(item).delete()  # the erasure deletes the record (and, itself, the original)
+            return [Label(name, score) for name, score in found]
+
+    from chalicelib.services import upload_scan
+
+    upload_scan.get_scanner = lambda name: ErasedWhileScanning()  # type: ignore[assignment]
+    assert scan(item) == "unchanged"
+    assert keys() == {item.incoming_key}  # no clean copy, no evidence
+    assert statements() == [] and strikes() == 0
