@@ -235,7 +235,7 @@ def test_a_picture_the_service_removed_is_rejected(scanner: StandIn) -> None:
 
 @pytest.mark.parametrize("found", [(), (("Violence", 0.95),)], ids=["ready", "rejected"])
 def test_an_upload_erased_during_its_scan_leaves_no_copy(
-    scanner: StandIn, found: tuple[tuple[str, float], ...]
+    monkeypatch: pytest.MonkeyPatch, found: tuple[tuple[str, float], ...]
 ) -> None:
     item = uploaded(jpeg_with_gps(), "image/jpeg")
 
@@ -246,7 +246,7 @@ def test_an_upload_erased_during_its_scan_leaves_no_copy(
 
     from chalicelib.services import upload_scan
 
-    upload_scan.get_scanner = lambda name: ErasedWhileScanning()  # type: ignore[assignment]
+    monkeypatch.setattr(upload_scan, "get_scanner", lambda name: ErasedWhileScanning())
     assert scan(item) == "unchanged"
     assert keys() == {item.incoming_key}  # no clean copy, no evidence
     assert statements() == [] and strikes() == 0
