@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import random
 import zlib
 
 import pytest
@@ -173,3 +175,27 @@ def test_a_phone_jpeg_with_a_second_picture_appended_and_padding_is_accepted() -
     data = jpeg_with_gps() + second.getvalue() + b"\x00" * 64
     image = upload_images.verify_upload(data, "image/jpeg")
     assert image.size == (320, 200)
+
+
+def test_damaged_files_are_refused_cleanly_or_accepted_never_crash() -> None:
+    """Bytes flipped, cut out or inserted: InvalidImage or a clean copy, no other exception
+    (which would leave the upload `scanning` until its message reached the dead-letter queue)."""
+    draw = random.Random(7)
+    seeds = [
+        (png_with_text(), "image/png"),
+        (jpeg_with_gps(), "image/jpeg"),
+        (webp(), "image/webp"),
+    ]
+    for _ in range(400):
+        data, content_type = draw.choice(seeds)
+        damaged = bytearray(data)
+        for _ in range(draw.randint(1, 8)):
+            at, kind = draw.randrange(len(damaged)), draw.random()
+            if kind < 0.6:
+                damaged[at] = draw.randrange(256)
+            elif kind < 0.8:
+                del damaged[at : at + draw.randint(1, 50)]
+            else:
+                damaged[at:at] = draw.randbytes(draw.randint(1, 20))
+        with contextlib.suppress(InvalidImage):
+            upload_images.clean_png(upload_images.verify_upload(bytes(damaged), content_type))
