@@ -160,6 +160,9 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Update), whose ConditionCheck of the owner's standing is on the users table;
             # the owner's list is a Query and one BatchGetItem.
             TableAccess("api_keys_table", (GET, PUT, UPDATE, DELETE, QUERY, BATCH_GET)),
+            # POST /uploads records a pending upload (in the transaction that takes a unit of the
+            # upload quota); GET reads it; a generation made from it marks it used.
+            TableAccess("uploads_table", (GET, PUT, UPDATE)),
         ),
         objects=(
             # A keyed submit writes its payload only if it is not there, else reads its metadata;
@@ -179,6 +182,22 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject",)),
             # Links to finished exports.
             ObjectAccess("exports_bucket", resources.EXPORT_PREFIX, ("s3:GetObject",)),
+            # The presigned POST of an upload is signed with this role: its policy allows one
+            # object under incoming/ (the key, type and size it fixes), nothing else.
+            ObjectAccess("uploads_bucket", resources.UPLOAD_PREFIX, ("s3:PutObject",)),
+            # A generation reads its upload's clean copy and keeps it from expiring (its tag
+            # goes); a moderator's audited link to it.
+            ObjectAccess(
+                "uploads_bucket",
+                resources.CLEAN_UPLOAD_PREFIX,
+                ("s3:GetObject", "s3:DeleteObjectTagging"),
+            ),
+            # A moderator's audited link to a rejected upload's evidence.
+            ObjectAccess(
+                "uploads_bucket",
+                resources.quarantine_key(resources.UPLOAD_PREFIX),
+                ("s3:GetObject",),
+            ),
         ),
         invokes_endpoint=True,
         reads_secrets=True,
@@ -307,9 +326,12 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             TableAccess("queue_counters_table", (BATCH_GET,)),
             # The user's API keys (a Query) and their last uses (one BatchGetItem).
             TableAccess("api_keys_table", (QUERY, BATCH_GET)),
+            # The user's uploads, and the clean copies of the ready ones.
+            TableAccess("uploads_table", (), query_indexes=("owner_index",)),
         ),
         objects=(
             ObjectAccess("originals_bucket", resources.OUTPUT_PREFIX, ("s3:GetObject",)),
+            ObjectAccess("uploads_bucket", resources.CLEAN_UPLOAD_PREFIX, ("s3:GetObject",)),
             # The archive is streamed as a multipart upload (PutObject covers its parts); a
             # failed one is aborted.
             ObjectAccess(
@@ -342,6 +364,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             # Every key of the user: its entries, credentials and count, found by one Query.
             TableAccess("api_keys_table", (QUERY, BATCH_WRITE)),
             TableAccess("connections_table", (QUERY, BATCH_WRITE)),  # open WebSockets
+            # Every upload of the user, found on its owner index, deleted after its objects.
+            TableAccess("uploads_table", (DELETE,), query_indexes=("owner_index",)),
         ),
         objects=(
             ObjectAccess("inputs_bucket", resources.INPUT_PREFIX, ("s3:DeleteObject",)),
@@ -350,6 +374,14 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
             ObjectAccess("originals_bucket", resources.FAILURE_PREFIX, ("s3:DeleteObject",)),
             ObjectAccess("public_bucket", resources.PUBLIC_PREFIX, ("s3:DeleteObject",)),
             ObjectAccess("exports_bucket", resources.EXPORT_PREFIX, ("s3:DeleteObject",)),
+            # Every object of each upload: posted, clean, and rejected evidence.
+            ObjectAccess("uploads_bucket", resources.UPLOAD_PREFIX, ("s3:DeleteObject",)),
+            ObjectAccess("uploads_bucket", resources.CLEAN_UPLOAD_PREFIX, ("s3:DeleteObject",)),
+            ObjectAccess(
+                "uploads_bucket",
+                resources.quarantine_key(resources.UPLOAD_PREFIX),
+                ("s3:DeleteObject",),
+            ),
         ),
         user_pool=("cognito-idp:ListUsers", "cognito-idp:AdminDeleteUser"),
     ),
@@ -384,6 +416,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         ),
         sends=("webhooks_queue",),
         manages_connections=True,  # pushes each change to the owner's connections
+    ),
+    FunctionSpec(
+        "on_decision_change",
+        # A batch of up to 100 statements: each one Query of its subject's connections, a push.
+        timeout=60,
+        memory=256,
+        reserved_concurrency=2,  # decisions are few; one poller per shard
+        stream="statements_table",
+        tables=(
+            # The subject's open WebSocket connections (one Query); a gone one is forgotten.
+            TableAccess("connections_table", (QUERY, DELETE)),
+        ),
+        manages_connections=True,  # pushes each new decision and appeal outcome to its subject
     ),
     # The WebSocket API's routes (app.py; chalicelib/api/live.py). A connect verifies the
     # token (the user pool's keys over HTTPS, the profile with the erasure marker in one

@@ -29,6 +29,9 @@ SITE_PREFIX = "site/"
 # would keep removals and erasures visible at the edge for that long.
 CDN_MAX_AGE = cdk.Duration.minutes(5)
 ACCESS_LOG_DAYS = 90
+# An upload no generation used: its clean copy goes after this long (settings'
+# upload_retention_days, which the record's TTL follows).
+UPLOAD_RETENTION_DAYS = Settings().upload_retention_days
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class BucketRules:
     versioned: bool = False
     expire_days: int | None = None  # every object
     expire_prefixes: tuple[tuple[str, int], ...] = ()  # (prefix, days)
+    # (tag key, value, days): objects carrying the tag go after that long.
+    expire_tagged: tuple[tuple[str, str, int], ...] = ()
     noncurrent_days: int | None = None
 
 
@@ -62,6 +67,14 @@ RULES: dict[str, BucketRules] = {
     "exports_bucket": BucketRules(expire_prefixes=((resources.EXPORT_PREFIX, 7),)),
     # Published model archives: a rollback needs the old ones, so they stay, versioned.
     "models_bucket": BucketRules(versioned=True, noncurrent_days=30),
+    # Users' uploads (private: never served but to their owner's generations and, audited, to
+    # moderators). What a presigned POST wrote is scanned and deleted within minutes, or goes
+    # after a day; a clean copy no generation used goes by its tag; rejected evidence as the
+    # outputs' quarantine does. No versions: an erasure must really delete.
+    "uploads_bucket": BucketRules(
+        expire_prefixes=((resources.UPLOAD_PREFIX, 1), (resources.QUARANTINE_PREFIX, 30)),
+        expire_tagged=((*resources.UPLOAD_EXPIRY_TAG, UPLOAD_RETENTION_DAYS),),
+    ),
 }
 
 
@@ -104,6 +117,14 @@ class Storage(Construct):
             bucket = self._bucket(setting, name, RULES[setting])
             self.by_setting[setting] = self.by_name[name] = bucket
         self.distribution = self._cdn(self.by_setting["public_bucket"], site_headers, image_headers)
+        # The web client posts a picture straight to the uploads bucket (a presigned POST, whose
+        # signed policy is what allows it); the browser asks first, from the site's origin.
+        self.by_setting["uploads_bucket"].add_cors_rule(
+            allowed_methods=[s3.HttpMethods.POST],
+            allowed_origins=[f"https://{self.distribution.distribution_domain_name}"],
+            allowed_headers=["*"],
+            max_age=3600,
+        )
 
     @property
     def public_base_url(self) -> str:
@@ -121,6 +142,10 @@ class Storage(Construct):
             lifecycle.append(s3.LifecycleRule(expiration=cdk.Duration.days(rules.expire_days)))
         for prefix, days in rules.expire_prefixes:
             lifecycle.append(s3.LifecycleRule(prefix=prefix, expiration=cdk.Duration.days(days)))
+        for tag, value, days in rules.expire_tagged:
+            lifecycle.append(
+                s3.LifecycleRule(tag_filters={tag: value}, expiration=cdk.Duration.days(days))
+            )
         if rules.noncurrent_days:
             lifecycle.append(
                 s3.LifecycleRule(

@@ -101,7 +101,14 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
             "dynamodb:BatchGetItem",
         },
         "table api-keys",
-    ),
+    )
+    # Uploads: recorded with the quota's unit, read by their owner, marked used by a generation.
+    | _grants({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}, "table uploads")
+    # The presigned POST is signed with this role: one object under incoming/.
+    | _grants("s3:PutObject", "objects uploads/incoming/*")
+    # A generation reads the clean copy and removes its expiry tag; moderators' audited links.
+    | _grants({"s3:GetObject", "s3:DeleteObjectTagging"}, "objects uploads/clean/*")
+    | _grants("s3:GetObject", "objects uploads/quarantine/incoming/*"),
     "on_inference_result": LOGS
     | _grants("dynamodb:UpdateItem", "table generations")
     | _grants(CONSUME, "queue results"),
@@ -166,6 +173,9 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants({"dynamodb:GetItem", "dynamodb:Query"}, "table webhooks")
     | _grants("dynamodb:BatchGetItem", "table queue-counters")
     | _grants({"dynamodb:Query", "dynamodb:BatchGetItem"}, "table api-keys")
+    # The user's uploads and the ready ones' clean copies.
+    | _grants("dynamodb:Query", "index uploads/owner_index")
+    | _grants("s3:GetObject", "objects uploads/clean/*")
     | _grants(CONSUME, "queue exports"),
     "on_erasure_requested": LOGS
     # The display name leaves the profile, and its claim is freed, before the profile goes.
@@ -203,6 +213,15 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     | _grants({"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table webhooks")
     | _grants({"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table api-keys")
     | _grants({"dynamodb:Query", "dynamodb:BatchWriteItem"}, "table connections")
+    # Every upload: its objects (posted, clean, evidence), then its record.
+    | _grants("dynamodb:Query", "index uploads/owner_index")
+    | _grants("dynamodb:DeleteItem", "table uploads")
+    | _grants(
+        "s3:DeleteObject",
+        "objects uploads/incoming/*",
+        "objects uploads/clean/*",
+        "objects uploads/quarantine/incoming/*",
+    )
     | _grants(CONSUME, "queue erasures"),
     "on_webhook_delivery": LOGS
     | _grants({"dynamodb:GetItem", "dynamodb:UpdateItem"}, "table webhooks")

@@ -3,6 +3,7 @@ through CloudFront's origin access control; retention as the data requires."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_cdk.assertions import Match, Template
@@ -169,3 +170,30 @@ def test_new_model_outputs_are_announced_to_the_scan_queue(synth: Synth) -> None
             and s["Condition"]["ArnLike"]["aws:SourceArn"].endswith(f":::{note.bucket}")
             for s in statements
         )
+
+
+def test_uploads_expire_unless_used_and_only_the_site_may_post_to_them(synth: Synth) -> None:
+    _, bucket = _bucket(synth, "uploads_bucket")
+    properties = bucket["Properties"]
+    rules = properties["LifecycleConfiguration"]["Rules"]
+    # What was posted is scanned within minutes; a clean copy no generation used goes by tag.
+    assert {"ExpirationInDays": 1, "Prefix": resources.UPLOAD_PREFIX, "Status": "Enabled"} in rules
+    assert {
+        "ExpirationInDays": 30,
+        "Prefix": resources.QUARANTINE_PREFIX,
+        "Status": "Enabled",
+    } in rules
+    key, value = resources.UPLOAD_EXPIRY_TAG
+    assert {
+        "ExpirationInDays": stage_settings().upload_retention_days,
+        "TagFilters": [{"Key": key, "Value": value}],
+        "Status": "Enabled",
+    } in rules
+    # Erasure deletes for good: no versions to keep a deleted upload.
+    assert "VersioningConfiguration" not in properties
+    assert bucket["DeletionPolicy"] == "Retain"
+    ((cdn_id, _),) = synth.of_type("AWS::CloudFront::Distribution").items()
+    (cors,) = properties["CorsConfiguration"]["CorsRules"]
+    assert cors["AllowedMethods"] == ["POST"]
+    (origin,) = cors["AllowedOrigins"]
+    assert cdn_id in json.dumps(origin) and "*" not in json.dumps(origin)

@@ -51,6 +51,15 @@ ACKNOWLEDGED = {
     ("IAM5[Resource::<StorageUploadsBucket.Arn>/incoming/*]", "OnUploadCreatedRole"),
     ("IAM5[Resource::<StorageUploadsBucket.Arn>/clean/*]", "OnUploadCreatedRole"),
     ("IAM5[Resource::<StorageUploadsBucket.Arn>/quarantine/incoming/*]", "OnUploadCreatedRole"),
+    # Uploads: the presigned POST (incoming/), a generation's clean copy, moderators' links;
+    # the export's clean copies; erasure's every object of them.
+    ("IAM5[Resource::<StorageUploadsBucket.Arn>/incoming/*]", "APIHandlerRole"),
+    ("IAM5[Resource::<StorageUploadsBucket.Arn>/clean/*]", "APIHandlerRole"),
+    ("IAM5[Resource::<StorageUploadsBucket.Arn>/quarantine/incoming/*]", "APIHandlerRole"),
+    ("IAM5[Resource::<StorageUploadsBucket.Arn>/clean/*]", "OnExportRequestedRole"),
+    ("IAM5[Resource::<StorageUploadsBucket.Arn>/incoming/*]", "OnErasureRequestedRole"),
+    ("IAM5[Resource::<StorageUploadsBucket.Arn>/clean/*]", "OnErasureRequestedRole"),
+    ("IAM5[Resource::<StorageUploadsBucket.Arn>/quarantine/incoming/*]", "OnErasureRequestedRole"),
     # Actions IAM cannot scope: ECR sign-in, PutMetricData (namespace condition), Rekognition.
     ("IAM5[Resource::*]", "Inference/ExecutionRole"),
     ("IAM5[Resource::*]", "OnOutputCreatedRole"),
