@@ -40,6 +40,7 @@ from chalicelib.api import (
 )
 from chalicelib.api.http import http_middleware
 from chalicelib.events import changes, privacy, results, scan, sweeper, upload_scan
+from chalicelib.events import decisions as decision_changes
 from chalicelib.events import webhooks as webhook_deliveries
 
 app = Chalice(app_name="objektify")
@@ -69,7 +70,15 @@ for blueprint in (
 ):
     app.register_blueprint(blueprint)
 
-for handlers in (results.bp, scan.bp, upload_scan.bp, sweeper.bp, privacy.bp, changes.bp):
+for handlers in (
+    results.bp,
+    scan.bp,
+    upload_scan.bp,
+    sweeper.bp,
+    privacy.bp,
+    changes.bp,
+    decision_changes.bp,
+):
     app.register_blueprint(handlers)
 app.register_blueprint(webhook_deliveries.bp)
 

@@ -26,6 +26,7 @@ batch, so an item's changes are never applied out of order.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalice.app import Blueprint, DynamoDBEvent
@@ -104,8 +105,15 @@ def handle(record: Any) -> None:
 
 
 def process(event: DynamoDBEvent) -> dict[str, Any]:
+    return process_records(event, handle, "GenerationChangeFailed")
+
+
+def process_records(
+    event: DynamoDBEvent, handle: Callable[[Any], None], failure_metric: str
+) -> dict[str, Any]:
     """Handle each record in order; report the failures (and the records of their items that
-    came after them) so that Lambda reads the stream again from the first one."""
+    came after them) so that Lambda reads the stream again from the first one. Shared by the
+    tables' streams (this one, events/decisions.py)."""
     failed: list[str] = []
     failed_items: set[str] = set()
     try:
@@ -120,7 +128,7 @@ def process(event: DynamoDBEvent) -> dict[str, Any]:
                 logger.exception(
                     "stream record failed", extra={"sequence_number": record.sequence_number}
                 )
-                count("GenerationChangeFailed")
+                count(failure_metric)
                 failed.append(record.sequence_number)
                 failed_items.add(item)
     finally:

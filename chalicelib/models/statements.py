@@ -17,11 +17,15 @@ Access patterns
 - the statements since a date (the DSA export, an operator's occasional run): Scan with a
   filter on `created_at`. The public transparency report reads none: each decision and
   appeal adds to its day's counters (`models/report_days.py`) in its own transaction.
+
+The table's stream (NEW_AND_OLD_IMAGES) hands every new statement and every change of one to
+`events/decisions.py`, which pushes what the subject would notice to their open WebSockets.
 """
 
 from __future__ import annotations
 
 from pynamodb.attributes import BooleanAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.constants import STREAM_NEW_AND_OLD_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -74,6 +78,9 @@ class Statement(Model):
         table_name = get_settings().statements_table
         region = region()
         billing_mode = BILLING_MODE
+        # Every new statement and change, before and after, to events/decisions.py (live
+        # pushes to the subject); created with the table locally and in AWS (infra/data.py).
+        stream_view_type = STREAM_NEW_AND_OLD_IMAGE
 
     statement_id = UnicodeAttribute(hash_key=True)
     user_id = UnicodeAttribute()  # whose content or account it is about

@@ -27,6 +27,7 @@ FUNCTIONS = (
     "on_erasure_requested",
     "on_webhook_delivery",
     "on_generation_change",
+    "on_decision_change",
     "dataset_export",
     "websocket_connect",
     "websocket_message",

@@ -246,6 +246,17 @@ EXPECTED: dict[str, set[tuple[str, str]]] = {
     # The owner's open connections, pushed to; a gone one is forgotten.
     | _grants({"dynamodb:Query", "dynamodb:DeleteItem"}, "table connections")
     | _grants("execute-api:ManageConnections", "connections websocket"),
+    # The statements stream, read as the generations stream is; each decision pushed to its
+    # subject's open connections.
+    "on_decision_change": LOGS
+    | _grants(
+        {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
+        "stream statements",
+    )
+    | _grants("dynamodb:ListStreams", "*")
+    | _grants("sqs:SendMessage", "queue on-decision-change-failures")
+    | _grants({"dynamodb:Query", "dynamodb:DeleteItem"}, "table connections")
+    | _grants("execute-api:ManageConnections", "connections websocket"),
     # The WebSocket API's routes: a connect reads the caller's profile with the erasure marker
     # and records the connection; a disconnect forgets it; a message may answer a ping.
     "websocket_connect": LOGS

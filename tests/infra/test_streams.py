@@ -1,39 +1,64 @@
-"""The generations table's stream and the function that reads it: the table keeps new and old
-images, and the function's event source mapping reads this stack's stream (not the placeholder
-ARN Chalice packages), reports the records that failed, bisects a failing batch and sends one
-that keeps failing to a queue of its own, whose first message alarms."""
+"""The tables' streams and the functions that read them (the generations table's, and the
+statements table's): each table keeps new and old images, and its function's event source
+mapping reads this stack's stream (not the placeholder ARN Chalice packages), reports the
+records that failed, bisects a failing batch and sends one that keeps failing to a queue of its
+own, whose first message alarms."""
 
 from __future__ import annotations
 
-from chalicelib.events import changes
+import pytest
+
+from chalicelib.events import changes, decisions
+from chalicelib.settings import get_settings
 from tests.infra.support import Synth, arn_of, deployed_name, ref, stage_settings
 
+# (function, its table's settings field, the placeholder ARN its handler names, its concurrency)
+STREAMS = [
+    ("on_generation_change", "generations_table", changes.STREAM_ARN, 5),
+    ("on_decision_change", "statements_table", decisions.STREAM_ARN, 2),
+]
+each_stream = pytest.mark.parametrize(
+    ("function_name", "table", "placeholder", "reserved"), STREAMS
+)
 
-def test_the_generations_table_has_a_stream_of_new_and_old_images(synth: Synth) -> None:
-    table_id, table = synth.named(
-        "AWS::DynamoDB::Table", "TableName", deployed_name(changes.get_settings().generations_table)
+
+def _table(synth: Synth, table: str) -> tuple[str, dict]:
+    return synth.named(
+        "AWS::DynamoDB::Table", "TableName", deployed_name(getattr(get_settings(), table))
     )
-    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
-    assert table_id
+
+
+def test_the_streamed_tables_keep_new_and_old_images_and_no_other_table_streams(
+    synth: Synth,
+) -> None:
+    names = []
+    for _, table, _, _ in STREAMS:
+        table_id, found = _table(synth, table)
+        assert found["Properties"]["StreamSpecification"] == {
+            "StreamViewType": "NEW_AND_OLD_IMAGES"
+        }
+        assert table_id
+        names.append(found["Properties"]["TableName"])
     # No other table streams: nothing else reads one.
     streaming = [
         r["Properties"]["TableName"]
         for r in synth.of_type("AWS::DynamoDB::Table").values()
         if "StreamSpecification" in r["Properties"]
     ]
-    assert streaming == [table["Properties"]["TableName"]]
+    assert sorted(streaming) == sorted(names)
 
 
-def test_the_change_function_reads_the_tables_own_stream(synth: Synth) -> None:
-    table_id, _ = synth.named(
-        "AWS::DynamoDB::Table", "TableName", deployed_name(changes.get_settings().generations_table)
-    )
-    function = synth.function("on_generation_change")
+@each_stream
+def test_the_change_function_reads_the_tables_own_stream(
+    synth: Synth, function_name: str, table: str, placeholder: str, reserved: int
+) -> None:
+    table_id, _ = _table(synth, table)
+    function = synth.function(function_name)
     (event,) = function["Properties"]["Events"].values()
     assert event["Type"] == "DynamoDB"
     source = event["Properties"]
     assert source["Stream"] == {"Fn::GetAtt": [table_id, "StreamArn"]}
-    assert changes.STREAM_ARN not in str(function)
+    assert placeholder not in str(function)
     assert source["StartingPosition"] == "TRIM_HORIZON"
     assert source["BatchSize"] == 100
     assert source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -45,19 +70,22 @@ def test_the_change_function_reads_the_tables_own_stream(synth: Synth) -> None:
     queue_id = failures["Destination"]["Fn::GetAtt"][0]
     assert failures["Destination"] == arn_of(queue_id)
     queue = synth.resources[queue_id]["Properties"]
-    assert queue["QueueName"].endswith("-on-generation-change-failures")
+    assert queue["QueueName"].endswith("-" + function_name.replace("_", "-") + "-failures")
     assert queue["MessageRetentionPeriod"] == 14 * 24 * 3600
     assert queue["SqsManagedSseEnabled"] is True
     dlq_id = queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
     assert synth.resources[dlq_id]["Properties"]["QueueName"] == queue["QueueName"] + "-dlq"
-    assert function["Properties"]["ReservedConcurrentExecutions"] == 5
+    assert function["Properties"]["ReservedConcurrentExecutions"] == reserved
 
 
-def test_a_batch_that_failed_every_retry_alarms_at_once(synth: Synth) -> None:
+@each_stream
+def test_a_batch_that_failed_every_retry_alarms_at_once(
+    synth: Synth, function_name: str, table: str, placeholder: str, reserved: int
+) -> None:
     alarm_topic, _ = synth.named(
         "AWS::SNS::Topic", "TopicName", f"objektify-{stage_settings().stage}-alarms"
     )
-    function = synth.function("on_generation_change")
+    function = synth.function(function_name)
     (event,) = function["Properties"]["Events"].values()
     queue_id = event["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
     (alarm,) = [
