@@ -216,9 +216,18 @@ class UploadBody(Body):
     # Whose picture it is to use: the uploader's own, or one they hold a licence for.
     rights: Literal["own", "licensed"]
     # The uploader attests that they may use it and that it shows no one without their
-    # consent; nothing else is accepted.
-    attest: Literal[True]
+    # consent: JSON true, nothing else (Literal[True] would take 1 for it).
+    attest: StrictBool
     content_type: Literal["image/png", "image/jpeg", "image/webp"] = "image/png"
+
+    @field_validator("attest")
+    @classmethod
+    def _attest(cls, value: bool) -> bool:
+        if value is not True:
+            raise ValueError(
+                "must be true: you may use this picture and it shows no one without their consent"
+            )
+        return value
 
 
 class WebhookBody(Body):

@@ -93,6 +93,7 @@ def test_a_jpeg_declared_as_such_is_fixed_in_the_post(stack: StackState) -> None
         ({"rights": "own"}, "attest"),
         ({"rights": "own", "attest": False}, "attest"),
         ({"rights": "own", "attest": "true"}, "attest"),
+        ({"rights": "own", "attest": 1}, "attest"),
         ({"rights": "someone else's", "attest": True}, "rights"),
         ({"attest": True}, "rights"),
         ({"rights": "own", "attest": True, "content_type": "text/html"}, "content_type"),

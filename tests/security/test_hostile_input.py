@@ -341,6 +341,39 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             )
         ],
         ("anonymous", "POST", "/provenance/check", b"", {"Content-Type": "image/jpeg"}),
+        # Uploads: the rights statement and the declared type, nothing else, nothing odd.
+        *[
+            ("owner", "POST", "/uploads", body, json_type)
+            for body in (
+                b'{"rights": "own", "attest": "' + b"a" * 300_000 + b'"}',
+                b"[" * 100_000 + b"]" * 100_000,
+                b'[{"rights": "own", "attest": true}]',
+                b'{"rights": {"$ne": ""}, "attest": true}',
+                b'{"rights": "own\u0000", "attest": true}',
+                b'{"rights": "OWN", "attest": true}',
+                b'{"rights": "own", "attest": 1}',
+                b'{"rights": "own", "attest": "true"}',
+                b'{"rights": "own", "attest": [true]}',
+                b'{"rights": "own", "attest": NaN}',
+                b'{"rights": "own", "attest": true, "content_type": "image/svg+xml"}',
+                b'{"rights": "own", "attest": true, "content_type": "text/html"}',
+                b'{"rights": "own", "attest": true, "content_type": "image/png; x=1"}',
+                b'{"rights": "own", "attest": true, "content_type": "IMAGE/PNG"}',
+                b'{"rights": "own", "attest": true, "content_type": null}',
+                b'{"rights": "own", "attest": true, "key": "incoming/../clean/x.png"}',
+                b'{"rights": "own", "attest": true, "rights": "mine"}',
+                b'{"rights": "\ud800", "attest": true}',
+                b'{"rights": "own", "attest": true,',
+            )
+        ],
+        (
+            "owner",
+            "POST",
+            "/uploads",
+            b"rights=own&attest=true",
+            {"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        ("owner", "POST", "/uploads", png((64, 64)), {"Content-Type": "image/png"}),
     ]
     for nasty in NASTY_IDS:
         cases += [
@@ -358,6 +391,7 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
                 json_type,
             ),
             ("owner", "GET", f"/me/export/{nasty}", None, {}),
+            ("owner", "GET", f"/uploads/{nasty}", None, {}),
             ("owner", "DELETE", f"/me/api-keys/{nasty}", None, {}),
             (
                 "moderator",

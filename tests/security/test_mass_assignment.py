@@ -30,6 +30,14 @@ FORBIDDEN = {
     "key_hash": "0" * 64,
     "prefix": "objk_chosen",
     "last_used_at": "2000-01-01T00:00:00Z",
+    # An upload's record: set by the service and its scan only.
+    "upload_id": "01ARZ3NDEKTSV4RRFFQ69G5FAV",
+    "incoming_key": "incoming/01ARZ3NDEKTSV4RRFFQ69G5FAV",
+    "clean_key": "clean/01ARZ3NDEKTSV4RRFFQ69G5FAV.png",
+    "fingerprint": "0" * 64,
+    "used": True,
+    "attested_at": "2000-01-01T00:00:00Z",
+    "expires_at": "2099-01-01T00:00:00Z",
 }
 
 
@@ -57,6 +65,13 @@ def write_routes(world: World) -> list[tuple[str, str, str, dict]]:
             },
         ),
         ("other", "POST", "/generations", {"remix_of": image, "seed": 3}),
+        ("owner", "POST", "/uploads", {"rights": "own", "attest": True}),
+        (
+            "owner",
+            "POST",
+            "/uploads",
+            {"rights": "licensed", "attest": True, "content_type": "image/webp"},
+        ),
         ("owner", "PATCH", "/me", {"display_name": "Mass Assigner"}),
         ("owner", "PUT", "/me/webhook", {"url": "http://127.0.0.1:9/hook"}),
         ("owner", "POST", "/me/api-keys", {"name": "Mass Assigner", "scopes": ["read"]}),
