@@ -6,6 +6,8 @@ own, whose first message alarms."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from chalicelib.events import changes, decisions
@@ -22,7 +24,7 @@ each_stream = pytest.mark.parametrize(
 )
 
 
-def _table(synth: Synth, table: str) -> tuple[str, dict]:
+def _table(synth: Synth, table: str) -> tuple[str, dict[str, Any]]:
     return synth.named(
         "AWS::DynamoDB::Table", "TableName", deployed_name(getattr(get_settings(), table))
     )

@@ -22,7 +22,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from local.config import StackState, app_env
 from tests.support.aws import client, name
-from tests.support.client import FINAL, Api, consented, sign_in
+from tests.support.client import FINAL, Api, consented, publish_one, sign_in
 from tests.support.stack import LOGS
 from tests.support.tokens import claims_for, signed_by_emulator, signed_by_stranger
 from tests.support.waiting import wait_for
@@ -233,3 +233,66 @@ def test_a_client_sees_every_state_of_its_generation_in_order_and_nothing_of_oth
             while True:
                 other = received(theirs, timeout=1)
                 assert other["generation"]["id"] != generation_id
+
+
+def decisions_until(
+    ws: ClientConnection, wanted: Any, what: str, timeout: float = 60
+) -> list[dict[str, Any]]:
+    """The decisions pushed to `ws` until `wanted(decisions so far)` holds (generation messages
+    are skipped)."""
+    seen: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while not wanted(seen):
+        left = deadline - time.monotonic()
+        assert left > 0, f"{what}: not pushed in {timeout} s; pushed: {seen}"
+        message = received(ws, timeout=left)
+        if message["type"] == "decision":
+            seen.append(message["decision"])
+    return seen
+
+
+def test_a_users_decisions_and_their_appeals_outcome_are_pushed_to_them_alone(
+    stack: StackState,
+) -> None:
+    alice, bob = consented(stack), consented(stack)
+    first, second = consented(stack, "moderators"), consented(stack, "moderators")
+    image_id = publish_one(alice)["id"]
+
+    with socket(stack, alice.token) as mine, socket(stack, bob.token) as theirs:
+        removed = first.post(
+            f"/moderation/images/{image_id}/decision",
+            json={"action": "remove", "reason": "Graphic violence.", "category": "violent"},
+        )
+        assert removed.status_code == 200, removed.text
+        (removal,) = decisions_until(mine, bool, "the removal")
+
+        listed = {s["id"]: s for s in alice.get("/me/decisions?limit=100").json()["items"]}
+        assert removal == listed[removal["id"]]  # exactly what GET /me/decisions shows
+        assert removal["decision"] == "content_removed" and removal["image_id"] == image_id
+        assert removal["appeal"] is None
+
+        filed = alice.post(
+            f"/me/decisions/{removal['id']}/appeal", json={"explanation": "A painted storm."}
+        )
+        assert filed.status_code == 201, filed.text
+        reversed_ = second.post(
+            f"/moderation/appeals/{removal['id']}/decision",
+            json={"action": "reverse", "reason": "A storm, not gore."},
+        )
+        assert reversed_.status_code == 200, reversed_.text
+
+        def outcome_told(seen: list[dict[str, Any]]) -> bool:
+            decided = [s for s in seen if (s["appeal"] or {}).get("status") == "decided"]
+            return bool(decided) and any(s["decision"] == "decision_reversed" for s in seen)
+
+        later = decisions_until(mine, outcome_told, "the appeal's outcome")
+        listed = {s["id"]: s for s in alice.get("/me/decisions?limit=100").json()["items"]}
+        outcome = next(s for s in later if s["decision"] == "decision_reversed")
+        assert outcome == listed[outcome["id"]] and outcome["refers_to"] == removal["id"]
+        appealed = [s for s in later if s["id"] == removal["id"]]
+        assert appealed[-1] == listed[removal["id"]]
+        assert appealed[-1]["appeal"]["outcome"] == "reversed"
+        assert all((s["appeal"] or {}).get("status") != "deciding" for s in later)
+
+        # Bob's socket carried nothing of Alice's decisions (nor anything else: he did nothing).
+        nothing_more(theirs)
