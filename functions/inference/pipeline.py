@@ -1,4 +1,5 @@
-"""Loading the text-to-image pipeline and painting images with it, one request or a batch.
+"""Loading the text-to-image pipeline and painting images with it, one request or a batch;
+image-to-image from the same loaded modules (`image_to_image`).
 
 Three sources, in order: a model folder (`--model-dir`, `SM_MODEL_DIR`, or `/opt/ml/model` when
 it holds a model), else the offline default: a small Stable Diffusion pipeline built from
@@ -21,7 +22,7 @@ from __future__ import annotations
 import io
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -65,11 +66,24 @@ class Request:
     # batch key: each image of a batch gets its own.
     image_id: str | None = None
     scheduler: str = "euler"
+    # Image-to-image: the picture to start from (image bytes Pillow reads, resized here to
+    # width x height) and how far from it to go (0.05: hardly at all, 1.0: only its outline
+    # of noise is kept). None: text-to-image.
+    init_image: bytes | None = field(default=None, repr=False)
+    strength: float | None = None
 
-    def batch_key(self) -> tuple[int, int, int, float, str]:
+    def batch_key(self) -> tuple[int, int, int, float, str, float | None]:
         """What requests painted in one pipeline call must share: everything the call takes
-        once for all its images."""
-        return (self.width, self.height, self.steps, self.guidance_scale, self.scheduler)
+        once for all its images. Image-to-image and text-to-image never share a call (the
+        strength is None only for text-to-image), nor do two strengths."""
+        return (
+            self.width,
+            self.height,
+            self.steps,
+            self.guidance_scale,
+            self.scheduler,
+            self.strength if self.init_image is not None else None,
+        )
 
 
 # The schedulers a request may name, by their diffusers class; each is built once per loaded
@@ -91,6 +105,16 @@ def use_scheduler(pipe: Any, name: str) -> None:
 
     if name not in SCHEDULERS:
         raise ValueError(f"unknown scheduler {name!r}")
+    made = _schedulers(pipe)
+    if name not in made:
+        made[name] = getattr(diffusers, SCHEDULERS[name]).from_config(
+            pipe._objektify_scheduler_config
+        )
+    pipe.scheduler = made[name]
+
+
+def _schedulers(pipe: Any) -> dict[str, Any]:
+    """The schedulers made for `pipe` so far, by name (first: the one it was loaded with)."""
     made: dict[str, Any] | None = getattr(pipe, "_objektify_schedulers", None)
     if made is None:
         made = {}
@@ -100,11 +124,7 @@ def use_scheduler(pipe: Any, name: str) -> None:
                 made[key] = loaded
         pipe._objektify_schedulers = made
         pipe._objektify_scheduler_config = loaded.config
-    if name not in made:
-        made[name] = getattr(diffusers, SCHEDULERS[name]).from_config(
-            pipe._objektify_scheduler_config
-        )
-    pipe.scheduler = made[name]
+    return made
 
 
 def device_and_dtype() -> tuple[str, Any]:
@@ -246,6 +266,36 @@ def load(directory: Path | None) -> tuple[Any, ModelInfo]:
     return pipe, read_info(directory)
 
 
+def image_to_image(pipe: Any) -> Any:
+    """The image-to-image pipeline over `pipe`'s own modules (`from_pipe`: the same UNet, VAE
+    and text encoder objects, so no second copy of the weights), made once per loaded pipeline."""
+    made = getattr(pipe, "_objektify_image_to_image", None)
+    if made is None:
+        from diffusers import AutoPipelineForImage2Image
+
+        schedulers = _schedulers(pipe)  # before from_pipe, while pipe has its loaded one
+        made = AutoPipelineForImage2Image.from_pipe(pipe)
+        made.set_progress_bar_config(disable=True)
+        # The same scheduler objects and config as the text-to-image pipeline: switching
+        # scheduler in one call never depends on which pipeline the previous call used.
+        made._objektify_schedulers = schedulers
+        made._objektify_scheduler_config = pipe._objektify_scheduler_config
+        pipe._objektify_image_to_image = made
+    return made
+
+
+def init_picture(raw: bytes, width: int, height: int) -> Any:
+    """The starting picture as RGB at the requested size (stretched to it, as the output's
+    size is the request's)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(raw)) as opened:
+        picture = opened.convert("RGB")
+    if picture.size != (width, height):
+        picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+    return picture
+
+
 def paint(pipe: Any, info: ModelInfo, request: Request) -> bytes:
     """One image as PNG bytes: the same request on the same model gives the same bytes."""
     return paint_batch(pipe, info, [request])[0]
@@ -260,21 +310,30 @@ def paint_batch(pipe: Any, info: ModelInfo, requests: list[Request]) -> list[byt
     first = requests[0]
     if any(r.batch_key() != first.batch_key() for r in requests):
         raise ValueError("a batch takes requests of one size, step count, guidance, scheduler")
-    use_scheduler(pipe, first.scheduler)
     # One generator per request: diffusers draws each image's starting noise from its own.
     generators = [torch.Generator(device="cpu").manual_seed(r.seed) for r in requests]
+    arguments: dict[str, Any] = {
+        "prompt": [r.prompt for r in requests],
+        # No negative prompt is the empty one: diffusers encodes "" for None.
+        "negative_prompt": [r.negative_prompt or "" for r in requests],
+        "num_inference_steps": first.steps,
+        "guidance_scale": first.guidance_scale,
+        "generator": generators,
+        "output_type": "pil",
+    }
+    if first.init_image is not None:
+        caller = image_to_image(pipe)
+        arguments["image"] = [
+            init_picture(r.init_image or b"", first.width, first.height) for r in requests
+        ]
+        arguments["strength"] = first.strength if first.strength is not None else 0.75
+    else:
+        caller = pipe
+        arguments["width"] = first.width
+        arguments["height"] = first.height
+    use_scheduler(caller, first.scheduler)
     with torch.inference_mode():
-        images = pipe(
-            prompt=[r.prompt for r in requests],
-            # No negative prompt is the empty one: diffusers encodes "" for None.
-            negative_prompt=[r.negative_prompt or "" for r in requests],
-            width=first.width,
-            height=first.height,
-            num_inference_steps=first.steps,
-            guidance_scale=first.guidance_scale,
-            generator=generators,
-            output_type="pil",
-        ).images
+        images = caller(**arguments).images
     chunk = PngImagePlugin.PngInfo()
     chunk.add_text(PROVENANCE_CHUNK, json.dumps(info.as_dict(), sort_keys=True))
     painted = []

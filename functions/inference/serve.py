@@ -10,6 +10,9 @@ scheduler arriving within `OBJEKTIFY_BATCH_WINDOW_MS` share a call, at most
 is the bytes its request paints alone. The image id, when the caller passes it in SageMaker's
 CustomAttributes (`image_id=<id>`), is written into the image as an invisible watermark
 (`watermark.py`; its format is `chalicelib/provenance/watermark.py`, copied into the image).
+Image-to-image: the payload's `init_image` (base64 of the starting picture's PNG, JPEG or WebP
+bytes; the container needs no access to where it came from) and `strength` (0.05 to 1.0) paint
+from the same loaded weights (`pipeline.image_to_image`), never in a batch with text-to-image.
 Run: `python -m functions.inference.serve [serve] [--port 8080] [--model-dir DIR]`.
 """
 
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import io
 import json
 import os
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,8 +30,13 @@ from typing import Any
 from chalicelib.provenance import watermark
 from functions.inference import batching, manifest, pipeline
 
-MAX_BODY = 64 * 1024
+# A payload with a starting picture carries it base64-encoded (the API shrinks it to the
+# requested size first, so a 2048² PNG of noise, ~16 MB, fits); one without stays small.
+MAX_BODY = 24 * 1024 * 1024
+MAX_INIT_IMAGE = 16 * 1024 * 1024
 FIELDS = {
+    "init_image",
+    "strength",
     "prompt",
     "negative_prompt",
     "width",
@@ -87,7 +96,10 @@ def parse(
     scheduler = body.get("scheduler", "euler")
     if scheduler not in pipeline.SCHEDULERS:
         raise BadRequest(f"scheduler must be one of {', '.join(pipeline.SCHEDULERS)}")
+    init_image, strength = _init_image(body)
     return pipeline.Request(
+        init_image=init_image,
+        strength=strength,
         prompt=prompt,
         negative_prompt=negative or None,
         width=width,
@@ -97,6 +109,43 @@ def parse(
         guidance_scale=float(guidance),
         scheduler=scheduler,
     )
+
+
+def _init_image(body: dict[str, Any]) -> tuple[bytes | None, float | None]:
+    """Image-to-image's starting picture (base64 of PNG, JPEG or WebP bytes) and strength
+    (0.05 to 1.0, required with it); (None, None) for text-to-image."""
+    import base64
+    import binascii
+
+    encoded, strength = body.get("init_image"), body.get("strength")
+    if encoded is None:
+        if strength is not None:
+            raise BadRequest("strength is for init_image only")
+        return None, None
+    if not isinstance(encoded, str) or not encoded:
+        raise BadRequest("init_image must be base64 of PNG, JPEG or WebP bytes")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise BadRequest("init_image must be base64 of PNG, JPEG or WebP bytes") from exc
+    if len(raw) > MAX_INIT_IMAGE:
+        raise BadRequest(f"init_image must be at most {MAX_INIT_IMAGE} bytes")
+    if not raw.startswith((b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")) and raw[8:12] != b"WEBP":
+        raise BadRequest("init_image must be base64 of PNG, JPEG or WebP bytes")
+    if (
+        isinstance(strength, bool)
+        or not isinstance(strength, int | float)
+        or not 0.05 <= strength <= 1.0
+    ):
+        raise BadRequest("strength must be a number from 0.05 to 1.0")
+    from PIL import Image
+
+    try:  # read here, so that a bad picture is this request's 400, not its batch's failure
+        with Image.open(io.BytesIO(raw)) as picture:
+            picture.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise BadRequest("init_image is not a readable image") from exc
+    return raw, float(strength)
 
 
 class ModelServer:
