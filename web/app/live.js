@@ -3,6 +3,8 @@
 // state of each is kept, since a message may arrive before its follower (the POST's answer and
 // the first push race). When no socket can be opened (none configured, refused, offline) the
 // caller gets null and polls instead; a socket that closes tells its followers, who poll too.
+// Each {type: "decision"} message (a statement of reasons about the user, new or with its
+// appeal decided: one item of GET /me/decisions) goes to every decision listener.
 
 import { api } from "./api.js";
 import { currentToken } from "./auth.js";
@@ -12,6 +14,8 @@ let config = null;
 let opening = null; // a promise of the open socket, or of null
 const followers = new Map(); // generation id → set of {onGeneration, onClosed}
 const latest = new Map(); // generation id → its last state pushed
+const decisionListeners = new Set();
+let current = null; // the open socket
 
 function clientConfig() {
   if (!config) {
@@ -27,6 +31,10 @@ function deliver(event) {
   } catch {
     return;
   }
+  if (message?.type === "decision" && message.decision?.id) {
+    for (const listener of decisionListeners) listener(message.decision);
+    return;
+  }
   const generation = message?.type === "generation" ? message.generation : null;
   if (!generation?.id) return;
   latest.set(generation.id, generation);
@@ -35,6 +43,7 @@ function deliver(event) {
 
 function closed() {
   opening = null;
+  current = null;
   latest.clear();
   const all = [...followers.values()].flatMap((set) => [...set]);
   followers.clear();
@@ -62,6 +71,7 @@ export function openLive() {
       let keepAlive = null;
       socket.addEventListener("open", () => {
         keepAlive = setInterval(() => socket.send(JSON.stringify({ type: "ping" })), KEEP_ALIVE);
+        current = socket;
         resolve(socket);
       }, { once: true });
       socket.addEventListener("message", deliver);
@@ -89,4 +99,14 @@ export function followLive(id, onGeneration, onClosed) {
   followers.get(id).add(follower);
   if (latest.has(id)) onGeneration(latest.get(id));
   return () => followers.get(id)?.delete(follower);
+}
+
+/** Call `listener(decision)` with each decision pushed (one item of GET /me/decisions). */
+export function onLiveDecision(listener) {
+  decisionListeners.add(listener);
+}
+
+/** Close the page's socket (signed out: nothing more of that user may arrive). */
+export function closeLive() {
+  current?.close();
 }

@@ -1,10 +1,12 @@
 // The shell: loads the config, finishes a hosted sign-in, draws the navigation and the banner,
-// and shows the screen the URL names, checking who may see it.
+// and shows the screen the URL names, checking who may see it. While signed in, the page keeps
+// its live socket open, and a decision pushed about the user shows a notice linking to it.
 
 import { signOut, completeHostedSignIn } from "./auth.js";
 import { h, notice } from "./dom.js";
+import { closeLive, onLiveDecision, openLive } from "./live.js";
 import { refusal } from "./refusals.js";
-import { go, match, route, startRouter } from "./router.js";
+import { go, match, rerender, route, startRouter } from "./router.js";
 import {
   consentRequired, hasRole, loadConfig, onSessionChange, refreshMe, session, signedIn, signedOut,
 } from "./session.js";
@@ -13,7 +15,7 @@ import { adminView } from "./views/admin.js";
 import { auditView } from "./views/audit.js";
 import { checkView } from "./views/check.js";
 import { createView } from "./views/create.js";
-import { appealsView, decisionsView } from "./views/decisions.js";
+import { appealsView, DECISIONS, decisionsView } from "./views/decisions.js";
 import { developerView } from "./views/developer.js";
 import { creatorView, galleryView } from "./views/gallery.js";
 import { imageView } from "./views/image.js";
@@ -93,6 +95,33 @@ function banner() {
   }
 }
 
+// Decisions pushed over the socket: a notice that stays across screens until followed or
+// dismissed. A push can come twice (the stream delivers at least once): told once.
+const liveNotice = h("div", { id: "live-notice" });
+const told = new Set();
+
+function decisionNotice(decision) {
+  const appeal = decision.appeal;
+  if (appeal?.status === "open") return; // the user's own appeal, just filed
+  const key = `${decision.id}:${appeal?.status || ""}`;
+  if (told.has(key)) return;
+  told.add(key);
+  const what = appeal?.status === "decided"
+    ? DECISIONS[appeal.outcome === "reversed" ? "decision_reversed" : "decision_upheld"]
+    : DECISIONS[decision.decision] || "A decision about your content or account";
+  const link = h("a", { href: "#/decisions" }, "See why in My decisions");
+  const dismiss = h("button", { type: "button", class: "link" }, "Dismiss");
+  link.addEventListener("click", () => {
+    liveNotice.replaceChildren();
+    if (location.hash === "#/decisions") rerender();
+  });
+  dismiss.addEventListener("click", () => liveNotice.replaceChildren());
+  const box = notice("info", h("p", {}, `New decision: ${what}. `, link, " ", dismiss));
+  box.dataset.decision = decision.id;
+  liveNotice.replaceChildren(box);
+  refreshMe(); // a suspension, or one lifted, changes what the page offers
+}
+
 /** The terms come first: once per session and version, a signed-in person is taken there. */
 function termsFirst(entry) {
   if (!consentRequired()) return false;
@@ -112,6 +141,7 @@ async function show(initial) {
     meCheckedAt = Date.now();
     await refreshMe();
   }
+  if (signedIn()) openLive(); // the page's one socket; decisions arrive on it
   if (signal.aborted) return;
   const found = match(location.hash);
   if (!found) {
@@ -150,7 +180,16 @@ async function boot() {
     event.preventDefault();
     main.focus();
   });
-  onSessionChange(() => { navigation(match(location.hash)?.entry.nav); banner(); });
+  document.getElementById("banner").after(liveNotice);
+  onLiveDecision(decisionNotice);
+  onSessionChange(() => {
+    navigation(match(location.hash)?.entry.nav);
+    banner();
+    if (!signedIn()) {
+      closeLive();
+      liveNotice.replaceChildren();
+    }
+  });
   try {
     if (config.mode === "cognito") await completeHostedSignIn(config);
   } catch (error) {

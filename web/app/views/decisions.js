@@ -7,7 +7,7 @@ import { pager } from "../pager.js";
 import { pageSize } from "../session.js";
 import { refusal } from "../refusals.js";
 
-const DECISIONS = {
+export const DECISIONS = {
   content_removed: "Image removed",
   account_suspended: "Account suspended",
   account_terminated: "Account terminated",
