@@ -125,6 +125,19 @@ def test_an_upload_is_its_owners_alone(stack: StackState) -> None:
     )
 
 
+def test_twenty_uploads_an_hour_then_429_with_retry_after(stack: StackState) -> None:
+    user, other = consented(stack), consented(stack)
+    for _ in range(20):
+        start(user)
+    refused = user.post("/uploads", json={"rights": "own", "attest": True})
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 3600
+    assert user.user_id is not None and len(records_of(stack, user.user_id)) == 20
+    start(other)  # a quota of each user's own
+    # Generations keep their own quota.
+    assert user.post("/generations", json={"prompt": "a lamp", "steps": 1}).status_code == 202
+
+
 def test_an_unconsented_caller_cannot_upload(stack: StackState) -> None:
     answer = sign_in(stack).post("/uploads", json={"rights": "own", "attest": True})
     assert answer.status_code == 403 and answer.json()["code"] == "consent_required"
@@ -135,11 +148,16 @@ def test_the_export_lists_uploads_and_erasure_leaves_none(stack: StackState) -> 
     assert user.user_id is not None
     first, second = start(user), start(user, content_type="image/webp")
     assert 200 <= post_file(first, png(), "image/png").status_code < 300
-    wait_for(
-        lambda: objects_of(stack, first["upload_id"]),
-        timeout=60,
-        what="the posted file (or the scan's copy) to be stored",
+    scanned = wait_for(
+        lambda: (
+            (b := user.get(f"/uploads/{first['upload_id']}").json())["status"]
+            in ("ready", "rejected")
+            and b
+        ),
+        timeout=120,
+        what="the upload to be scanned",
     )
+    assert scanned["status"] == "ready", scanned
 
     export_id = user.post("/me/export").json()["export_id"]
     ready = wait_for(
@@ -151,6 +169,9 @@ def test_the_export_lists_uploads_and_erasure_leaves_none(stack: StackState) -> 
     listed = json.loads(archive.read("uploads.json"))
     assert {u["upload_id"] for u in listed} == {first["upload_id"], second["upload_id"]}
     assert {u["rights"] for u in listed} == {"own"}
+    # The ready one's clean copy (a PNG without metadata); the never-posted one has none.
+    assert archive.read(f"images/uploads/{first['upload_id']}.png").startswith(b"\x89PNG")
+    assert f"images/uploads/{second['upload_id']}.png" not in archive.namelist()
 
     assert user.delete("/me").status_code == 202
     wait_for(
