@@ -183,3 +183,20 @@ def test_the_export_lists_uploads_and_erasure_leaves_none(stack: StackState) -> 
         timeout=120,
         what="every upload record and object of the user to go",
     )
+
+
+def test_the_local_uploads_bucket_expires_and_announces_as_in_aws(stack: StackState) -> None:
+    s3, bucket = client(stack, "s3"), name(stack, "uploads")
+    rules = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    filters = {json.dumps(r["Filter"], sort_keys=True): r["Expiration"]["Days"] for r in rules}
+    assert filters[json.dumps({"Prefix": "incoming/"})] == 1
+    tag = {"Tag": {"Key": "objektify-expires", "Value": "true"}}
+    assert filters[json.dumps(tag, sort_keys=True)] == 30
+    (note,) = s3.get_bucket_notification_configuration(Bucket=bucket)["QueueConfigurations"]
+    assert note["QueueArn"].endswith(":" + name(stack, "upload-scan"))
+    assert note["Filter"]["Key"]["FilterRules"] == [{"Name": "prefix", "Value": "incoming/"}]
+    queue = client(stack, "sqs").get_queue_url(QueueName=name(stack, "upload-scan"))["QueueUrl"]
+    redrive = client(stack, "sqs").get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["RedrivePolicy"]
+    )["Attributes"]["RedrivePolicy"]
+    assert json.loads(redrive)["deadLetterTargetArn"].endswith(name(stack, "upload-scan") + "-dlq")
