@@ -266,6 +266,7 @@ def _ready_upload(api: Any, png: bytes) -> str | None:
     """An upload of `api`'s user, through the presigned POST, once the scan made it ready."""
     import requests
 
+    started = time.perf_counter()
     created = api.post("/uploads", json={"rights": "own", "attest": True})
     if created.status_code != 201:
         print(f"  uploads not available here: POST /uploads {created.status_code}")
@@ -290,6 +291,10 @@ def _ready_upload(api: Any, png: bytes) -> str | None:
     if status["status"] != "ready":
         print(f"  the upload was {status}")
         return None
+    print(
+        f"  upload of a {len(png) / 1e3:.0f} kB PNG, POST /uploads -> ready (presigned POST, "
+        f"event, scan): {time.perf_counter() - started:.2f} s"
+    )
     return str(body["upload_id"])
 
 
