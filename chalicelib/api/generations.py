@@ -26,12 +26,27 @@ def submit_generation() -> Response:
     caller = caller_of(request)
     admission = submission.admit(caller.user_id)
     body = parse(GenerationBody, json_body(request))
+    asked = _asked(body)
+    start = None
+    if body.init_image is not None:
+        from chalicelib.services import image_to_image
+
+        # 404 unless it is the caller's own upload that passed the scan.
+        start = image_to_image.starting_picture(
+            caller.user_id, body.init_image, asked["width"], asked["height"]
+        )
+        strength = image_to_image.DEFAULT_STRENGTH if body.strength is None else body.strength
+        asked.update(init_upload=body.init_image, strength=float(strength), init_png=start.png)
     answer = submission.submit(
         admission,
-        submission.GenerationRequest(**_asked(body)),
+        submission.GenerationRequest(**asked),
         request.headers.get("idempotency-key"),
         bp.lambda_context,
     )
+    if start is not None:
+        from chalicelib.services import uploads
+
+        uploads.mark_used(start.upload)  # a generation uses it: it no longer expires
     return Response(
         body=views.generation(answer),
         status_code=202,
@@ -51,7 +66,9 @@ def _asked(body: GenerationBody) -> dict[str, Any]:
     if body.remix_of is not None:
         base = remix.parameters(body.remix_of)
     given = body.model_dump(
-        exclude_none=True, exclude={"aspect", "n", "remix_of"}, exclude_unset=True
+        exclude_none=True,
+        exclude={"aspect", "n", "remix_of", "init_image", "strength"},
+        exclude_unset=True,
     )
     if body.aspect is not None:
         given["width"], given["height"] = ASPECTS[body.aspect]

@@ -77,6 +77,15 @@ class GenerationBody(Body):
     aspect: Literal["1:1", "4:3", "3:4", "16:9", "9:16"] | None = None
     n: StrictInt = Field(default=1, ge=1, le=MAX_BATCH)
     remix_of: StrictStr | None = Field(default=None, min_length=1, max_length=64)
+    # Image-to-image: the caller's own ready upload to start from, and how far from it to go.
+    init_image: StrictStr | None = Field(default=None, min_length=1, max_length=64)
+    strength: StrictFloat | None = Field(default=None, ge=0.05, le=1.0, allow_inf_nan=False)
+
+    @field_validator("strength", mode="before")
+    @classmethod
+    def _whole_strength(cls, value: Any) -> Any:
+        # 1 means 1.0; true is no number.
+        return float(value) if type(value) is int else value
 
     @field_validator("prompt")
     @classmethod
@@ -116,6 +125,10 @@ class GenerationBody(Body):
             problems["prompt"] = "Field required"
         if self.aspect is not None and (self.width is not None or self.height is not None):
             problems["aspect"] = "give an aspect or a width and height, not both"
+        if self.strength is not None and self.init_image is None:
+            problems["strength"] = "strength is for init_image only"
+        if self.init_image is not None and self.remix_of is not None:
+            problems["init_image"] = "give init_image or remix_of, not both"
         if self.seed is not None and self.seed + self.n - 1 > 2**32 - 1:
             problems["seed"] = f"seed + n - 1 must be at most {2**32 - 1}"
         if problems:

@@ -10,7 +10,17 @@ if TYPE_CHECKING:
     from chalicelib.services.gallery import PublicImage
     from chalicelib.services.generation import OwnerGeneration
 
-_OPTIONAL = ("error", "model", "category", "image", "queue", "remix_of", "batch")
+_OPTIONAL = (
+    "error",
+    "model",
+    "category",
+    "image",
+    "queue",
+    "remix_of",
+    "batch",
+    "init_image",
+    "strength",
+)
 
 
 def _without_empty(data: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:

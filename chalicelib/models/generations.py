@@ -111,6 +111,10 @@ class Generation(Model):
     scheduler = UnicodeAttribute(null=True)
     # The published image this one started from (POST /generations with `remix_of`).
     remix_of = UnicodeAttribute(null=True)
+    # Image-to-image (POST /generations with `init_image`): the caller's own upload it started
+    # from (kept private: never shown to anyone but its owner) and the strength.
+    init_upload = UnicodeAttribute(null=True)
+    strength = NumberAttribute(null=True)
     # The ids of the generations one request made (`n` > 1), in seed order; on each of them.
     batch = ListAttribute[str](null=True)
     # How many public images were remixed from this one: counted as each becomes public and

@@ -75,6 +75,7 @@ class CredentialReading:
     valid: bool
     failures: tuple[str, ...]  # the validator's failure codes, e.g. assertion.dataHash.mismatch
     remix_of: str | None = None  # the published image a remix started from
+    made_from: str | None = None  # "upload": image-to-image from its creator's upload
 
 
 def kms_key() -> SigningKey:
@@ -94,12 +95,19 @@ def _service_version() -> str:
 
 
 def manifest(
-    image_id: str, model_name: str | None, model_version: str | None, remix_of: str | None = None
+    image_id: str,
+    model_name: str | None,
+    model_version: str | None,
+    remix_of: str | None = None,
+    made_from: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest definition c2pa's Builder signs; a remix names its source image."""
+    """The manifest definition c2pa's Builder signs; a remix names its source image; an image
+    made from its creator's upload says `made_from: "upload"` (never which upload: private)."""
     image: dict[str, Any] = {"image_id": image_id}
     if remix_of:
         image["remix_of"] = remix_of
+    if made_from:
+        image["made_from"] = made_from
     created: dict[str, Any] = {"action": "c2pa.created", "digitalSourceType": DIGITAL_SOURCE_TYPE}
     if model_name:
         created["softwareAgent"] = {"name": model_name, "version": model_version or ""}
@@ -164,6 +172,7 @@ def sign(
     model_version: str | None,
     key: SigningKey | None = None,
     remix_of: str | None = None,
+    made_from: str | None = None,
 ) -> bytes:
     """`data` (a PNG or WebP) with a signed C2PA manifest embedded; raises SigningFailed."""
     import c2pa
@@ -173,7 +182,7 @@ def sign(
     try:
         key = key or kms_key()
         _SIGNING.error = None
-        made = manifest(image_id, model_name, model_version, remix_of)
+        made = manifest(image_id, model_name, model_version, remix_of, made_from)
         builder = c2pa.Builder(made, _SIGNING.context(key))
         out = io.BytesIO()
         with builder:
@@ -253,6 +262,7 @@ def _reading(active: dict[str, Any], results: dict[str, Any]) -> CredentialReadi
         valid=valid,
         failures=failures,
         remix_of=str(image["remix_of"]) if image.get("remix_of") else None,
+        made_from=str(image["made_from"]) if image.get("made_from") else None,
     )
 
 
@@ -262,6 +272,7 @@ def signed_copies(
     image_id: str,
     key: SigningKey | None = None,
     remix_of: str | None = None,
+    made_from: str | None = None,
 ) -> Derivatives:
     """The served copies with the web WebP and the full-size PNG signed, side by side (the
     thumbnail, a preview, is not). Raises SigningFailed if either cannot be signed."""
@@ -272,6 +283,8 @@ def signed_copies(
     except Exception as exc:
         raise SigningFailed(f"no signing key: {exc}") from exc
     model = (verified.model_name, verified.model_version)
-    web = _helper().submit(sign, made.web_webp, "image/webp", image_id, *model, key, remix_of)
-    full = sign(made.full_png, "image/png", image_id, *model, key, remix_of)
+    web = _helper().submit(
+        sign, made.web_webp, "image/webp", image_id, *model, key, remix_of, made_from
+    )
+    full = sign(made.full_png, "image/png", image_id, *model, key, remix_of, made_from)
     return replace(made, web_webp=web.result(), full_png=full)

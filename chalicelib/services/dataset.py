@@ -69,6 +69,10 @@ def record(item: Generation) -> dict[str, Any]:
         "scheduler": scheduler_of(item),
         # A remix names the published image it started from (its id in this dataset too).
         "remix_of": item.remix_of,
+        # Image-to-image from its creator's upload: "upload" and the strength; the upload itself
+        # (private to its uploader) is neither named nor included.
+        "made_from": "upload" if item.init_upload else None,
+        "strength": float(item.strength) if item.init_upload and item.strength else None,
         "created_at": clock.iso(item.created_at),
         "published_at": clock.iso(item.published_at) if item.published_at else None,
         "terms_version": int(item.terms_version),

@@ -87,6 +87,11 @@ def parameters(generation: Generation) -> dict[str, Any]:
     }
     if generation.remix_of:
         made["remix_of"] = generation.remix_of
+    if generation.init_upload:
+        # Made from its creator's upload: said, with the strength, never which upload (private).
+        made["made_from"] = "upload"
+        if generation.strength is not None:
+            made["strength"] = float(generation.strength)
     return made
 
 

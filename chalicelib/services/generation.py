@@ -57,6 +57,8 @@ class OwnerGeneration:
     category: str | None = None
     image: dict[str, str] | None = None
     queue: dict[str, int] | None = None  # while queued: {position, eta_seconds}
+    init_image: str | None = None  # image-to-image: the owner's upload it started from
+    strength: float | None = None
 
 
 def owner_view(generation: Generation) -> OwnerGeneration:
@@ -92,6 +94,8 @@ def owner_view(generation: Generation) -> OwnerGeneration:
         category=generation.category if shows_category and generation.category else None,
         image=image,
         queue=queue_position.position_of(generation) if generation.status == QUEUED else None,
+        init_image=generation.init_upload,
+        strength=float(generation.strength) if generation.strength is not None else None,
     )
 
 

@@ -38,7 +38,12 @@ def image_urls(image_id: str) -> dict[str, str]:
     return {"thumbnail_url": public_url(keys["thumbnail"]), "image_url": public_url(keys["web"])}
 
 
-def write_copies(verified: VerifiedImage, image_id: str, remix_of: str | None = None) -> None:
+def write_copies(
+    verified: VerifiedImage,
+    image_id: str,
+    remix_of: str | None = None,
+    made_from: str | None = None,
+) -> None:
     """Put the served copies; nothing points at them until the transaction that publishes.
     The web and full-size copies carry signed content credentials; a signature that cannot be
     made raises (the event is retried, then dead-lettered): nothing is published unsigned."""
@@ -46,7 +51,7 @@ def write_copies(verified: VerifiedImage, image_id: str, remix_of: str | None = 
     from chalicelib.provenance import credentials
 
     made = credentials.signed_copies(
-        derivatives(verified, image_id), verified, image_id, remix_of=remix_of
+        derivatives(verified, image_id), verified, image_id, remix_of=remix_of, made_from=made_from
     )
     bucket, keys = get_settings().public_bucket, resources.public_keys(image_id)
     storage.put_bytes(
@@ -64,7 +69,8 @@ def write_copies_from_original(generation: Generation) -> None:
     original = storage.read(
         settings.originals_bucket, generation.output_key, settings.max_output_bytes
     )
-    write_copies(verify(original), generation.generation_id, generation.remix_of)
+    made_from = "upload" if generation.init_upload else None
+    write_copies(verify(original), generation.generation_id, generation.remix_of, made_from)
 
 
 def delete_copies(image_id: str) -> None:

@@ -65,7 +65,8 @@ def scan_output(bucket: str, key: str) -> str:
     model_actions = [Generation.model.set(item.model)] if item.model is not None else []
     actions = [Generation.scan_result.set(scan_record), *model_actions]
     if decision.outcome == PUBLISH:
-        publishing.write_copies(verified, generation_id, item.remix_of)
+        made_from = "upload" if item.init_upload else None
+        publishing.write_copies(verified, generation_id, item.remix_of, made_from)
         return lifecycle.publish(item, actions)
     if decision.outcome == REJECT:
         # Before the move: a redelivery finds the image still open and blocks it again.

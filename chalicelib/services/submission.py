@@ -12,11 +12,12 @@ requests in all, five with the profile read of `admit`, keyed or not.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -50,6 +51,11 @@ class GenerationRequest:
     scheduler: str = "euler"
     remix_of: str | None = None  # the published image it starts from
     n: int = 1  # how many generations: seeds seed, seed + 1, ...
+    init_upload: str | None = None  # image-to-image: the caller's upload it starts from
+    strength: float | None = None
+    # That upload's picture at the requested size (PNG), carried in the model's payload; not
+    # part of what was asked (the upload id is).
+    init_png: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,9 @@ def _create(
         message, category = refused
         raise PromptRejected(message, details={"category": category})
     # What the caller asked, as asked: the seed is drawn below.
-    asked = json.dumps(dataclasses.asdict(request), sort_keys=True)
+    asked = json.dumps(
+        {k: v for k, v in dataclasses.asdict(request).items() if k != "init_png"}, sort_keys=True
+    )
     if request.seed is not None and request.seed + request.n - 1 > MAX_SEED:
         # A remix's inherited seed, which the body's own check never saw.
         raise InvalidRequest(details={"seed": f"seed + n - 1 must be at most {MAX_SEED}"})
@@ -159,8 +167,15 @@ def _create(
 def _payload(request: GenerationRequest, n: int) -> bytes:
     """What the model is asked for the batch's n-th generation (its seed: the n-th after)."""
     assert request.seed is not None
+    picture: dict[str, Any] = {}
+    if request.init_png is not None:
+        picture = {
+            "init_image": base64.b64encode(request.init_png).decode(),
+            "strength": request.strength,
+        }
     return json.dumps(
         {
+            **picture,
             "prompt": request.prompt,
             "negative_prompt": request.negative_prompt,
             "width": request.width,
@@ -240,6 +255,8 @@ def _record(new: Unrecorded) -> list[Generation] | str:
             guidance_scale=request.guidance_scale,
             scheduler=request.scheduler,
             remix_of=request.remix_of,
+            init_upload=request.init_upload,
+            strength=request.strength,
             batch=batch,
             terms_version=new.admission.terms.version,
             terms_sha256=new.admission.terms.sha256,

@@ -1,0 +1,132 @@
+"""Image-to-image over HTTP on the local stack: a ready upload with `init_image` and `strength`
+becomes a published image that says it was made from an upload, and never shows the upload (its
+page, its content credentials, the training dataset); anyone else's, a pending or an unknown
+upload is 404."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from typing import Any
+
+import c2pa
+import pytest
+import requests
+
+from local.config import StackState
+from tests.integration.test_controls import published
+from tests.integration.test_model_rollout import objektify
+from tests.integration.test_upload_scan import settled, upload
+from tests.integration.test_uploads import png
+from tests.support.aws import client, name
+from tests.support.client import Api, anonymous, consented
+
+pytestmark = pytest.mark.integration
+
+
+def ready_upload(api: Api) -> str:
+    upload_id = upload(api, png(), "image/png")
+    assert settled(api, upload_id)["status"] == "ready"
+    return upload_id
+
+
+def ask(api: Api, **body: Any) -> requests.Response:
+    return api.post(
+        "/generations",
+        json={"prompt": f"a painted harbour {uuid.uuid4().hex[:6]}", "steps": 2, **body},
+    )
+
+
+def test_a_ready_upload_becomes_a_published_image_made_from_an_upload(
+    stack: StackState,
+) -> None:
+    alice = consented(stack)
+    upload_id = ready_upload(alice)
+    answer = ask(alice, init_image=upload_id, strength=0.5, width=256, height=320)
+    assert answer.status_code == 202, answer.text
+    made = answer.json()
+    # Its owner sees what it was made from.
+    assert made["init_image"] == upload_id and made["strength"] == 0.5
+    done = published(alice, made["id"])
+    assert (done["width"], done["height"]) == (256, 320)
+    assert done["init_image"] == upload_id
+    # A generation uses the upload: it no longer expires.
+    record = client(stack, "dynamodb").get_item(
+        TableName=name(stack, "uploads"), Key={"upload_id": {"S": upload_id}}
+    )["Item"]
+    assert record["used"] == {"BOOL": True} and "ttl" not in record
+
+    public = anonymous(stack)
+    page = public.get(f"/gallery/{made['id']}")
+    assert page.status_code == 200
+    assert page.json()["made_from"] == "upload" and page.json()["strength"] == 0.5
+    assert upload_id not in page.text and "init_image" not in page.json()
+    # The signed full-size file says so too, naming no upload.
+    download = public.get(f"/gallery/{made['id']}/download", allow_redirects=False)
+    full = requests.get(download.headers["Location"], timeout=60)
+    with c2pa.Reader("image/png", io.BytesIO(full.content)) as reader:
+        manifest = reader.get_active_manifest()
+    image = next(a for a in manifest["assertions"] if a["label"] == "com.objektify.image")
+    assert image["data"] == {"image_id": made["id"], "made_from": "upload"}
+    # The upload itself is only its owner's.
+    assert public.get(f"/uploads/{upload_id}").status_code in (401, 404)
+
+    # The training dataset's record says so and holds nothing of the upload.
+    out = f"s3://{name(stack, 'exports')}/datasets/image-to-image"
+    exported = objektify(stack, "dataset", "export", "--out", out)
+    assert exported.returncode == 0, exported.stderr
+    text = (
+        client(stack, "s3")
+        .get_object(Bucket=name(stack, "exports"), Key="datasets/image-to-image/manifest.jsonl")[
+            "Body"
+        ]
+        .read()
+        .decode()
+    )
+    records = {r["id"]: r for r in map(json.loads, text.splitlines())}
+    assert records[made["id"]]["made_from"] == "upload"
+    assert upload_id not in text
+    listed = client(stack, "s3").list_objects_v2(
+        Bucket=name(stack, "exports"), Prefix="datasets/image-to-image/"
+    )
+    assert not [o["Key"] for o in listed.get("Contents", []) if upload_id in o["Key"]]
+
+
+def test_someone_elses_a_pending_or_an_unknown_upload_is_404(stack: StackState) -> None:
+    alice, bob = consented(stack), consented(stack)
+    mine = ready_upload(alice)
+    pending = alice.post("/uploads", json={"rights": "own", "attest": True}).json()["upload_id"]
+    for api, upload_id in (
+        (bob, mine),
+        (alice, pending),
+        (alice, "01JUNKNOWNUPLOAD0000000000"),
+        (alice, "not-an-id"),
+    ):
+        answer = ask(api, init_image=upload_id, strength=0.5)
+        assert answer.status_code == 404, (upload_id, answer.text)
+        assert answer.json()["code"] == "not_found"
+    # Nothing was made for any of them.
+    assert bob.get("/me/generations").json()["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"strength": 0.5}, "strength"),
+        ({"init_image": "x", "strength": 0.01}, "strength"),
+        ({"init_image": "x", "strength": 1.5}, "strength"),
+        ({"init_image": "x", "strength": "0.5"}, "strength"),
+        ({"init_image": "x", "remix_of": "y"}, "init_image"),
+        ({"init_image": ""}, "init_image"),
+        ({"init_image": 7}, "init_image"),
+    ],
+)
+def test_a_bad_init_image_or_strength_is_400_naming_the_field(
+    stack: StackState, body: dict[str, Any], field: str
+) -> None:
+    alice = consented(stack)
+    answer = ask(alice, **body)
+    assert answer.status_code == 400, answer.text
+    error = answer.json()
+    assert error["code"] == "invalid_request" and field in error["details"]
