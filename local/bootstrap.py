@@ -142,6 +142,21 @@ def create_messaging(endpoint: str) -> dict[str, str]:
         s3.put_bucket_notification_configuration(
             Bucket=bucket, NotificationConfiguration={"QueueConfigurations": configs}
         )
+    # The web client posts pictures straight to the uploads bucket (a presigned POST). In AWS
+    # only the site's origin may (infra/storage.py); the local site's port varies, so any.
+    s3.put_bucket_cors(
+        Bucket=settings.uploads_bucket,
+        CORSConfiguration={
+            "CORSRules": [
+                {
+                    "AllowedMethods": ["POST"],
+                    "AllowedOrigins": ["*"],
+                    "AllowedHeaders": ["*"],
+                    "MaxAgeSeconds": 3600,
+                }
+            ]
+        },
+    )
     return arns
 
 

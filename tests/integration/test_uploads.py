@@ -200,3 +200,21 @@ def test_the_local_uploads_bucket_expires_and_announces_as_in_aws(stack: StackSt
         QueueUrl=queue, AttributeNames=["RedrivePolicy"]
     )["Attributes"]["RedrivePolicy"]
     assert json.loads(redrive)["deadLetterTargetArn"].endswith(name(stack, "upload-scan") + "-dlq")
+
+
+def test_a_browser_on_the_local_site_may_post_to_the_uploads_bucket(stack: StackState) -> None:
+    started = start(consented(stack))
+    asked = requests.options(
+        started["url"],
+        headers={
+            "Origin": "http://127.0.0.1:8123",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "content-type",
+        },
+        timeout=30,
+    )
+    assert asked.status_code == 200, asked.text
+    assert asked.headers["Access-Control-Allow-Origin"] in ("*", "http://127.0.0.1:8123")
+    assert "POST" in asked.headers["Access-Control-Allow-Methods"]
+    (rule,) = client(stack, "s3").get_bucket_cors(Bucket=name(stack, "uploads"))["CORSRules"]
+    assert rule["AllowedMethods"] == ["POST"]
