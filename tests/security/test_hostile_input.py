@@ -119,6 +119,15 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
                 {"remix_of": "x" * 10_000},
                 {"remix_of": {"$ne": None}},
                 {"remix_of": "01ARZ3NDEKTSV4RRFFQ69G5FAV"},
+                {"init_image": "../../etc/passwd", "strength": 0.5},
+                {"init_image": "x" * 10_000},
+                {"init_image": {"$ne": None}},
+                {"init_image": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "strength": 0.5},
+                {"init_image": world.shared("owner_upload"), "strength": 0.5},  # pending: 404
+                {"init_image": world.shared("owner_upload"), "strength": True},
+                {"init_image": world.shared("owner_upload"), "strength": 0},
+                {"init_image": world.shared("owner_upload"), "remix_of": "x"},
+                {"strength": 0.5},
             )
         ],
         ("owner", "POST", "/generations", b'{"prompt": "ok", "guidance_scale": NaN}', json_type),

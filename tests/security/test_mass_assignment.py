@@ -65,6 +65,12 @@ def write_routes(world: World) -> list[tuple[str, str, str, dict]]:
             },
         ),
         ("other", "POST", "/generations", {"remix_of": image, "seed": 3}),
+        (
+            "owner",
+            "POST",
+            "/generations",
+            {"prompt": "a tree", "init_image": world.shared("owner_upload"), "strength": 0.4},
+        ),
         ("owner", "POST", "/uploads", {"rights": "own", "attest": True}),
         (
             "owner",
