@@ -96,7 +96,7 @@ def test_a_decision_about_the_user_shows_a_notice_linking_to_my_decisions(visito
     expect(told).to_be_visible(timeout=30_000)
     person.shot("live-decision-notice")
     assert page.evaluate("() => window.stillTheSamePage === true"), "the page was reloaded"
-    link = told.get_by_role("link", name="See why in My decisions")
+    link = told.get_by_role("link", name="Read the decision and how to appeal")
     expect(link).to_have_attribute("href", "#/decisions")
     link.click()
     expect(page.get_by_role("heading", name="My decisions")).to_be_visible()

@@ -109,7 +109,8 @@ function decisionNotice(decision) {
   const what = appeal?.status === "decided"
     ? DECISIONS[appeal.outcome === "reversed" ? "decision_reversed" : "decision_upheld"]
     : DECISIONS[decision.decision] || "A decision about your content or account";
-  const link = h("a", { href: "#/decisions" }, "See why in My decisions");
+  const link = h("a", { href: "#/decisions" },
+    decision.how_to_appeal && !appeal ? "Read the decision and how to appeal" : "Read the decision");
   const dismiss = h("button", { type: "button", class: "link" }, "Dismiss");
   link.addEventListener("click", () => {
     liveNotice.replaceChildren();
