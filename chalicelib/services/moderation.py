@@ -96,6 +96,24 @@ class QueueItem(ShownForReview):
     creator: str
     review_url: str
     review_url_expires_at: str
+    # Image-to-image from the creator's upload: a short-lived URL of that upload (the clean
+    # copy), to see beside the output, expiring with review_url; each view is audited.
+    upload_url: str | None = None
+
+
+def _upload_url(image: Generation, moderator: str) -> str | None:
+    """The upload an image was made from, for a moderator (audited); None for text-to-image
+    or an upload no longer kept."""
+    if not image.init_upload:
+        return None
+    from chalicelib.services import uploads
+
+    try:
+        return uploads.moderator_view_url(
+            uploads.owned(image.owner_id, image.init_upload), moderator
+        )
+    except NotFound:
+        return None
 
 
 @dataclass(frozen=True)
@@ -150,6 +168,7 @@ def queue(moderator: str, limit: int, cursor: str | None) -> tuple[list[QueueIte
                 creator=image.owner_id,
                 review_url=url,
                 review_url_expires_at=expires,
+                upload_url=_upload_url(image, moderator),
             )
         )
     if images:

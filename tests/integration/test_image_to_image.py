@@ -1,7 +1,7 @@
 """Image-to-image over HTTP on the local stack: a ready upload with `init_image` and `strength`
 becomes a published image that says it was made from an upload, and never shows the upload (its
-page, its content credentials, the training dataset); anyone else's, a pending or an unknown
-upload is 404."""
+page, its content credentials, the training dataset) but to moderators reviewing it (audited);
+anyone else's, a pending or an unknown upload is 404."""
 
 from __future__ import annotations
 
@@ -20,7 +20,8 @@ from tests.integration.test_model_rollout import objektify
 from tests.integration.test_upload_scan import settled, upload
 from tests.integration.test_uploads import png
 from tests.support.aws import client, name
-from tests.support.client import Api, anonymous, consented
+from tests.support.client import Api, anonymous, consented, sign_in
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -91,6 +92,28 @@ def test_a_ready_upload_becomes_a_published_image_made_from_an_upload(
         Bucket=name(stack, "exports"), Prefix="datasets/image-to-image/"
     )
     assert not [o["Key"] for o in listed.get("Contents", []) if upload_id in o["Key"]]
+
+    # Reported, it goes to review: the moderator sees the upload beside the output.
+    assert consented(stack).post(
+        f"/gallery/{made['id']}/reports", json={"reason": "other"}
+    ).status_code in (201, 202)
+    moderator = sign_in(stack, "moderators")
+
+    def queued() -> dict[str, Any] | None:
+        items = moderator.get("/moderation/queue?limit=100").json()["items"]
+        return next((i for i in items if i["image_id"] == made["id"]), None)
+
+    item = wait_for(queued, timeout=60, what="the image to reach the review queue")
+    assert item["upload_url"] and item["review_url"] != item["upload_url"]
+    shown = requests.get(item["upload_url"], timeout=60)
+    assert shown.status_code == 200 and shown.content.startswith(b"\x89PNG")
+
+    def audited() -> dict[str, Any] | None:
+        entries = moderator.get("/moderation/audit?limit=100").json()["items"]
+        return next((e for e in entries if e["target"]["id"] == upload_id), None)
+
+    entry = wait_for(audited, timeout=30, what="the upload view's audit entry")
+    assert entry["target"]["type"] == "upload"
 
 
 def test_someone_elses_a_pending_or_an_unknown_upload_is_404(stack: StackState) -> None:

@@ -60,9 +60,18 @@ function queueCard(item, restrictForm, signal) {
   const card = h("li", { class: "queue-item" });
   const restrict = h("button", { type: "button", class: "small" }, "Restrict this creator…");
   restrict.addEventListener("click", () => restrictForm.prefill(item.creator));
+  const output = h("img", { src: safeUrl(item.review_url), alt: `Under review: ${item.prompt}`,
+    loading: "lazy", width: 256, height: 256 });
+  // Image-to-image from the creator's upload: the upload beside the output (each view audited).
+  const pictures = item.upload_url
+    ? h("div", { class: "made-from-upload" },
+      h("figure", {}, output, h("figcaption", {}, "Output")),
+      h("figure", {}, h("img", { src: safeUrl(item.upload_url),
+        alt: "The creator's upload it was made from", loading: "lazy", width: 256, height: 256 }),
+      h("figcaption", {}, "Made from this upload")))
+    : output;
   card.append(
-    h("img", { src: safeUrl(item.review_url), alt: `Under review: ${item.prompt}`,
-      loading: "lazy", width: 256, height: 256 }),
+    pictures,
     h("div", { class: "about" },
       h("p", { class: "prompt" }, item.prompt),
       h("dl", { class: "facts" },
