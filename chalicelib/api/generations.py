@@ -31,19 +31,23 @@ def submit_generation() -> Response:
     if body.init_image is not None:
         from chalicelib.services import image_to_image
 
-        # 404 unless it is the caller's own upload that passed the scan.
+        # 404 unless it is the caller's own upload that passed the scan, or a public image.
         start = image_to_image.starting_picture(
             caller.user_id, body.init_image, asked["width"], asked["height"]
         )
         strength = image_to_image.DEFAULT_STRENGTH if body.strength is None else body.strength
-        asked.update(init_upload=body.init_image, strength=float(strength), init_png=start.png)
+        asked.update(strength=float(strength), init_png=start.png)
+        if start.upload is not None:
+            asked["init_upload"] = start.upload.upload_id
+        else:
+            asked["remix_of"] = start.image_id  # a restyle names its source, as a remix does
     answer = submission.submit(
         admission,
         submission.GenerationRequest(**asked),
         request.headers.get("idempotency-key"),
         bp.lambda_context,
     )
-    if start is not None:
+    if start is not None and start.upload is not None:
         from chalicelib.services import uploads
 
         uploads.mark_used(start.upload)  # a generation uses it: it no longer expires

@@ -72,7 +72,7 @@ def record(item: Generation) -> dict[str, Any]:
         # Image-to-image from its creator's upload: "upload" and the strength; the upload itself
         # (private to its uploader) is neither named nor included.
         "made_from": "upload" if item.init_upload else None,
-        "strength": float(item.strength) if item.init_upload and item.strength else None,
+        "strength": float(item.strength) if item.strength is not None else None,
         "created_at": clock.iso(item.created_at),
         "published_at": clock.iso(item.published_at) if item.published_at else None,
         "terms_version": int(item.terms_version),

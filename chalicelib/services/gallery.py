@@ -88,10 +88,10 @@ def parameters(generation: Generation) -> dict[str, Any]:
     if generation.remix_of:
         made["remix_of"] = generation.remix_of
     if generation.init_upload:
-        # Made from its creator's upload: said, with the strength, never which upload (private).
+        # Made from its creator's upload: said, never which upload (private).
         made["made_from"] = "upload"
-        if generation.strength is not None:
-            made["strength"] = float(generation.strength)
+    if generation.strength is not None:  # image-to-image: from an upload, or a restyle
+        made["strength"] = float(generation.strength)
     return made
 
 

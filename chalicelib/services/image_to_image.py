@@ -1,8 +1,12 @@
-"""Image-to-image: a generation that starts from the caller's own upload.
+"""Image-to-image: a generation that starts from the caller's own upload, or restyles a
+published image.
 
-POST /generations with `init_image` (an upload id) and `strength` (0.05 to 1.0, default
-`DEFAULT_STRENGTH`): only the caller's own upload that passed the upload scan may be used;
-anyone else's, a pending, scanning, rejected or unknown one is 404 (`uploads.ready_upload_of`).
+POST /generations with `init_image` (an upload id, or a published image's id) and `strength`
+(0.05 to 1.0, default `DEFAULT_STRENGTH`): only the caller's own upload that passed the upload
+scan may be used; anyone else's, a pending, scanning, rejected or unknown one is 404
+(`uploads.ready_upload_of`) unless the id is a public image's. A restyle of a published image
+reads its private original and is recorded as a remix of it (`remix_of`: its page names the
+source, which counts it among its remixes, as `remix` does), with the strength.
 The clean PNG is shrunk (or stretched) here to the requested size and carried in the model's
 request payload (base64), so the inference container reads nothing from the uploads bucket and
 needs no permission for it. The generation records the upload (`init_upload`, shown to its
@@ -15,8 +19,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 
+from chalicelib.adapters import storage
 from chalicelib.models.uploads import Upload
 from chalicelib.services import uploads
+from chalicelib.services.errors import NotFound
+from chalicelib.settings import get_settings
 
 DEFAULT_STRENGTH = 0.6
 # What the public detail, the dataset record and the content credentials say of an image made
@@ -26,22 +33,38 @@ MADE_FROM_UPLOAD = "upload"
 
 @dataclass(frozen=True)
 class Start:
-    upload: Upload
+    upload: Upload | None  # the caller's upload it starts from, or
+    image_id: str | None  # the published image it restyles
     png: bytes  # the starting picture at the requested size
 
 
-def starting_picture(owner_id: str, upload_id: str, width: int, height: int) -> Start:
-    """The caller's ready upload and its picture at width x height; NotFound otherwise."""
+def starting_picture(owner_id: str, init_image: str, width: int, height: int) -> Start:
+    """The caller's ready upload, or else the public image, that `init_image` names, and its
+    picture at width x height; NotFound if it is neither."""
+    try:
+        upload: Upload | None = uploads.ready_upload_of(owner_id, init_image)
+    except NotFound:
+        upload = None
+    if upload is not None:
+        return Start(upload, None, _resized(uploads.clean_bytes(upload), width, height))
+    from chalicelib.services import gallery
+
+    source = gallery.published(init_image)  # NotFound unless public
+    settings = get_settings()
+    original = storage.read(settings.originals_bucket, source.output_key, settings.max_output_bytes)
+    return Start(None, source.generation_id, _resized(original, width, height))
+
+
+def _resized(data: bytes, width: int, height: int) -> bytes:
     from PIL import Image
 
-    upload = uploads.ready_upload_of(owner_id, upload_id)
-    with Image.open(io.BytesIO(uploads.clean_bytes(upload))) as opened:
+    with Image.open(io.BytesIO(data)) as opened:
         picture = opened.convert("RGB")
     if picture.size != (width, height):
         picture = picture.resize((width, height), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     picture.save(out, "PNG", compress_level=1)
-    return Start(upload, out.getvalue())
+    return out.getvalue()
 
 
 def made_from(init_upload: str | None) -> str | None:

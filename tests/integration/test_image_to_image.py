@@ -133,6 +133,20 @@ def test_someone_elses_a_pending_or_an_unknown_upload_is_404(stack: StackState) 
     assert bob.get("/me/generations").json()["items"] == []
 
 
+def test_a_published_image_is_restyled_as_a_remix_of_it(stack: StackState) -> None:
+    alice, bob = consented(stack), consented(stack)
+    source = published(alice, ask(alice, width=256, height=256).json()["id"])["id"]
+    answer = ask(bob, init_image=source, strength=0.7, width=256, height=256)
+    assert answer.status_code == 202, answer.text
+    made = answer.json()
+    assert made["remix_of"] == source and made["strength"] == 0.7
+    assert "init_image" not in made
+    published(bob, made["id"])
+    page = anonymous(stack).get(f"/gallery/{made['id']}").json()
+    assert page["remix_of"] == source and page["strength"] == 0.7
+    assert "made_from" not in page
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
