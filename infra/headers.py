@@ -30,14 +30,22 @@ def review_origins(originals_bucket: str, region: str) -> list[str]:
 
 
 def site_content_security_policy(
-    hosted_ui_url: str, image_origins: list[str], region: str = ""
+    hosted_ui_url: str,
+    image_origins: list[str],
+    region: str = "",
+    upload_origins: list[str] | None = None,
 ) -> str:
     """The local server's policy, for AWS: the gallery's images come from the distribution that
     serves the page ('self'), review images from `image_origins`, the sign-in code is traded
     for tokens at the hosted UI's domain (a fetch, so in connect-src), and live updates come
-    over the WebSocket API (its id is made after this policy, hence the region's API hosts)."""
+    over the WebSocket API (its id is made after this policy, hence the region's API hosts).
+    The web client posts an uploaded picture straight to the uploads bucket's presigned POST
+    (`upload_origins`, a fetch: connect-src), and moderators see an upload there (img-src)."""
     sockets = [f"wss://*.execute-api.{region}.amazonaws.com"] if region else []
-    return content_security_policy(image_origins, connect_origins=[hosted_ui_url, *sockets])
+    uploads = upload_origins or []
+    return content_security_policy(
+        [*image_origins, *uploads], connect_origins=[hosted_ui_url, *sockets, *uploads]
+    )
 
 
 def _security(csp: str | None) -> cloudfront.ResponseSecurityHeadersBehavior:

@@ -65,6 +65,7 @@ class ObjektifyStack(cdk.Stack):
                 identity.hosted_ui_url,
                 review_origins(settings.originals_bucket, config.region),
                 config.region,
+                upload_origins=review_origins(settings.uploads_bucket, config.region),
             ),
         )
         storage = Storage(

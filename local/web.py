@@ -94,8 +94,12 @@ class WebFront:
             _origin(self.env.get("AWS_ENDPOINT_URL", "")),
             _origin(self.env.get("OBJEKTIFY_PUBLIC_BASE_URL", "")),
         ]
-        # The WebSocket stand-in listens on a port of its own: a connect-src of its own.
-        sockets = [_origin(self.env.get("OBJEKTIFY_WEBSOCKET_URL", ""))]
+        # The WebSocket stand-in listens on a port of its own: a connect-src of its own; the
+        # web client posts an uploaded picture straight to the emulator's presigned POST URL.
+        sockets = [
+            _origin(self.env.get("OBJEKTIFY_WEBSOCKET_URL", "")),
+            _origin(self.env.get("AWS_ENDPOINT_URL", "")),
+        ]
         self.csp = content_security_policy(
             sorted({o for o in origins if o}), sorted({o for o in sockets if o})
         )

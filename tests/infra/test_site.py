@@ -248,13 +248,21 @@ def test_the_site_sends_the_local_content_security_policy_and_page_headers(
         f"https://{originals}.s3.amazonaws.com",
         f"https://{originals}.s3.{REGION}.amazonaws.com",
     ]
+    uploads_bucket = stage_settings().uploads_bucket
+    uploads = [
+        f"https://{uploads_bucket}.s3.amazonaws.com",
+        f"https://{uploads_bucket}.s3.{REGION}.amazonaws.com",
+    ]
     policy = headers["Content-Security-Policy"]
     sockets = f"wss://*.execute-api.{REGION}.amazonaws.com"
-    assert policy == content_security_policy(review, connect_origins=[HOSTED_UI, sockets])
+    assert policy == content_security_policy(
+        [*review, *uploads], connect_origins=[HOSTED_UI, sockets, *uploads]
+    )
     # The gallery's images come from this very distribution; fetches go here and to Cognito,
-    # live updates to the WebSocket API (made after this policy: the region's API hosts).
+    # live updates to the WebSocket API (made after this policy: the region's API hosts), an
+    # uploaded picture straight to the uploads bucket's presigned POST.
     assert "img-src 'self' blob: data: https://" in policy
-    assert f"connect-src 'self' {HOSTED_UI} {sockets};" in policy
+    assert f"connect-src 'self' {HOSTED_UI} {sockets} {' '.join(uploads)};" in policy
     assert "script-src 'self';" in policy and "unsafe-inline" not in policy
     assert {k: headers.get(k) for k in PAGE_HEADERS} == PAGE_HEADERS
     assert headers["X-Frame-Options"] == "DENY"

@@ -195,3 +195,15 @@ def test_the_policy_lets_the_page_reach_the_websocket_stand_in() -> None:
     front = WebFront(env={"OBJEKTIFY_WEBSOCKET_URL": "ws://127.0.0.1:9876"})
     policy = front.answer("GET", "/", {}, b"").headers["Content-Security-Policy"]
     assert "connect-src 'self' ws://127.0.0.1:9876;" in policy
+
+
+def test_the_policy_lets_the_page_post_a_picture_to_the_emulators_presigned_url() -> None:
+    front = WebFront(
+        env={
+            "OBJEKTIFY_WEBSOCKET_URL": "ws://127.0.0.1:9876",
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:5000",
+        }
+    )
+    policy = front.answer("GET", "/", {}, b"").headers["Content-Security-Policy"]
+    assert "connect-src 'self' http://127.0.0.1:5000 ws://127.0.0.1:9876;" in policy
+    assert "form-action 'self';" in policy  # the picture goes by XHR, never a form's navigation
