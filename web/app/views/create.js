@@ -8,6 +8,7 @@ import { categoryText, refusal } from "../refusals.js";
 import { followLive, openLive } from "../live.js";
 import { hashQuery } from "../router.js";
 import { consentRequired, refreshMe, session } from "../session.js";
+import { pictureSection } from "./picture.js";
 
 const SIZES = [
   ["512x512", "Square, 512 × 512"],
@@ -130,6 +131,13 @@ async function follow(id, panel, signal, first = null) {
   }
 }
 
+/** The published image a restyle starts from (`#/create?restyle=ID`), or null. */
+async function restyleSource(signal) {
+  const id = hashQuery().get("restyle");
+  if (!id) return null;
+  return api("GET", `/gallery/${encodeURIComponent(id)}`, { auth: false, signal });
+}
+
 /** The published image a remix starts from (`#/create?remix=ID`), or null. */
 async function remixSource(signal) {
   const id = hashQuery().get("remix");
@@ -148,6 +156,7 @@ function sizeChoices(source) {
 
 export async function createView(main, _params, { signal }) {
   const source = await remixSource(signal);
+  const restyle = source ? null : await restyleSource(signal);
   main.append(heading(source ? "Remix an image" : "Create an image"));
   openLive(); // before any submit, so that no state of what it makes is missed
   if (consentRequired()) {
@@ -178,6 +187,7 @@ export async function createView(main, _params, { signal }) {
   const steps = h("input", { name: "steps", type: "number", min: 1, max: 50, step: 1,
     inputmode: "numeric", value: source?.steps ?? "" });
   const count = h("select", { name: "n" }, options(COUNTS, "1"));
+  const picture = pictureSection({ signal, restyle });
   const submit = h("button", { type: "submit", class: "primary" },
     source ? "Create the remix" : "Create");
   const messages = h("div", { class: "messages" });
@@ -185,6 +195,7 @@ export async function createView(main, _params, { signal }) {
   const form = h("form", { class: "create", novalidate: true },
     field("Prompt", prompt, "Describe the image: subject, style, light."),
     field("Negative prompt (optional)", negative, "What the image should not show."),
+    source ? null : picture.element,
     h("div", { class: "row" }, field("Size", size), field("How many", count,
       "Each with the next seed; each counts towards your limit.")),
     h("div", { class: "row" },
@@ -219,6 +230,12 @@ export async function createView(main, _params, { signal }) {
     if (steps.value !== "") body.steps = Number(steps.value);
     if (count.value !== "1") body.n = Number(count.value);
     if (source) body.remix_of = source.id;
+    const chosen = source ? null : picture.choice();
+    if (chosen?.error) {
+      messages.append(notice("error", h("p", {}, chosen.error)));
+      return;
+    }
+    if (chosen) Object.assign(body, chosen);
     const text = JSON.stringify(body);
     if (!key || text !== lastBody) key = crypto.randomUUID();
     lastBody = text;

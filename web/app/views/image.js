@@ -180,6 +180,8 @@ export async function imageView(main, params, { signal }) {
       likeControl(image, signal),
       signedIn() && !consentRequired() ? h("a", { class: "button",
         href: `#/create?remix=${id}` }, "Remix") : null,
+      signedIn() && !consentRequired() ? h("a", { class: "button",
+        href: `#/create?restyle=${id}` }, "Restyle") : null,
       h("a", { class: "button primary", href: apiUrl(`/gallery/${id}/download`),
         download: "" }, "Download PNG"),
       " ",
