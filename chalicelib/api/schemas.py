@@ -129,6 +129,14 @@ class GenerationBody(Body):
             problems["strength"] = "strength is for init_image only"
         if self.init_image is not None and self.remix_of is not None:
             problems["init_image"] = "give init_image or remix_of, not both"
+        if self.init_image is not None and "strength" not in problems:
+            from chalicelib.services.image_to_image import DEFAULT_STRENGTH
+
+            # The model runs strength times steps of them (rounded down): none paints nothing.
+            steps = get_settings().default_steps if self.steps is None else self.steps
+            strength = DEFAULT_STRENGTH if self.strength is None else self.strength
+            if int(steps * strength) < 1:
+                problems["strength"] = "strength times steps must come to at least one step"
         if self.seed is not None and self.seed + self.n - 1 > 2**32 - 1:
             problems["seed"] = f"seed + n - 1 must be at most {2**32 - 1}"
         if problems:

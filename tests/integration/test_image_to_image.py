@@ -153,6 +153,7 @@ def test_a_published_image_is_restyled_as_a_remix_of_it(stack: StackState) -> No
         ({"strength": 0.5}, "strength"),
         ({"init_image": "x", "strength": 0.01}, "strength"),
         ({"init_image": "x", "strength": 1.5}, "strength"),
+        ({"init_image": "x", "strength": 0.3}, "strength"),  # 2 steps times 0.3: not one step
         ({"init_image": "x", "strength": "0.5"}, "strength"),
         ({"init_image": "x", "remix_of": "y"}, "init_image"),
         ({"init_image": ""}, "init_image"),
