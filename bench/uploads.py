@@ -137,7 +137,7 @@ def phone_jpeg(side: int) -> bytes:
 
 def scan_steps(side: int, scanner: Any, runs: int) -> None:
     from chalicelib import upload_images
-    from chalicelib.imaging import MAX_PIXELS, InvalidImage
+    from chalicelib.imaging import InvalidImage
     from chalicelib.provenance import fingerprints
     from chalicelib.services import hash_lists
 
@@ -148,8 +148,9 @@ def scan_steps(side: int, scanner: Any, runs: int) -> None:
     except InvalidImage as exc:
         refused, _ = _timed(lambda: _refused(data), runs)
         print(
-            f"  {label}: refused ({exc}: the limit is {MAX_PIXELS:,} pixels, this is "
-            f"{side * side:,}) in {_ms(statistics.median(refused))}"
+            f"  {label}: refused ({exc}: the limit is "
+            f"{upload_images.MAX_UPLOAD_PIXELS:,} pixels, this is {side * side:,}) "
+            f"in {_ms(statistics.median(refused))}"
         )
         return
     steps: dict[str, list[float]] = {}

@@ -4,8 +4,9 @@ An upload is refused (`imaging.InvalidImage`) unless all of these hold:
 - its declared type (the Content-Type the presigned POST fixed) is PNG, JPEG or WebP, its first
   bytes are that format's signature, and Pillow, offered every format it knows, reads it as
   that format and no other;
-- it is no larger than the output scan allows (`imaging.MAX_PIXELS`, the same bomb guard: the
-  header's size is checked before anything is decoded, and Pillow's own guard is set to it);
+- it has at most `MAX_UPLOAD_PIXELS` (4096 x 4096: a phone's usual 12-megapixel photo fits;
+  the header's size is checked before anything is decoded, and Pillow's own bomb guard is set
+  to it while the upload is read);
 - it decodes completely (truncated or corrupt files are refused);
 - it is nothing but its own format's structure, to the last byte: nothing after a PNG's IEND,
   a JPEG's EOI (but further whole JPEG images, as phones append for the Multi-Picture Format,
@@ -17,18 +18,24 @@ An upload is refused (`imaging.InvalidImage`) unless all of these hold:
 Such a file may still be harmless, but nothing legitimate needs it: an image editor or a camera
 writes none of it. The original is never served anyway; everything downstream (the scanner,
 the PDQ hash, image-to-image) uses the clean copy: the pixels alone, turned upright by the EXIF
-orientation first, transparency flattened onto white, saved as a new PNG with no EXIF, GPS, XMP,
+orientation first, transparency flattened onto white, shrunk to fit `CLEAN_SIDE` (2048, the
+largest the service works with) on its longer side, saved as a new PNG with no EXIF, GPS, XMP,
 ICC profile or text chunk (`clean_png`).
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-from chalicelib.imaging import MAX_PIXELS, PNG_SIGNATURE, InvalidImage
+from chalicelib.imaging import PNG_SIGNATURE, InvalidImage
+
+MAX_UPLOAD_PIXELS = 4096 * 4096
+CLEAN_SIDE = 2048
 
 FORMATS = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
 # Signatures of formats that must not hide inside an image's metadata (searched lower-cased).
@@ -69,14 +76,15 @@ def verify_upload(data: bytes, content_type: str) -> Image.Image:
     if any(marker in lowered for marker in FOREIGN):
         raise InvalidImage("another format inside the metadata (a polyglot file)")
     try:
-        with Image.open(io.BytesIO(data)) as probe:  # every format Pillow knows
-            if probe.format != expected:
-                raise InvalidImage(f"read as {probe.format}, not {expected}")
-            if probe.width * probe.height > MAX_PIXELS:
-                raise InvalidImage("too many pixels")
-            probe.verify()
-        image = Image.open(io.BytesIO(data), formats=[expected])
-        image.load()
+        with _pixel_guard(MAX_UPLOAD_PIXELS):
+            with Image.open(io.BytesIO(data)) as probe:  # every format Pillow knows
+                if probe.format != expected:
+                    raise InvalidImage(f"read as {probe.format}, not {expected}")
+                if probe.width * probe.height > MAX_UPLOAD_PIXELS:
+                    raise InvalidImage("too many pixels")
+                probe.verify()
+            image = Image.open(io.BytesIO(data), formats=[expected])
+            image.load()
     except InvalidImage:
         raise
     except (Image.DecompressionBombError, OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -95,11 +103,25 @@ def clean_png(image: Image.Image) -> CleanImage:
         flat.paste(rgba, mask=rgba.getchannel("A"))
     else:
         flat = upright.convert("RGB")
+    if max(flat.size) > CLEAN_SIDE:
+        flat.thumbnail((CLEAN_SIDE, CLEAN_SIDE), Image.Resampling.LANCZOS)
     pixels = Image.frombytes("RGB", flat.size, flat.tobytes())  # a new image: empty info
     out = io.BytesIO()
     # zlib level 1: half the time of the default 6 at 1024², for somewhat larger private files.
     pixels.save(out, "PNG", compress_level=1)
     return CleanImage(out.getvalue(), pixels, pixels.width, pixels.height)
+
+
+@contextmanager
+def _pixel_guard(limit: int) -> Iterator[None]:
+    """Pillow's bomb guard at an upload's limit while one is read (the service's own images
+    keep `imaging.MAX_PIXELS`, and their scan checks the size itself as well)."""
+    kept = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = limit
+    try:
+        yield
+    finally:
+        Image.MAX_IMAGE_PIXELS = kept
 
 
 def _signature(data: bytes) -> str | None:

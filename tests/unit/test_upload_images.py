@@ -127,11 +127,20 @@ def test_a_decompression_bomb_is_refused_before_decoding() -> None:
         upload_images.verify_upload(bomb, "image/png")
 
 
-def test_more_pixels_than_the_output_scan_allows_are_refused() -> None:
+def test_more_pixels_than_an_upload_may_have_are_refused() -> None:
     out = io.BytesIO()
-    Image.new("L", (imaging.MAX_PIXELS // 1000 + 1, 1000)).save(out, "PNG")
+    Image.new("L", (upload_images.MAX_UPLOAD_PIXELS // 1000 + 1, 1000)).save(out, "PNG")
     with pytest.raises(InvalidImage, match="too many pixels"):
         upload_images.verify_upload(out.getvalue(), "image/png")
+
+
+def test_a_phone_sized_photo_is_accepted_and_its_clean_copy_fits_the_service() -> None:
+    out = io.BytesIO()
+    Image.new("RGB", (3024, 4032), (40, 90, 160)).save(out, "JPEG")  # 12 megapixels
+    clean = upload_images.clean_png(upload_images.verify_upload(out.getvalue(), "image/jpeg"))
+    assert (clean.width, clean.height) == (1536, 2048)
+    assert Image.open(io.BytesIO(clean.png)).size == (1536, 2048)
+    assert Image.MAX_IMAGE_PIXELS == imaging.MAX_PIXELS  # the service's own guard is back
 
 
 @pytest.mark.parametrize(
