@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
-from urllib.parse import unquote_plus
 
 from chalice.app import Blueprint, SQSEvent
 
-from chalicelib.events.batch import process
+from chalicelib.events.batch import created_objects, process
 from chalicelib.observability import logger
 from chalicelib.settings import get_settings
 
@@ -18,16 +16,7 @@ bp = Blueprint(__name__)
 def handle_record(record: Any) -> None:
     from chalicelib.services import scan  # Pillow and the scanner: only this function needs them
 
-    event = json.loads(record.body)
-    if isinstance(event, dict) and event.get("Event") == "s3:TestEvent":
-        return  # S3 sends one when the notification is configured
-    if not isinstance(event, dict) or not isinstance(event.get("Records"), list):
-        raise ValueError("not an S3 event notification")  # to the DLQ, never dropped
-    for entry in event["Records"]:
-        if not str(entry.get("eventName", "")).startswith("ObjectCreated"):
-            continue
-        bucket = entry["s3"]["bucket"]["name"]
-        key = unquote_plus(entry["s3"]["object"]["key"])
+    for bucket, key in created_objects(record):
         outcome = scan.scan_output(bucket, key)
         logger.info("scanned", extra={"key": key, "outcome": outcome})
 
