@@ -72,6 +72,14 @@ def test_a_ready_upload_becomes_a_published_image_made_from_an_upload(
     assert image["data"] == {"image_id": made["id"], "made_from": "upload"}
     # The upload itself is only its owner's.
     assert public.get(f"/uploads/{upload_id}").status_code in (401, 404)
+    # Its image is in the galleries; the upload, in none of them.
+    for listing in ("/gallery?limit=100", f"/users/{alice.user_id}/gallery?limit=100"):
+
+        def listed(listing: str = listing) -> str | None:
+            shown = public.get(listing)
+            return shown.text if shown.status_code == 200 and made["id"] in shown.text else None
+
+        assert upload_id not in wait_for(listed, timeout=60, what=f"the image in {listing}")
 
     # The training dataset's record says so and holds nothing of the upload.
     out = f"s3://{name(stack, 'exports')}/datasets/image-to-image"
