@@ -28,7 +28,7 @@ def test_each_refusal_says_why_and_what_to_do(visitors: Any, web_stack: StackSta
     user.sign_in(unique("rue"))
     user.accept_terms()
     page = user.page
-    messages = page.locator("form.create .messages")
+    messages = page.locator("form.create > .messages")
     user_id = page.evaluate("""async () => {
       const token = JSON.parse(sessionStorage.getItem('objektify.session')).token;
       return (await (await fetch('/me', {headers: {Authorization: `Bearer ${token}`}})).json())

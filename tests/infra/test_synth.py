@@ -64,8 +64,10 @@ ACKNOWLEDGED = {
     ("IAM5[Resource::*]", "Inference/ExecutionRole"),
     ("IAM5[Resource::*]", "OnOutputCreatedRole"),
     ("IAM5[Resource::*]", "OnUploadCreatedRole"),  # Rekognition
-    # dynamodb:ListStreams, which the generations stream's event source mapping calls.
+    # dynamodb:ListStreams, which the generations' and statements' streams' event source
+    # mappings call.
     ("IAM5[Resource::*]", "OnGenerationChangeRole"),
+    ("IAM5[Resource::*]", "OnDecisionChangeRole"),
     # The endpoint's own log streams; CDK's grant on the topic key.
     (
         "IAM5[Resource::arn:aws:logs:eu-west-1:210987654321:log-group:"
@@ -86,6 +88,7 @@ ACKNOWLEDGED = {
     ("APIG4", "Api/ChaliceApp/WebsocketMessageRoute"),
     ("APIG4", "Api/ChaliceApp/WebsocketDisconnectRoute"),
     (f"IAM5[Resource::{CONNECTIONS_FINDING}]", "OnGenerationChangeRole"),
+    (f"IAM5[Resource::{CONNECTIONS_FINDING}]", "OnDecisionChangeRole"),
     (f"IAM5[Resource::{CONNECTIONS_FINDING}]", "WebsocketMessageRole"),
     # The CDK's own deployment handler keeps the runtime aws-cdk-lib gives it.
     ("L1", "Custom::CDKBucketDeployment8693BB64968944B69AAFB0CC9EB8756C256MiB"),

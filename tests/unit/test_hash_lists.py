@@ -209,9 +209,7 @@ def painted_textured(seed: int) -> tuple[str, str]:
 @pytest.fixture
 def unsigned(monkeypatch: pytest.MonkeyPatch) -> None:
     # About the hash, not the manifests (signing is tested in test_content_credentials.py).
-    monkeypatch.setattr(
-        credentials, "signed_copies", lambda made, verified, image_id, remix_of=None: made
-    )
+    monkeypatch.setattr(credentials, "signed_copies", lambda made, verified, image_id, **_: made)
 
 
 def test_a_rejected_output_is_blocked_with_its_category(empty: None, unsigned: None) -> None:

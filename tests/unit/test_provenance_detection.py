@@ -56,9 +56,7 @@ def stripped_jpeg_half(data: bytes) -> bytes:
 def keys(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # These tests are about pixels: the published copies go out unsigned here (signing is
     # tested in test_content_credentials.py and over HTTP), so no KMS key or chain is needed.
-    monkeypatch.setattr(
-        credentials, "signed_copies", lambda made, verified, image_id, remix_of=None: made
-    )
+    monkeypatch.setattr(credentials, "signed_copies", lambda made, verified, image_id, **_: made)
     monkeypatch.setenv("OBJEKTIFY_ADDRESS_HASH_KEY", "check-address-key")
     monkeypatch.setenv("OBJEKTIFY_PROVENANCE_CHECK_LIMIT", "50")
     get_settings.cache_clear()
