@@ -109,10 +109,11 @@ security: install
 	@$(PY) -m tests.security.report
 
 # The reliability scenarios at full length (make test runs 4 users for 10 s, 20 s across the
-# restarts): about ten minutes.
+# restarts, and kills each step after three of its writes): about ten minutes.
 chaos: install
 	@rm -f test-artifacts/reliability-figures.json
-	OBJEKTIFY_LOAD_USERS=8 OBJEKTIFY_LOAD_SECONDS=45 $(VENV)/bin/pytest -s -m '' tests/reliability
+	OBJEKTIFY_LOAD_USERS=8 OBJEKTIFY_LOAD_SECONDS=45 OBJEKTIFY_CRASH_POINTS=all \
+		$(VENV)/bin/pytest -s -m '' tests/reliability
 	@$(PY) -m tests.reliability.report
 
 BENCHES := coldstart generation inference scan gallery moderation model prompt_screen provenance live uploads
