@@ -4,9 +4,11 @@ routes that take a body pay it."""
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Literal, TypeVar
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -31,6 +33,18 @@ def visible_text(value: str, field: str) -> str:
     if not any(unicodedata.category(c)[0] in "LNPS" for c in value):
         raise ValueError(f"{field} must contain visible characters")
     return value
+
+
+def confirming(what: str) -> Callable[[bool], bool]:
+    """A statement the caller must confirm: JSON true and nothing else (with StrictBool; a
+    Literal[True] would take 1 for it)."""
+
+    def check(value: bool) -> bool:
+        if value is not True:
+            raise ValueError(f"must be true: {what}")
+        return value
+
+    return check
 
 
 class Body(BaseModel):
@@ -210,8 +224,10 @@ class NoticeBody(Body):
     category: Literal["copyright", "privacy", "illegal", "terms"]
     explanation: StrictStr = Field(min_length=1, max_length=5000)
     notifier: Notifier
-    # DSA art. 16(2)(d): the notifier confirms their good faith; nothing else is accepted.
-    good_faith: Literal[True]
+    # DSA art. 16(2)(d): the notifier confirms their good faith.
+    good_faith: Annotated[
+        StrictBool, AfterValidator(confirming("the notice is accurate and complete"))
+    ]
 
     @field_validator("explanation")
     @classmethod
@@ -236,19 +252,14 @@ class FlagBody(Body):
 class UploadBody(Body):
     # Whose picture it is to use: the uploader's own, or one they hold a licence for.
     rights: Literal["own", "licensed"]
-    # The uploader attests that they may use it and that it shows no one without their
-    # consent: JSON true, nothing else (Literal[True] would take 1 for it).
-    attest: StrictBool
+    # The uploader attests that they may use it and that it shows no one without their consent.
+    attest: Annotated[
+        StrictBool,
+        AfterValidator(
+            confirming("you may use this picture and it shows no one without their consent")
+        ),
+    ]
     content_type: Literal["image/png", "image/jpeg", "image/webp"] = "image/png"
-
-    @field_validator("attest")
-    @classmethod
-    def _attest(cls, value: bool) -> bool:
-        if value is not True:
-            raise ValueError(
-                "must be true: you may use this picture and it shows no one without their consent"
-            )
-        return value
 
 
 class WebhookBody(Body):

@@ -301,12 +301,14 @@ def hostile_requests(world: World) -> list[tuple[str, str, str, object, dict[str
             json_type,
         ),
         ("owner", "GET", "/me/decisions?cursor=" + "C" * 40, None, {}),
-        # Notices: no good faith, a false one, no notifier, a bad address, an unknown image.
+        # Notices: no good faith, a false one, 1 for true, no notifier, a bad address, an
+        # unknown image.
         *[
             ("anonymous", "POST", "/notices", json.dumps(body).encode(), json_type)
             for body in (
                 {k: v for k, v in notice_body(image).items() if k != "good_faith"},
                 {**notice_body(image), "good_faith": False},
+                {**notice_body(image), "good_faith": 1},
                 {k: v for k, v in notice_body(image).items() if k != "notifier"},
                 {**notice_body(image), "notifier": {"name": "R", "email": "not an address"}},
                 {**notice_body(image), "category": "sexual"},
