@@ -29,14 +29,21 @@ def submit_generation() -> Response:
     asked = _asked(body)
     start = None
     if body.init_image is not None:
+        from chalicelib.api.schemas import ASPECTS
         from chalicelib.services import image_to_image
 
+        sized = {"width", "height", "aspect"} & body.model_fields_set
         # 404 unless it is the caller's own upload that passed the scan, or a public image.
         start = image_to_image.starting_picture(
-            caller.user_id, body.init_image, asked["width"], asked["height"]
+            caller.user_id,
+            body.init_image,
+            (asked["width"], asked["height"]) if sized else None,
+            ASPECTS.values(),
         )
         strength = image_to_image.DEFAULT_STRENGTH if body.strength is None else body.strength
-        asked.update(strength=float(strength), init_png=start.png)
+        asked.update(
+            strength=float(strength), init_png=start.png, width=start.width, height=start.height
+        )
         if start.upload is not None:
             asked["init_upload"] = start.upload.upload_id
         else:

@@ -7,16 +7,20 @@ scan may be used; anyone else's, a pending, scanning, rejected or unknown one is
 (`uploads.ready_upload_of`) unless the id is a public image's. A restyle of a published image
 reads its private original and is recorded as a remix of it (`remix_of`: its page names the
 source, which counts it among its remixes, as `remix` does), with the strength.
-The clean PNG is shrunk (or stretched) here to the requested size and carried in the model's
-request payload (base64), so the inference container reads nothing from the uploads bucket and
-needs no permission for it. The generation records the upload (`init_upload`, shown to its
-owner only) and the strength; the upload is marked used, so it no longer expires. What is
-public about such an image says only that it was made from an upload (`made_from`).
+The clean PNG is shrunk (or stretched) here to the requested size (without one, an upload is
+painted at the preset shape nearest its own, a published image at its own size) and carried in
+the model's request payload (base64), so the inference container reads nothing from the
+uploads bucket and needs no permission for it. The generation records the upload
+(`init_upload`, shown to its owner only) and the strength; the upload is marked used, so it no
+longer expires. What is public about such an image says only that it was made from an upload
+(`made_from`).
 """
 
 from __future__ import annotations
 
 import io
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chalicelib.adapters import storage
@@ -35,36 +39,56 @@ MADE_FROM_UPLOAD = "upload"
 class Start:
     upload: Upload | None  # the caller's upload it starts from, or
     image_id: str | None  # the published image it restyles
-    png: bytes  # the starting picture at the requested size
+    png: bytes  # the starting picture at the size painted
+    width: int
+    height: int
 
 
-def starting_picture(owner_id: str, init_image: str, width: int, height: int) -> Start:
+def starting_picture(
+    owner_id: str, init_image: str, size: tuple[int, int] | None, shapes: Iterable[tuple[int, int]]
+) -> Start:
     """The caller's ready upload, or else the public image, that `init_image` names, and its
-    picture at width x height; NotFound if it is neither."""
+    picture at `size`; without one, an upload at the one of `shapes` nearest its own shape, a
+    published image at its own size. NotFound if it is neither."""
     try:
         upload: Upload | None = uploads.ready_upload_of(owner_id, init_image)
     except NotFound:
         upload = None
     if upload is not None:
-        return Start(upload, None, _resized(uploads.clean_bytes(upload), width, height))
+        return _start(upload, None, uploads.clean_bytes(upload), size, shapes)
     from chalicelib.services import gallery
 
     source = gallery.published(init_image)  # NotFound unless public
     settings = get_settings()
     original = storage.read(settings.originals_bucket, source.output_key, settings.max_output_bytes)
-    return Start(None, source.generation_id, _resized(original, width, height))
+    own_size = size or (int(source.width), int(source.height))
+    return _start(None, source.generation_id, original, own_size, shapes)
 
 
-def _resized(data: bytes, width: int, height: int) -> bytes:
+def nearest_shape(width: int, height: int, shapes: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    """The one of `shapes` whose width-to-height ratio is nearest (as a factor) `width` x
+    `height`'s."""
+    ratio = math.log(width / height)
+    return min(shapes, key=lambda shape: abs(math.log(shape[0] / shape[1]) - ratio))
+
+
+def _start(
+    upload: Upload | None,
+    image_id: str | None,
+    data: bytes,
+    size: tuple[int, int] | None,
+    shapes: Iterable[tuple[int, int]],
+) -> Start:
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as opened:
         picture = opened.convert("RGB")
+    width, height = size or nearest_shape(*picture.size, shapes)
     if picture.size != (width, height):
         picture = picture.resize((width, height), Image.Resampling.LANCZOS)
     out = io.BytesIO()
     picture.save(out, "PNG", compress_level=1)
-    return out.getvalue()
+    return Start(upload, image_id, out.getvalue(), width, height)
 
 
 def made_from(init_upload: str | None) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 import c2pa
 import pytest
 import requests
+from PIL import Image
 
 from local.config import StackState
 from tests.integration.test_controls import published
@@ -141,14 +142,28 @@ def test_someone_elses_a_pending_or_an_unknown_upload_is_404(stack: StackState) 
     assert bob.get("/me/generations").json()["items"] == []
 
 
+def test_without_a_size_an_upload_keeps_its_shape(stack: StackState) -> None:
+    alice = consented(stack)
+    wide = io.BytesIO()
+    Image.effect_noise((640, 360), 60).convert("RGB").save(wide, "PNG")
+    upload_id = upload(alice, wide.getvalue(), "image/png")
+    assert settled(alice, upload_id)["status"] == "ready"
+    answer = ask(alice, init_image=upload_id, strength=0.5)
+    assert answer.status_code == 202, answer.text
+    # 16:9, the preset shape nearest 640 x 360, not the default square
+    assert (answer.json()["width"], answer.json()["height"]) == (768, 448)
+
+
 def test_a_published_image_is_restyled_as_a_remix_of_it(stack: StackState) -> None:
     alice, bob = consented(stack), consented(stack)
-    source = published(alice, ask(alice, width=256, height=256).json()["id"])["id"]
-    answer = ask(bob, init_image=source, strength=0.7, width=256, height=256)
+    source = published(alice, ask(alice, width=256, height=320).json()["id"])["id"]
+    answer = ask(bob, init_image=source, strength=0.7)
     assert answer.status_code == 202, answer.text
     made = answer.json()
     assert made["remix_of"] == source and made["strength"] == 0.7
     assert "init_image" not in made
+    # No size asked: the restyle keeps its source's.
+    assert (made["width"], made["height"]) == (256, 320)
     published(bob, made["id"])
     page = anonymous(stack).get(f"/gallery/{made['id']}").json()
     assert page["remix_of"] == source and page["strength"] == 0.7
