@@ -65,6 +65,11 @@ def test_a_creator_starts_from_a_picture_and_publishes_the_image(
         page.get_by_role("button", name="Create", exact=True).click()
     body = sent.value.post_data_json
     assert body["strength"] == 0.5 and body["init_image"]
+    # The size followed the picture: none sent, so the 96 x 64 picture keeps its landscape
+    # shape (the nearest preset, 768 x 448) instead of the default square.
+    assert "width" not in body and "height" not in body
+    made = sent.value.response().json()
+    assert (made["width"], made["height"]) == (768, 448)
     expect(page.get_by_text("Published.")).to_be_visible(timeout=120_000)
     creator.shot("uploads-01-published-from-a-picture", full_page=True)
 

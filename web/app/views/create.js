@@ -145,8 +145,12 @@ async function remixSource(signal) {
   return api("GET", `/gallery/${encodeURIComponent(id)}`, { auth: false, signal });
 }
 
+// Image-to-image without a size: the service paints an upload at the preset shape nearest its
+// own and a restyle at its source's size (a prompt alone at 512 x 512).
+const PICTURE_SIZE = ["picture", "As the starting picture"];
+
 function sizeChoices(source) {
-  const choices = [...SIZES];
+  const choices = source ? [...SIZES] : [...SIZES, PICTURE_SIZE];
   const own = source && `${source.width}x${source.height}`;
   if (own && !choices.some(([value]) => value === own)) {
     choices.push([own, `As the original, ${source.width} × ${source.height}`]);
@@ -174,7 +178,7 @@ export async function createView(main, _params, { signal }) {
   const negative = h("textarea", { name: "negative_prompt", rows: 2, maxlength: 2000 },
     source?.negative_prompt || "");
   const size = h("select", { name: "size" }, options(sizeChoices(source),
-    source ? `${source.width}x${source.height}` : "512x512"));
+    source ? `${source.width}x${source.height}` : restyle ? PICTURE_SIZE[0] : "512x512"));
   const seed = h("input", { name: "seed", type: "number", min: 0, max: 4294967295, step: 1,
     inputmode: "numeric", value: source?.seed ?? "" });
   const guidance = h("input", { name: "guidance_scale", type: "range", min: 1, max: 20,
@@ -196,7 +200,8 @@ export async function createView(main, _params, { signal }) {
     field("Prompt", prompt, "Describe the image: subject, style, light."),
     field("Negative prompt (optional)", negative, "What the image should not show."),
     source ? null : picture.element,
-    h("div", { class: "row" }, field("Size", size), field("How many", count,
+    h("div", { class: "row" }, field("Size", size, source ? undefined
+      : "Starting from a picture: keep its shape, or choose a size."), field("How many", count,
       "Each with the next seed; each counts towards your limit.")),
     h("div", { class: "row" },
       field("Seed (optional)", seed, "The same seed, prompt and settings paint the same image."),
@@ -212,14 +217,22 @@ export async function createView(main, _params, { signal }) {
   // One Idempotency-Key per request until the API answers it: resending after a lost answer
   // creates nothing new.
   let key = null;
+  // Choosing a picture makes the size follow it, unless the person chose a size themselves.
+  let sizeChosen = Boolean(source);
+  size.addEventListener("change", () => { sizeChosen = true; });
+  form.addEventListener("change", (event) => {
+    if (event.target.name === "picture" && !sizeChosen) size.value = PICTURE_SIZE[0];
+  });
   let lastBody = "";
   let following = null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     messages.replaceChildren();
     for (const control of form.elements) control.removeAttribute("aria-invalid");
-    const [width, height] = size.value.split("x").map(Number);
-    const body = { prompt: prompt.value, width, height };
+    const body = { prompt: prompt.value };
+    if (size.value !== PICTURE_SIZE[0]) {
+      [body.width, body.height] = size.value.split("x").map(Number);
+    }
     // The defaults are the service's own; a remix sends all (the source's values are its own).
     if (source || Number(guidance.value) !== DEFAULT_GUIDANCE) {
       body.guidance_scale = Number(guidance.value);
