@@ -96,6 +96,9 @@ class Statement(Model):
     automated_decision = BooleanAttribute()
     source = UnicodeAttribute()
     image_id = UnicodeAttribute(null=True)
+    # An upload the automated upload scan refused (never in public or transparency outputs; the
+    # owner sees it; erasure clears it, as it clears image_id).
+    upload_id = UnicodeAttribute(null=True)
     content_created_at = UTCDateTimeAttribute(null=True)
     end_date = UTCDateTimeAttribute(null=True)  # a suspension's end
     # Who decided: a moderator's id, or "policy" (never shown to the user; an appeal of a
@@ -104,6 +107,9 @@ class Statement(Model):
     strike = BooleanAttribute(default=False)  # the decision gave the user a strike
     caused_by = UnicodeAttribute(null=True)  # the decision whose strike caused this one
     refers_to = UnicodeAttribute(null=True)  # an appeal outcome: the decision appealed
+    # A reversed decision's strike was taken back (set with the strike's -1, in one
+    # transaction: a retried reversal never takes it back twice).
+    strike_withdrawn_at = UTCDateTimeAttribute(null=True)
     # The appeal, once filed.
     appeal_status = UnicodeAttribute(null=True)  # open | decided
     appeal_explanation = UnicodeAttribute(null=True)

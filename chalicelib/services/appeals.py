@@ -9,6 +9,7 @@ outcome's statement and the audit entry, in one transaction).
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
@@ -38,6 +39,8 @@ from chalicelib.services import (
     moderation,
     report_days,
     statements,
+    upload_scan,
+    uploads,
 )
 from chalicelib.services.errors import (
     AlreadyAppealed,
@@ -72,6 +75,9 @@ class OpenAppeal:
     decision: statements.Shown
     image_url: str | None
     image_url_expires_at: str | None
+    # An upload's rejection: its quarantined evidence (its clean copy once ready), briefly.
+    upload_url: str | None
+    upload_url_expires_at: str | None
 
 
 @dataclass(frozen=True)
@@ -126,19 +132,26 @@ def file(user_id: str, statement_id: str, explanation: str) -> Filed:
 def open_appeals(
     moderator: str, limit: int, cursor: str | None
 ) -> tuple[list[OpenAppeal], str | None]:
-    """Appeals awaiting a person, oldest first, each with a short-lived URL of its image (the
-    view is audited, as the queue's are)."""
+    """Appeals awaiting a person, oldest first, each with a short-lived URL of its image, or of
+    its upload's evidence (each view is audited, as the queue's are)."""
     start = cursors.decode(cursor, "appeals") if cursor else None
     page = Statement.open_appeals.query(QUEUE, limit=limit, last_evaluated_key=start)
     items, views = [], []
     for statement in page:
-        url = expires = None
+        url = expires = upload_url = upload_expires = None
         image = find_image(statement.image_id) if statement.image_id else None
         if image is not None:
             url, expires = moderation.original_url(image)
             views.append(
                 audit.Event(moderator, "view", "image", image.generation_id, "appeal review")
             )
+        upload = uploads.find(statement.upload_id) if statement.upload_id else None
+        if upload is not None:
+            with contextlib.suppress(NotFound):  # an upload with no image left to show
+                upload_url, upload_expires, view = uploads.moderator_view(
+                    upload, moderator, "appeal review"
+                )
+                views.append(view)
         items.append(
             OpenAppeal(
                 id=statement.statement_id,
@@ -149,6 +162,8 @@ def open_appeals(
                 decision=statements.shown(statement),
                 image_url=url,
                 image_url_expires_at=expires,
+                upload_url=upload_url,
+                upload_url_expires_at=upload_expires,
             )
         )
     if views:
@@ -198,9 +213,9 @@ def _claim(appealed: Statement, moderator: str, outcome: str) -> None:
 
 
 def _undo(appealed: Statement, moderator: str, reason: str) -> None:
-    """Exactly what the decision did, undone: the image published again with its strike
-    withdrawn (and the automatic suspension that strike caused lifted), or the account's
-    restriction lifted."""
+    """Exactly what the decision did, undone: the image published again, or the upload ready
+    again, with its strike withdrawn (and the automatic suspension that strike caused lifted),
+    or the account's restriction lifted."""
     decision_id = appealed.statement_id
     event = audit.Event(
         moderator, "restore", "user", appealed.user_id, reason, {"decision": decision_id}
@@ -209,10 +224,23 @@ def _undo(appealed: Statement, moderator: str, reason: str) -> None:
         image = find_image(appealed.image_id)
         if image is None:
             raise Conflict("The image no longer exists.")
-        caused = statements.suspension_caused_by(appealed)
-        if caused is not None:
-            enforcement.lift(appealed.user_id, SUSPENDED, event, by_policy_only=True)
+        enforcement.lift_suspension_caused_by(appealed, event)
         lifecycle.reverse(image, moderator, reason, decision_id)
+    elif appealed.decision == CONTENT_REMOVED and appealed.upload_id:
+        # The strike goes, and what it caused, also when the upload itself is gone (erased or
+        # expired); then the upload is ready again (upload_scan.reinstate). Each step is safe
+        # to repeat.
+        reversal = audit.Event(
+            moderator,
+            "reverse",
+            "upload",
+            appealed.upload_id,
+            reason,
+            {"decision": decision_id, "strike": bool(appealed.strike)},
+        )
+        enforcement.withdraw_strike(appealed, reversal)
+        enforcement.lift_suspension_caused_by(appealed, event)
+        upload_scan.reinstate(appealed.upload_id, appealed)
     elif appealed.decision in RESTRICTED_AS:
         by_policy = appealed.decided_by == audit.POLICY_ACTOR
         enforcement.lift(

@@ -197,6 +197,50 @@ def apply_strike_policy(user_id: str, cause: str, decision_id: str | None = None
     return True
 
 
+def withdraw_strike(decision: Statement, event: audit.Event) -> bool:
+    """A reversed decision about something that is no image of the service's (an upload):
+    its strike is withdrawn, once. The statement's `strike_withdrawn_at`, the -1 and the audit
+    entry (`event`) are one transaction, conditional on the mark being absent, so a retry
+    withdraws nothing twice; an erased account has no strikes to withdraw (the mark and the
+    entry are still written). False when a previous try withdrew it. (An image's strike is
+    withdrawn in the transaction that publishes it again: lifecycle.reverse.)"""
+    now = clock.now()
+    profile = UserProfile(decision.user_id)
+    counted = bool(decision.strike)
+    for with_profile in (counted, False):
+        try:
+            with transaction() as tx:
+                tx.update(
+                    decision,
+                    actions=[Statement.strike_withdrawn_at.set(now)],
+                    condition=Statement.strike_withdrawn_at.does_not_exist(),
+                )
+                if with_profile:
+                    tx.update(
+                        profile,
+                        actions=[UserProfile.strikes.add(-1)],
+                        condition=UserProfile.user_id.exists(),
+                    )
+                tx.save(audit.entry(event), condition=AuditEntry.sk.does_not_exist())
+        except TransactWriteError as exc:
+            if tx.refused(exc, decision):
+                return False
+            if with_profile and tx.refused(exc, profile):
+                continue  # erased: only the mark and the entry
+            raise
+        return True
+    return False
+
+
+def lift_suspension_caused_by(decision: Statement, event: audit.Event) -> bool:
+    """A reversed decision's strike no longer counts: the automatic suspension it caused (if
+    any, and if the strike policy's suspension is still the account's restriction) is lifted.
+    Safe to repeat."""
+    if statements.suspension_caused_by(decision) is None:
+        return False
+    return lift(decision.user_id, SUSPENDED, event, by_policy_only=True)
+
+
 def lift(
     user_id: str, restricted_as: str, event: audit.Event, by_policy_only: bool = False
 ) -> bool:

@@ -133,11 +133,12 @@ def anonymise_audit(user_id: str) -> None:
 
 def anonymise_statements(user_id: str) -> None:
     """Statements of reasons keep what was decided, on what ground and how (the transparency
-    report counts them), not about whom: the user's id, the image and the appeal's words go,
-    and an open appeal leaves the moderators' list."""
+    report counts them), not about whom: the user's id, the image or upload and the appeal's
+    words go, and an open appeal leaves the moderators' list."""
     for statement in statements.every_about(user_id):
         statement.user_id = f"anonymous#{secrets.token_hex(16)}"
         statement.image_id = None
+        statement.upload_id = None
         statement.appeal_explanation = None
         statement.appeal_queue = None
         statement.appealed_sk = None

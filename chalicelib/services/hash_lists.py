@@ -15,6 +15,12 @@ band exactly: it reads each of the 16 bands' partitions and the 16 partitions on
 each (272 Queries, 16 at once; see `chalicelib/hash_index.py` for why that suffices). A hash at
 31 bits matches; at 32 it does not, whatever bands it shares.
 
+Allowances: when an appeal reverses an upload's rejection for a list match, the upload's
+hash is entered under `ALLOWED_LIST` (`allow`) with the entries it matched then. A later query
+within `ALLOW_DISTANCE` (8) bits of an allowed hash no longer matches those entries: the same
+picture, re-encoded or resized, is not refused again for the match a person found false; any
+other entry (one listed later included) still matches, and the image scanner still runs.
+
 What it does not do: crops, rotations, flips and collages beyond a few percent move PDQ far
 past 31 bits; a list match is evidence for a person to confirm (the upload is kept in
 quarantine), not proof. Low-quality hashes (flat images, PDQ's quality under
@@ -40,6 +46,14 @@ PROBE_RADIUS = 1  # each band's value and its neighbours one bit away: 31 is gua
 assert hash_index.guaranteed_distance(PROBE_RADIUS) >= MATCH_DISTANCE
 # The list the images this service removed or rejected are entered in.
 IMAGES_LIST = "decisions"
+# The fingerprints of uploads whose hash-list rejection an appeal reversed (`allow`).
+ALLOWED_LIST = "allowed"
+ALLOWED_CATEGORY = "allowed"
+# How near a query must be to an allowed hash for the allowance to apply: a re-encoded or
+# resized copy of the same picture (a few bits), well inside MATCH_DISTANCE, so a different
+# picture that happens to sit near the listed hash is still refused.
+ALLOW_DISTANCE = 8
+RESERVED_LISTS = (IMAGES_LIST, ALLOWED_LIST)
 DEFAULT_CATEGORY = "illegal"
 LIST_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 CATEGORY = re.compile(r"^[a-z][a-z_]{0,31}$")
@@ -82,10 +96,21 @@ def _partition(key: str) -> list[BlockedHash]:
     return list(BlockedHash.query(key))
 
 
+def _near(bits: int) -> list[tuple[int, BlockedHash]]:
+    """Every entry within MATCH_DISTANCE of the hash (and some beyond), with its distance."""
+    return [
+        (hash_index.distance(bits, int(item.pdq, 16)), item)
+        for item in hash_index.query_partitions(
+            _partition, hash_index.probe_keys(bits, PROBE_RADIUS)
+        )
+    ]
+
+
 def find_match(pdq_hex: str, max_distance: int = MATCH_DISTANCE) -> HashMatch | None:
     """The nearest entry within `max_distance` bits (at most MATCH_DISTANCE, where the look-up
     is guaranteed complete) of the hash, or None. Of entries equally near, the most severe
-    category wins, then an imported list over the service's own decisions."""
+    category wins, then an imported list over the service's own decisions. An entry that an
+    allowance within ALLOW_DISTANCE of the query covers is passed over (see `allow`)."""
     from chalicelib.services.lifecycle import REPORTED_RANK, SEVERITY
 
     if max_distance > MATCH_DISTANCE:
@@ -93,9 +118,14 @@ def find_match(pdq_hex: str, max_distance: int = MATCH_DISTANCE) -> HashMatch | 
     bits = hash_index.parse_hex(pdq_hex)
     best: tuple[int, int, int, str] | None = None
     found: HashMatch | None = None
-    for item in hash_index.query_partitions(_partition, hash_index.probe_keys(bits, PROBE_RADIUS)):
-        apart = hash_index.distance(bits, int(item.pdq, 16))
-        if apart > max_distance:
+    near = _near(bits)
+    # Entries an allowance near the query covers: a person found these very matches false.
+    covered: set[str] = set()
+    for apart, item in near:
+        if item.list_name == ALLOWED_LIST and apart <= ALLOW_DISTANCE:
+            covered |= set(item.allows or ())
+    for apart, item in near:
+        if apart > max_distance or item.list_name == ALLOWED_LIST or item.entry_id in covered:
             continue
         rank = (
             apart,
@@ -144,6 +174,38 @@ def unblock_image(image_id: str, pdq_hex: str) -> None:
     with BlockedHash.batch_write() as batch:
         for key in hash_index.band_keys(bits):
             batch.delete(BlockedHash(key, f"image#{image_id}"))
+
+
+def allow(pdq_hex: str) -> int:
+    """An appeal reversed an upload's rejection for a hash-list match: the upload's fingerprint
+    is recorded as allowed (16 items under ALLOWED_LIST, keyed by the hash alone: nothing names
+    the upload or its owner), covering the entries it matches now (`allows`: their entry ids).
+    Entries listed later are not covered: the appeal found these matches false, not any
+    future one. Allowing it again writes the same items. Answers how many entries it covers
+    (none: nothing is written)."""
+    bits = hash_index.parse_hex(pdq_hex)
+    covers = {
+        item.entry_id
+        for apart, item in _near(bits)
+        if apart <= MATCH_DISTANCE and item.list_name != ALLOWED_LIST
+    }
+    if not covers:
+        return 0
+    now = clock.now()
+    with BlockedHash.batch_write() as batch:
+        for key in hash_index.band_keys(bits):
+            batch.save(
+                BlockedHash(
+                    key,
+                    f"allow#{bits:064x}",
+                    pdq=f"{bits:064x}",
+                    list_name=ALLOWED_LIST,
+                    category=ALLOWED_CATEGORY,
+                    allows=covers,
+                    added_at=now,
+                )
+            )
+    return len(covers)
 
 
 # Imported lists ----------------------------------------------------------------------------
@@ -216,10 +278,11 @@ def parse_list(lines: Iterable[str]) -> list[ListedHash]:
 
 
 def check_names(list_name: str, category: str) -> None:
-    if not LIST_NAME.match(list_name) or list_name == IMAGES_LIST:
+    if not LIST_NAME.match(list_name) or list_name in RESERVED_LISTS:
         raise HashListError(
             f"list name {list_name!r}: lower-case letters, digits, '.', '_' and '-', at most "
-            f"64, and not {IMAGES_LIST!r} (the service's own decisions)"
+            f"64, and not {IMAGES_LIST!r} or {ALLOWED_LIST!r} (the service's own decisions "
+            "and allowances)"
         )
     if not CATEGORY.match(category):
         raise HashListError(f"category {category!r}: lower-case letters and '_', at most 32")

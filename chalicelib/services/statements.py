@@ -105,7 +105,8 @@ def about_upload(
     strike: bool,
 ) -> Statement:
     """An image the user uploaded was refused by the automated upload scan. The upload is no
-    image of the service's, so `image_id` stays empty; the facts name the upload."""
+    image of the service's, so `image_id` stays empty; `upload_id` names the upload (the owner
+    sees it; the facts do not name it, as they go into the transparency database)."""
     law = LAWS.get(category)
     return _new(
         user_id,
@@ -114,7 +115,8 @@ def about_upload(
         ground_reference=law or TERMS_CONTENT_CLAUSE,
         explanation=explanation,
         category=category,
-        facts=f"{facts} (upload {upload_id})",
+        facts=facts,
+        upload_id=upload_id,
         automated_detection=True,
         automated_decision=True,
         source=SOURCE_OWN_INITIATIVE,
@@ -166,6 +168,7 @@ def outcome_of_appeal(appealed: Statement, outcome: str, moderator: str, reason:
         automated_decision=False,
         source=appealed.source,
         image_id=appealed.image_id,
+        upload_id=appealed.upload_id,
         content_created_at=appealed.content_created_at,
         decided_by=moderator,
         refers_to=appealed.statement_id,
@@ -241,6 +244,7 @@ class Shown:
     automated_decision: bool
     source: str
     image_id: str | None
+    upload_id: str | None  # the subject's own upload (shown to them and to moderators only)
     end_date: str | None
     refers_to: str | None
     created_at: str
@@ -271,6 +275,7 @@ def shown(statement: Statement) -> Shown:
         automated_decision=bool(statement.automated_decision),
         source=statement.source,
         image_id=statement.image_id,
+        upload_id=statement.upload_id,
         end_date=clock.iso(statement.end_date) if statement.end_date else None,
         refers_to=statement.refers_to,
         created_at=clock.iso(statement.created_at),

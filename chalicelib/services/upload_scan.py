@@ -13,7 +13,8 @@ S3's ObjectCreated event for `incoming/<upload id>` (through the upload scan que
    blocked hash lists (`hash_lists.find_match`), then the image scanner (NudeNet locally,
    Rekognition in AWS) is asked, with the outputs' label policy;
 5. ready: the clean PNG is written to `clean/<upload id>.png`, the record becomes `ready` with
-   its clean key and fingerprint, then the original is deleted.
+   its clean key and fingerprint, then the original is deleted (`make_ready`, which a reversed
+   rejection uses too).
 
 A file that is no valid image is `rejected` with the reason `invalid_file`, without a strike,
 statement or quarantine (nothing was decided about its content; it is deleted). A hash match
@@ -23,6 +24,10 @@ never served) as evidence. The scanner's review band rejects too (an upload has 
 of its own; the output made from it would be reviewed, but the upload would already have been
 kept), with a statement and no strike. The owner sees the category only: never which list, or
 which label, matched; the audit entry names them for moderators.
+
+An appeal that reverses a rejection (`appeals._undo`) withdraws the strike it counted (and the
+automatic suspension that strike caused), then `reinstate` makes the upload `ready` from the
+evidence; a hash-list match is recorded as allowed (`hash_lists.allow`).
 """
 
 from __future__ import annotations
@@ -125,23 +130,80 @@ def _decide(item: Upload, bucket: str, key: str, clean: CleanImage) -> str:
         }
         strike = decision.outcome == REJECT
         return _reject(item, bucket, key, category, facts, details, fingerprint.hex, strike)
+    if not make_ready(item, bucket, clean.png, fingerprint.hex, was=SCANNING):
+        return "unchanged"
+    _delete(bucket, key)
+    return READY
+
+
+def make_ready(item: Upload, bucket: str, png: bytes, fingerprint: str, was: str) -> bool:
+    """Write the clean copy (`clean/<id>.png`, with the expiry tag), then make the record
+    `ready` with it, if the record is still `was` (`scanning` for the scan, `rejected` for a
+    reversed rejection). False when it is not: the clean copy is taken away again unless the
+    record is (now) ready, e.g. made so by another delivery or a retried reversal, which wrote
+    the same copy."""
     clean_key = resources.clean_upload_key(item.upload_id)
-    storage.put_bytes(bucket, clean_key, clean.png, "image/png", Tagging=CLEAN_TAGGING)
+    storage.put_bytes(bucket, clean_key, png, "image/png", Tagging=CLEAN_TAGGING)
     try:
         item.update(
             actions=[
                 Upload.status.set(READY),
                 Upload.clean_key.set(clean_key),
-                Upload.fingerprint.set(fingerprint.hex),
+                Upload.fingerprint.set(fingerprint),
+                Upload.reason.remove(),
             ],
-            condition=Upload.status == SCANNING,
+            condition=Upload.status == was,
         )
     except UpdateError as exc:
         if not refused_by_condition(exc):
             raise
-        _delete(bucket, clean_key)  # erased, or decided by another delivery
+        now = _find(item.upload_id)
+        if now is None or now.status != READY:
+            _delete(bucket, clean_key)  # erased, or decided otherwise meanwhile
+        return False
+    return True
+
+
+def reinstate(upload_id: str, statement: Statement) -> str:
+    """An appeal reversed the rejection (`statement`) of the upload: it becomes `ready` from
+    its quarantined evidence, cleaned again as the scan cleans (verify_upload + clean_png),
+    then the evidence goes. A hash-list match is first recorded as allowed
+    (`hash_lists.allow`), so the same picture is not refused for it again. Every step is safe
+    to repeat: a retry after a crash anywhere finishes. The outcome: "ready", "gone" (erased
+    or expired: nothing to restore) or "unchanged" (already ready)."""
+    from chalicelib import upload_images  # Pillow: only this function needs it
+    from chalicelib.provenance import fingerprints
+    from chalicelib.services import hash_lists
+
+    settings = get_settings()
+    bucket = settings.uploads_bucket
+    item = _find(upload_id)
+    if item is None:
+        return "gone"
+    evidence = resources.quarantine_key(item.incoming_key)
+    if item.status == READY:
+        _delete(bucket, evidence)  # a crash after the write may have left it
         return "unchanged"
-    _delete(bucket, key)
+    if item.status != REJECTED:
+        return "unchanged"
+    try:
+        data = storage.read(bucket, evidence, settings.max_upload_bytes)
+    except client("s3").exceptions.NoSuchKey:
+        # Erased meanwhile (erasure deletes the objects, then the record).
+        logger.warning("no evidence to reinstate", extra={"upload_id": upload_id})
+        return "gone"
+    clean = upload_images.clean_png(upload_images.verify_upload(data, item.content_type))
+    fingerprint = fingerprints.compute(clean.image)
+    if fingerprint.usable and statement.facts.startswith(HASH_LIST_FACTS):
+        hash_lists.allow(fingerprint.hex)
+    if not make_ready(item, bucket, clean.png, fingerprint.hex, was=REJECTED):
+        now = _find(upload_id)
+        if now is None:
+            return "gone"
+        if now.status != READY:
+            raise RuntimeError(f"upload {upload_id} changed while it was reinstated")
+    _delete(bucket, evidence)
+    logger.info("upload reinstated", extra={"upload_id": upload_id})
     return READY
 
 

@@ -174,6 +174,15 @@ def clean_bytes(upload: Upload) -> bytes:
 def moderator_view_url(upload: Upload, moderator_id: str) -> str:
     """A short-lived URL of the upload's clean image (a rejected one's quarantined original)
     for a moderator, and the audit entry that records the view."""
+    url, _, view = moderator_view(upload, moderator_id, "an image-to-image review")
+    audit.record(view)
+    return url
+
+
+def moderator_view(upload: Upload, moderator_id: str, why: str) -> tuple[str, str, audit.Event]:
+    """A URL of the upload's clean image (a rejected one's quarantined original) for at most
+    15 minutes, when it expires, and the audit entry of the view for the caller to record
+    (NotFound when there is no image to show)."""
     settings = get_settings()
     key = upload.clean_key
     if key is None and upload.status == REJECTED:
@@ -182,10 +191,15 @@ def moderator_view_url(upload: Upload, moderator_id: str) -> str:
         raise NotFound()
     seconds = min(settings.review_url_seconds, 900)
     url = storage.presigned_get(settings.uploads_bucket, key, seconds=seconds)
-    audit.record(
-        audit.Event(moderator_id, "view", "upload", upload.upload_id, "an image-to-image review")
-    )
-    return url
+    expires = clock.iso(clock.from_epoch(clock.epoch() + seconds))
+    return url, expires, audit.Event(moderator_id, "view", "upload", upload.upload_id, why)
+
+
+def find(upload_id: str) -> Upload | None:
+    try:
+        return Upload.get(upload_id, consistent_read=True)
+    except Upload.DoesNotExist:
+        return None
 
 
 def of_owner(owner_id: str) -> list[Upload]:

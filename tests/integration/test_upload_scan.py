@@ -172,7 +172,8 @@ def test_an_upload_on_an_imported_hash_list_is_rejected_with_a_statement(
     assert listed.stem not in str(done)  # never which list
     [statement] = decisions_of(user)
     assert statement["decision"] == "content_removed" and statement["category"] == "illegal"
-    assert upload_id in statement["facts"] and listed.stem not in str(statement)
+    assert statement["upload_id"] == upload_id and listed.stem not in str(statement)
+    assert upload_id not in statement["facts"]  # the facts go into the transparency database
     assert statement["how_to_appeal"]
     moderator = sign_in(stack, "moderators")
     entry = audited_rejection(moderator, upload_id)
@@ -199,3 +200,66 @@ def test_the_saved_bytes_of_an_image_a_moderator_removed_are_rejected(stack: Sta
     assert (done["status"], done.get("reason")) == ("rejected", "violent")
     assert [s["category"] for s in decisions_of(someone)] == ["violent"]
     audited_rejection(moderator, upload_id)
+
+
+def strikes_of(state: StackState, user_id: str) -> int:
+    found = client(state, "dynamodb").get_item(
+        TableName=name(state, "users"), Key={"user_id": {"S": user_id}}, ConsistentRead=True
+    )
+    return int(found["Item"].get("strikes", {"N": "0"})["N"])
+
+
+def test_a_reversed_rejection_makes_the_upload_ready_and_allows_the_picture(
+    stack: StackState, tmp_path: Path
+) -> None:
+    from chalicelib import upload_images
+    from chalicelib.provenance import fingerprints
+
+    data = jpeg_with_gps(size=(480, 360))
+    clean = upload_images.clean_png(upload_images.verify_upload(data, "image/jpeg"))
+    listed = tmp_path / f"partner-{uuid.uuid4().hex[:6]}.csv"
+    listed.write_text(f"pdq,quality\n{fingerprints.compute(clean.image).hex},100\n")
+    imported = run_module(
+        stack, "objektify.cli", "hashlist", "import", str(listed), "--category", "illegal"
+    )
+    assert imported.returncode == 0, imported.stderr
+    user = consented(stack)
+    upload_id = upload(user, data, "image/jpeg")
+    assert settled(user, upload_id)["status"] == "rejected"
+    assert strikes_of(stack, user.user_id) == 1
+    [statement] = decisions_of(user)
+    filed = user.post(
+        f"/me/decisions/{statement['id']}/appeal", json={"explanation": "My own garden."}
+    )
+    assert filed.status_code == 201, filed.text
+
+    moderator = sign_in(stack, "moderators")
+    queue = moderator.get("/moderation/appeals?limit=100")
+    assert queue.status_code == 200, queue.text
+    mine = next(a for a in queue.json()["items"] if a["id"] == statement["id"])
+    assert mine["decision"]["upload_id"] == upload_id and mine["upload_url"]
+    evidence = requests.get(mine["upload_url"], timeout=60)
+    assert evidence.status_code == 200 and evidence.content == data  # as it was posted
+    decided = moderator.post(
+        f"/moderation/appeals/{statement['id']}/decision",
+        json={"action": "reverse", "reason": "A garden; the list's match is wrong."},
+    )
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["outcome"] == "reversed"
+
+    done = user.get(f"/uploads/{upload_id}")
+    assert done.status_code == 200 and done.json()["status"] == "ready", done.text
+    assert strikes_of(stack, user.user_id) == 0
+    told = decisions_of(user)
+    outcome = next(s for s in told if s["decision"] == "decision_reversed")
+    assert outcome["refers_to"] == statement["id"] and outcome["upload_id"] == upload_id
+    appealed = next(s for s in told if s["id"] == statement["id"])
+    assert appealed["appeal"]["outcome"] == "reversed"
+    from chalicelib import resources
+
+    kept = uploads_bucket_keys(stack)
+    assert resources.clean_upload_key(upload_id) in kept
+    assert resources.quarantine_key(resources.upload_key(upload_id)) not in kept  # evidence gone
+    # The same picture again: ready, not refused again for the match found false.
+    again = upload(user, data, "image/jpeg")
+    assert settled(user, again)["status"] == "ready"

@@ -101,6 +101,56 @@ def test_the_nearest_entry_wins_then_the_most_severe(empty: None, tmp_path: Path
     assert hash_lists.find_match(hexed(LISTED)) == HashMatch("sexual", "decisions")
 
 
+# Allowances -------------------------------------------------------------------------------
+
+
+def test_an_allowed_hash_suppresses_the_match_a_person_found_false(
+    empty: None, tmp_path: Path
+) -> None:
+    """The rule: a query within ALLOW_DISTANCE (8) bits of an allowed hash no longer matches
+    the entries the allowance covers (those it matched when allowed); others still match."""
+    upload = flipped(LISTED, [1] * 16)  # the falsely matched upload: 16 bits from the listed
+    hash_lists.import_list(write_list(tmp_path, hexed(LISTED)), "ncmec", "illegal")
+    assert hash_lists.find_match(hexed(upload)) == HashMatch("illegal", "ncmec")
+    assert hash_lists.allow(hexed(upload)) == 1
+    assert hash_lists.allow(hexed(upload)) == 1  # again: the same items
+    assert hash_lists.find_match(hexed(upload)) is None
+    # A re-encoded copy, 8 bits from the allowed hash (and 24 from the listed): allowed too.
+    copy = flipped(upload, [0] * 8 + [1] * 8)
+    assert hash_index.distance(copy, upload) == 8
+    assert hash_lists.find_match(hexed(copy)) is None
+    # 9 bits from the allowed hash: another picture, refused as before.
+    other = flipped(upload, [0] * 7 + [1] * 9)
+    assert hash_index.distance(other, upload) == 9
+    assert hash_index.distance(other, LISTED) <= hash_lists.MATCH_DISTANCE
+    assert hash_lists.find_match(hexed(other)) == HashMatch("illegal", "ncmec")
+    # The listed picture itself is still refused (it is 16 bits from the allowed hash).
+    assert hash_lists.find_match(hexed(LISTED)) == HashMatch("illegal", "ncmec")
+
+
+def test_an_allowance_leaves_entries_listed_later(empty: None, tmp_path: Path) -> None:
+    upload = flipped(LISTED, [1] * 16)
+    assert hash_lists.allow(hexed(upload)) == 0  # nothing to cover: nothing written
+    hash_lists.import_list(write_list(tmp_path, hexed(LISTED)), "ncmec", "illegal")
+    hash_lists.allow(hexed(upload))
+    assert hash_lists.find_match(hexed(upload)) is None
+    # An entry listed after the allowance, 20 bits from the upload: a match.
+    second = upload
+    for band in range(4):  # five bits of each of four bands, none of those upload flipped
+        shift = hash_index.BITS - hash_index.BAND_BITS * (band + 1)
+        for bit in range(1, 6):
+            second ^= 1 << (shift + bit)
+    assert hash_index.distance(second, upload) == 20
+    assert hash_index.distance(second, LISTED) > hash_lists.MATCH_DISTANCE
+    hash_lists.block_image("IMAGE2", hexed(second), "violent")
+    assert hash_lists.find_match(hexed(upload)) == HashMatch("violent", "decisions")
+    # An allowed hash alone is no match.
+    with BlockedHash.batch_write() as batch:
+        for key in hash_index.band_keys(second):
+            batch.delete(BlockedHash(key, "image#IMAGE2"))
+    assert hash_lists.find_match(hexed(flipped(upload, [1] + [0] * 15))) is None
+
+
 # The CSV ----------------------------------------------------------------------------------
 
 
@@ -150,7 +200,13 @@ def test_a_list_with_a_bad_row_imports_nothing(empty: None, tmp_path: Path) -> N
 
 @pytest.mark.parametrize(
     ("list_name", "category"),
-    [("Bad Name", "illegal"), ("decisions", "illegal"), ("ok", "Illegal!"), ("a#b", "illegal")],
+    [
+        ("Bad Name", "illegal"),
+        ("decisions", "illegal"),
+        ("allowed", "illegal"),
+        ("ok", "Illegal!"),
+        ("a#b", "illegal"),
+    ],
 )
 def test_list_names_and_categories_are_checked(list_name: str, category: str) -> None:
     with pytest.raises(HashListError):

@@ -35,6 +35,9 @@ function statementFacts(statement) {
   if (statement.image_id) {
     rows.push(["Image", h("code", {}, statement.image_id)]);
   }
+  if (statement.upload_id) {
+    rows.push(["Upload", h("code", {}, statement.upload_id)]);
+  }
   if (statement.end_date) rows.push(["Until", when(statement.end_date)]);
   return h("dl", { class: "facts" }, rows.flatMap(([term, value]) => [
     h("dt", {}, term), h("dd", {}, value)]));
@@ -144,6 +147,9 @@ function appealCard(appeal, signal) {
   card.append(
     appeal.image_url ? h("img", { src: safeUrl(appeal.image_url),
       alt: "The image the decision was about", loading: "lazy", width: 256, height: 256 }) : null,
+    appeal.upload_url ? h("img", { src: safeUrl(appeal.upload_url),
+      alt: "The uploaded picture the decision was about", loading: "lazy", width: 256,
+      height: 256 }) : null,
     h("div", { class: "about" },
       h("h2", {}, DECISIONS[statement.decision] || statement.decision),
       h("p", {}, `User ${shortId(appeal.user_id)} appealed `, when(appeal.filed_at), ": ",
