@@ -150,13 +150,15 @@ def audited_rejection(moderator: Api, upload_id: str) -> dict[str, Any]:
     return wait_for(found, timeout=30, what="the rejection's audit entry")
 
 
-def test_an_upload_on_an_imported_hash_list_is_rejected_with_a_statement(
-    stack: StackState, tmp_path: Path
-) -> None:
+def listed_and_uploaded(
+    stack: StackState, tmp_path: Path, size: tuple[int, int]
+) -> tuple[Api, str, Path, bytes]:
+    """A JPEG's cleaned copy imported on a partner's hash list (category illegal), then the
+    JPEG uploaded by a new user: (the user, the upload id, the list's file, the JPEG)."""
     from chalicelib import upload_images
     from chalicelib.provenance import fingerprints
 
-    data = jpeg_with_gps(size=(500, 400))
+    data = jpeg_with_gps(size=size)
     clean = upload_images.clean_png(upload_images.verify_upload(data, "image/jpeg"))
     # A re-encoded copy of the listed picture: PDQ finds it all the same.
     listed = tmp_path / f"partner-{uuid.uuid4().hex[:6]}.csv"
@@ -166,7 +168,13 @@ def test_an_upload_on_an_imported_hash_list_is_rejected_with_a_statement(
     )
     assert imported.returncode == 0, imported.stderr
     user = consented(stack)
-    upload_id = upload(user, data, "image/jpeg")
+    return user, upload(user, data, "image/jpeg"), listed, data
+
+
+def test_an_upload_on_an_imported_hash_list_is_rejected_with_a_statement(
+    stack: StackState, tmp_path: Path
+) -> None:
+    user, upload_id, listed, _ = listed_and_uploaded(stack, tmp_path, (500, 400))
     done = settled(user, upload_id)
     assert (done["status"], done.get("reason")) == ("rejected", "illegal")
     assert listed.stem not in str(done)  # never which list
@@ -212,19 +220,7 @@ def strikes_of(state: StackState, user_id: str) -> int:
 def test_a_reversed_rejection_makes_the_upload_ready_and_allows_the_picture(
     stack: StackState, tmp_path: Path
 ) -> None:
-    from chalicelib import upload_images
-    from chalicelib.provenance import fingerprints
-
-    data = jpeg_with_gps(size=(480, 360))
-    clean = upload_images.clean_png(upload_images.verify_upload(data, "image/jpeg"))
-    listed = tmp_path / f"partner-{uuid.uuid4().hex[:6]}.csv"
-    listed.write_text(f"pdq,quality\n{fingerprints.compute(clean.image).hex},100\n")
-    imported = run_module(
-        stack, "objektify.cli", "hashlist", "import", str(listed), "--category", "illegal"
-    )
-    assert imported.returncode == 0, imported.stderr
-    user = consented(stack)
-    upload_id = upload(user, data, "image/jpeg")
+    user, upload_id, _, data = listed_and_uploaded(stack, tmp_path, (480, 360))
     assert settled(user, upload_id)["status"] == "rejected"
     assert strikes_of(stack, user.user_id) == 1
     [statement] = decisions_of(user)
