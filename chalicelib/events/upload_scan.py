@@ -14,10 +14,22 @@ bp = Blueprint(__name__)
 
 
 def handle_record(record: Any) -> None:
+    """Scans each upload the record names. A scan that fails on the queue's last delivery
+    refuses its upload as `scan_failed` (`upload_scan.give_up`), then fails the record still,
+    so the message goes to the dead-letter queue for operators."""
     from chalicelib.services import upload_scan  # Pillow and the scanner: only this needs them
 
+    # Powertools' SQSRecord: which receive of the message this is (1 on the first try).
+    last_try = int(record.attributes.approximate_receive_count or 1) >= (
+        get_settings().queue_max_receives
+    )
     for bucket, key in created_objects(record):
-        outcome = upload_scan.scan_upload(bucket, key)
+        try:
+            outcome = upload_scan.scan_upload(bucket, key)
+        except Exception:
+            if last_try:
+                upload_scan.give_up(bucket, key)
+            raise
         logger.info("upload scanned", extra={"key": key, "outcome": outcome})
 
 

@@ -17,7 +17,10 @@ S3's ObjectCreated event for `incoming/<upload id>` (through the upload scan que
    rejection uses too).
 
 A file that is no valid image is `rejected` with the reason `invalid_file`, without a strike,
-statement or quarantine (nothing was decided about its content; it is deleted). A hash match
+statement or quarantine (nothing was decided about its content; it is deleted). A scan that
+fails on the queue's last delivery (`give_up`: the scanner down, say) is `rejected` with the
+reason `scan_failed` the same way, so its owner is not left waiting on `scanning` and may
+upload the picture again. A hash match
 or the scanner's reject band rejects with the category, a strike, a statement of reasons and an
 audit entry, in one transaction, and keeps the original in quarantine (`quarantine/incoming/<id>`,
 never served) as evidence. The scanner's review band rejects too (an upload has no human review
@@ -54,6 +57,7 @@ if TYPE_CHECKING:  # Pillow is imported where an image is decoded
     from chalicelib.upload_images import CleanImage
 
 INVALID = "invalid_file"
+SCAN_FAILED = "scan_failed"
 HASH_LIST_FACTS = "The image matched a list of images that may not be uploaded."
 # The uploads bucket's lifecycle rule expires the clean copy by this tag, unless a generation
 # uses the upload (which removes it).
@@ -230,17 +234,41 @@ def _claim(item: Upload) -> bool:
 def _invalid(item: Upload, bucket: str, key: str, why: str) -> str:
     """Not an image we accept: refused and deleted, without a strike."""
     logger.warning("invalid upload", extra={"upload_id": item.upload_id, "reason": why})
+    if not _refuse_unjudged(item, INVALID, was=(SCANNING,)):
+        return "unchanged"
+    _delete(bucket, key)
+    return f"{REJECTED}:{INVALID}"
+
+
+def give_up(bucket: str, key: str) -> str:
+    """The scan of `key` failed on the queue's last delivery: the upload, if still undecided,
+    is refused as `scan_failed` (nothing was decided about its content: no strike, statement or
+    evidence), and the original goes with anything a failed try left (the clean copy, an
+    evidence copy no decision names). The outcome, as `scan_upload`'s."""
+    upload_id = resources.upload_id_of(key) if bucket == get_settings().uploads_bucket else None
+    item = _find(upload_id) if upload_id is not None else None
+    if item is None or item.incoming_key != key:
+        return "ignored"
+    if not _refuse_unjudged(item, SCAN_FAILED, was=(PENDING, SCANNING)):
+        return "unchanged"
+    for leftover in resources.upload_keys(item.upload_id):
+        _delete(bucket, leftover)
+    logger.error("upload scan given up", extra={"upload_id": item.upload_id})
+    return f"{REJECTED}:{SCAN_FAILED}"
+
+
+def _refuse_unjudged(item: Upload, reason: str, was: tuple[str, ...]) -> bool:
+    """`rejected` with `reason`, if the record is still in one of `was`; False if it is not."""
     try:
         item.update(
-            actions=[Upload.status.set(REJECTED), Upload.reason.set(INVALID)],
-            condition=Upload.status == SCANNING,
+            actions=[Upload.status.set(REJECTED), Upload.reason.set(reason)],
+            condition=Upload.status.is_in(*was),
         )
     except UpdateError as exc:
         if not refused_by_condition(exc):
             raise
-        return "unchanged"
-    _delete(bucket, key)
-    return f"{REJECTED}:{INVALID}"
+        return False
+    return True
 
 
 def _reject(

@@ -42,7 +42,9 @@ def test_a_creator_starts_from_a_picture_and_publishes_the_image(
     expect(page.get_by_text("pictures may be at most 10 MB")).to_be_visible()
 
     # Nothing is sent until the statement is ticked.
-    picture.set_input_files(str(_picture(tmp_path / "start.png")))
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not a picture " * 100)
+    picture.set_input_files(str(broken))
     expect(page.locator(".upload-state")).to_have_text(
         "Tick the statement above to upload the picture."
     )
@@ -50,6 +52,13 @@ def test_a_creator_starts_from_a_picture_and_publishes_the_image(
     page.get_by_label("my own work").check()
     page.get_by_label(re.compile("I may use this picture")).check()
 
+    # Sent once ticked; the check refuses a file that is no picture, and says so plainly.
+    expect(
+        page.get_by_text("it is not a PNG, JPEG or WebP picture this service can read")
+    ).to_be_visible(timeout=90_000)
+    expect(page.locator(".upload-state")).to_have_text("Refused")
+
+    picture.set_input_files(str(_picture(tmp_path / "start.png")))
     expect(page.locator("#picture-progress")).to_have_js_property("value", 1, timeout=30_000)
     expect(page.locator(".upload-state")).to_have_text(
         "Ready: the picture passed the check", timeout=90_000

@@ -251,3 +251,80 @@ def test_an_upload_erased_during_its_scan_leaves_no_copy(
     assert scan(item) == "unchanged"
     assert keys() == {item.incoming_key}  # no clean copy, no evidence
     assert statements() == [] and strikes() == 0
+
+
+def delivered(item: Any, receive_count: int) -> bool:
+    """The upload scan queue's handler given S3's event for `item` on its `receive_count`th
+    delivery: whether the message was handled (else it is delivered again, or dead-lettered
+    after the last)."""
+    import json
+
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from chalicelib.events import upload_scan
+
+    created = {
+        "Records": [
+            {
+                "eventName": "ObjectCreated:Post",
+                "s3": {
+                    "bucket": {"name": get_settings().uploads_bucket},
+                    "object": {"key": item.incoming_key},
+                },
+            }
+        ]
+    }
+    message = {
+        "messageId": "message",
+        "receiptHandle": "handle",
+        "body": json.dumps(created),
+        "attributes": {"ApproximateReceiveCount": str(receive_count)},
+        "messageAttributes": {},
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:uploads",
+    }
+    try:
+        answer = upload_scan.on_upload_created({"Records": [message]}, None)  # as Lambda calls it
+    except BatchProcessingError:  # every record of the batch failed: Lambda retries them all
+        return False
+    return not answer["batchItemFailures"]
+
+
+def test_a_scan_that_fails_on_every_delivery_refuses_the_upload_on_the_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from chalicelib.services import upload_scan
+
+    class Down(StandIn):
+        def scan(self, image: Image.Image, png: bytes) -> list[Label]:
+            raise ConnectionError("the scanner is down")
+
+    monkeypatch.setattr(upload_scan, "get_scanner", lambda name: Down())
+    item = uploaded(jpeg_with_gps(), "image/jpeg")
+    last = get_settings().queue_max_receives
+    for receive_count in range(1, last):
+        assert not delivered(item, receive_count)
+        assert record(item).status == "scanning" and keys() == {item.incoming_key}
+    # The last delivery: the owner learns the picture could not be checked; the message still
+    # fails, so the dead-letter queue shows operators the failure.
+    assert not delivered(item, last)
+    assert (record(item).status, record(item).reason) == ("rejected", "scan_failed")
+    assert keys() == set() and statements() == [] and strikes() == 0
+    monkeypatch.setattr(upload_scan, "get_scanner", lambda name: StandIn())
+    assert delivered(item, 1)  # redriven from the dead-letter queue: nothing changes
+    assert record(item).reason == "scan_failed"
+
+
+def test_giving_up_takes_away_what_a_failed_try_left(scanner: StandIn) -> None:
+    from chalicelib.adapters import storage
+    from chalicelib.services import upload_scan
+
+    item = uploaded(jpeg_with_gps(), "image/jpeg")
+    bucket = get_settings().uploads_bucket
+    # A try that died after copying evidence and writing a clean copy, before either was named.
+    storage.put_bytes(bucket, resources.quarantine_key(item.incoming_key), b"x", "image/jpeg")
+    storage.put_bytes(bucket, resources.clean_upload_key(item.upload_id), b"x", "image/png")
+    assert upload_scan.give_up(bucket, item.incoming_key) == "rejected:scan_failed"
+    assert keys() == set()
+    assert scan(item) == "unchanged"
+    assert upload_scan.give_up(bucket, item.incoming_key) == "unchanged"  # decided stays decided

@@ -42,6 +42,13 @@ function postToStorage(url, fields, file, onProgress, signal) {
 }
 
 function rejectedText(reason) {
+  if (reason === "invalid_file") {
+    return "This file cannot be used: it is not a PNG, JPEG or WebP picture this service can read. "
+      + "Choose another picture.";
+  }
+  if (reason === "scan_failed") {
+    return "This picture could not be checked just now. Choose it again in a few minutes.";
+  }
   const what = reason ? categoryText(reason) : "something this service cannot accept";
   return `This picture cannot be used: the check found ${what}. Choose another picture.`;
 }
