@@ -18,21 +18,28 @@ An upload is refused (`imaging.InvalidImage`) unless all of these hold:
 Such a file may still be harmless, but nothing legitimate needs it: an image editor or a camera
 writes none of it. The original is never served anyway; everything downstream (the scanner,
 the PDQ hash, image-to-image) uses the clean copy: the pixels alone, turned upright by the EXIF
-orientation first, transparency flattened onto white, shrunk to fit `CLEAN_SIDE` (2048, the
+orientation first, converted to sRGB from the ICC profile the file embeds (a phone's Display P3
+photo, a CMYK print file: its colours stay as its owner saw them once the profile is dropped),
+transparency flattened onto white, shrunk to fit `CLEAN_SIDE` (2048, the
 largest the service works with) on its longer side, saved as a new PNG with no EXIF, GPS, XMP,
 ICC profile or text chunk (`clean_png`).
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps
 
 from chalicelib.imaging import PNG_SIGNATURE, InvalidImage
+
+if TYPE_CHECKING:
+    from PIL import ImageCms
 
 MAX_UPLOAD_PIXELS = 4096 * 4096
 CLEAN_SIDE = 2048
@@ -94,7 +101,7 @@ def verify_upload(data: bytes, content_type: str) -> Image.Image:
 
 def clean_png(image: Image.Image) -> CleanImage:
     """Upright pixels only, as a new PNG: nothing of the original's metadata survives."""
-    upright = ImageOps.exif_transpose(image)  # a copy; the orientation tag is applied
+    upright = _in_srgb(ImageOps.exif_transpose(image), image.info.get("icc_profile"))
     if upright.mode in ("RGBA", "LA", "PA") or (
         upright.mode == "P" and "transparency" in upright.info
     ):
@@ -110,6 +117,34 @@ def clean_png(image: Image.Image) -> CleanImage:
     # zlib level 1: half the time of the default 6 at 1024², for somewhat larger private files.
     pixels.save(out, "PNG", compress_level=1)
     return CleanImage(out.getvalue(), pixels, pixels.width, pixels.height)
+
+
+def _in_srgb(image: Image.Image, profile: bytes | None) -> Image.Image:
+    """`image` converted from its embedded ICC `profile` to sRGB (keeping transparency), or as
+    it is without one. A profile that cannot be read or does not fit the pixels is ignored: the
+    pixels are then taken as sRGB, as browsers take an untagged image."""
+    if not profile:
+        return image
+    from PIL import ImageCms  # littlecms: only a tagged picture needs it
+
+    alpha = "A" in image.getbands() or "transparency" in image.info
+    if image.mode not in ("RGB", "RGBA", "CMYK", "L"):
+        image = image.convert("RGBA" if alpha else "RGB")
+    try:
+        source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
+        converted = ImageCms.profileToProfile(
+            image, source, _srgb(), outputMode="RGBA" if image.mode == "RGBA" else "RGB"
+        )
+    except (ImageCms.PyCMSError, OSError, ValueError):
+        return image
+    return converted if converted is not None else image
+
+
+@functools.cache
+def _srgb() -> ImageCms.ImageCmsProfile:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
 @contextmanager

@@ -92,6 +92,48 @@ def test_png_text_and_xmp_chunks_are_gone_and_transparency_is_flattened() -> Non
     assert flat.image.mode == "RGB" and flat.image.getpixel((5, 5)) == (255, 255, 255)
 
 
+def channels_swapped_profile() -> bytes:
+    """An ICC profile that is sRGB with its red and green primaries swapped: a file tagged with
+    it means green where its pixels say red (as a Display P3 photo means other colours than
+    the same numbers in sRGB)."""
+    import struct
+
+    from PIL import ImageCms
+
+    data = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    (count,) = struct.unpack_from(">I", data, 128)
+    entries = {}
+    for index in range(count):
+        signature, offset, size = struct.unpack_from(">4sII", data, 132 + 12 * index)
+        entries[signature] = (index, offset, size)
+    (red, red_at, red_size), (green, green_at, green_size) = entries[b"rXYZ"], entries[b"gXYZ"]
+    struct.pack_into(">4sII", data, 132 + 12 * red, b"rXYZ", green_at, green_size)
+    struct.pack_into(">4sII", data, 132 + 12 * green, b"gXYZ", red_at, red_size)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "PNG", "RGBA PNG"])
+def test_a_picture_with_a_colour_profile_keeps_its_colours_in_srgb(kind: str) -> None:
+    mode, file_format = ("RGBA", "PNG") if kind == "RGBA PNG" else ("RGB", kind)
+    tagged = io.BytesIO()
+    Image.new(mode, (64, 48), (255, 0, 0, 255)[: len(mode)]).save(
+        tagged, file_format, icc_profile=channels_swapped_profile(), quality=95
+    )
+    content_type = f"image/{file_format.lower()}"
+    clean = upload_images.clean_png(upload_images.verify_upload(tagged.getvalue(), content_type))
+    r, g, b = clean.image.getpixel((10, 10))  # type: ignore[misc]
+    assert g > 230 and r < 30 and b < 30  # green, as the profile says, not the numbers' red
+    assert b"iCCP" not in clean.png  # the profile itself is dropped
+
+
+def test_an_unreadable_colour_profile_is_ignored() -> None:
+    tagged = io.BytesIO()
+    Image.new("RGB", (64, 48), (255, 0, 0)).save(tagged, "JPEG", icc_profile=b"not a profile")
+    clean = upload_images.clean_png(upload_images.verify_upload(tagged.getvalue(), "image/jpeg"))
+    r, g, b = clean.image.getpixel((10, 10))  # type: ignore[misc]
+    assert r > 230 and g < 30 and b < 30  # taken as sRGB, as browsers take it
+
+
 def test_webp_is_accepted() -> None:
     clean = upload_images.clean_png(upload_images.verify_upload(webp(), "image/webp"))
     assert Image.open(io.BytesIO(clean.png)).format == "PNG"
