@@ -95,6 +95,22 @@ def test_every_field_says_why_and_whether_it_is_personal() -> None:
 NOTIFIER_CONTACT = {("NoticeContact", "name"), ("NoticeContact", "email")}
 
 
+def test_the_privacy_policy_speaks_of_every_table_and_bucket_with_personal_data() -> None:
+    from chalicelib.services.terms import FIRST_PRIVACY
+
+    policy = FIRST_PRIVACY.read_text(encoding="utf-8")
+    holders = {
+        name: entry
+        for name, entry in INVENTORY["tables"].items()
+        if any(field["personal"] for field in entry["fields"].values())
+    }
+    holders.update({n: e for n, e in INVENTORY["buckets"].items() if e["personal"]})
+    unspoken = [name for name, entry in holders.items() if "policy" not in entry]
+    assert not unspoken, f"quote where the privacy policy speaks of these: {unspoken}"
+    missing = {name: e["policy"] for name, e in holders.items() if e["policy"] not in policy}
+    assert not missing, f"the privacy policy does not say: {missing}"
+
+
 def test_no_email_name_or_raw_address_is_stored_anywhere() -> None:
     for name, model in all_models().items():
         for field in model.get_attributes():
